@@ -1,0 +1,98 @@
+"""Fault injection: make chosen invocations of a function fail, time out or be throttled.
+
+Not an emulator gap but a test instrument: the state machines' Retry and Catch, and the event source
+mappings' redrive to DLQs, can only be proved if a real invocation fails on demand. A rule names a
+function (its physical name), the kind of fault, how many invocations to let through first (`skip`) and
+how many to break (`times`). Faults are answered with the result shapes ministack itself produces for
+those failures, so every caller (Invoke, Step Functions, event source mappings) reacts as it would to
+the real thing:
+- `error`: an unhandled function error with the given `errorType` / `errorMessage`;
+- `timeout`: `Sandbox.Timedout`, "Task timed out after N.00 seconds", as Lambda reports a timeout;
+- `throttle`: `TooManyRequestsException` (Step Functions sees `Lambda.TooManyRequestsException`).
+"""
+
+import threading
+
+_rules = []
+_lock = threading.Lock()
+KINDS = ("error", "timeout", "throttle")
+
+
+def add(rule: dict) -> dict:
+    """Validate and store a rule; returns the stored rule."""
+    function = rule.get("function")
+    kind = rule.get("kind", "error")
+    if not function or not isinstance(function, str):
+        raise ValueError("fault rule needs 'function' (the function's physical name)")
+    if kind not in KINDS:
+        raise ValueError(f"fault kind must be one of {KINDS}, not {kind!r}")
+    times = int(rule.get("times", 1))
+    skip = int(rule.get("skip", 0))
+    if times < 1 or skip < 0:
+        raise ValueError("fault rule needs times >= 1 and skip >= 0")
+    stored = {
+        "function": function,
+        "kind": kind,
+        "times": times,
+        "skip": skip,
+        "error_type": rule.get("error_type") or "InjectedFault",
+        "message": rule.get("message") or f"fault injected by the offline CLI ({kind})",
+        "injected": 0,
+    }
+    with _lock:
+        _rules.append(stored)
+    return stored
+
+
+def clear():
+    with _lock:
+        _rules.clear()
+
+
+def listing():
+    with _lock:
+        return [dict(r) for r in _rules]
+
+
+def _take(function_name):
+    """The rule that breaks this invocation, if any, consuming one use of it."""
+    with _lock:
+        for rule in _rules:
+            if rule["function"] != function_name or rule["times"] <= 0:
+                continue
+            if rule["skip"] > 0:
+                rule["skip"] -= 1
+                return None
+            rule["times"] -= 1
+            rule["injected"] += 1
+            return dict(rule)
+    return None
+
+
+def _result(rule, config):
+    if rule["kind"] == "throttle":
+        from ministack.services import lambda_svc
+
+        return lambda_svc._throttle_response(
+            reason_code="ReservedFunctionConcurrentInvocationLimitExceeded", msg=rule["message"])
+    if rule["kind"] == "timeout":
+        timeout = int(config.get("Timeout", 3))
+        return {"body": {"errorMessage": f"Task timed out after {timeout}.00 seconds",
+                         "errorType": "Sandbox.Timedout"}, "error": True, "log": ""}
+    return {"body": {"errorMessage": rule["message"], "errorType": rule["error_type"]},
+            "error": True, "log": ""}
+
+
+def install():
+    from ministack.services import lambda_svc
+
+    execute = lambda_svc._execute_function
+
+    def execute_with_faults(func, event):
+        config = func.get("config") or func
+        rule = _take(config.get("FunctionName", ""))
+        if rule is not None:
+            return _result(rule, config)
+        return execute(func, event)
+
+    lambda_svc._execute_function = execute_with_faults

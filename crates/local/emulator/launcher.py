@@ -1,0 +1,113 @@
+"""The local AWS: ministack (pinned, see requirements.txt) with the fixes this project depends on.
+
+Started by `offline emulator start`, which sets GATEWAY_PORT, AWS_ENDPOINT_URL and the state directory.
+Each module next to this one closes one documented gap of ministack 1.5.33 (or adds one offline
+instrument) and says what AWS documents, what ministack does, and what the patch changes:
+
+- s3_inventory.py  S3 inventory configuration Put/Get/List/Delete (1.5.33 routes them to bucket calls)
+- asl.py           Amazon States Language deviations of the Step Functions interpreter
+- dynamodb_ttl.py  TTL expiry emits the REMOVE stream record with the service identity
+- faults.py        fault injection for tests (not a gap)
+- activity.py      the idle check behind `offline pump --until-idle` (not a gap)
+
+Every patch is proved by a test in tests/tests/emulator_gaps.rs. The admin routes under /_offline/ are
+this launcher's own; everything else is ministack's.
+"""
+
+import asyncio
+import json
+import logging
+import os
+import resource
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import dynamodb_ttl  # noqa: E402
+
+with dynamodb_ttl.suppress_original_reaper():
+    from ministack.services import dynamodb  # noqa: E402,F401
+
+from ministack import app as ministack_app  # noqa: E402
+from ministack.services import lambda_svc, s3, sqs, stepfunctions  # noqa: E402,F401
+
+import activity  # noqa: E402
+import asl  # noqa: E402
+import faults  # noqa: E402
+import s3_inventory  # noqa: E402
+
+PATCHES = {
+    "s3-inventory-configurations": s3_inventory.install,
+    "asl": asl.install,
+    "dynamodb-ttl-stream-record": dynamodb_ttl.install,
+    "fault-injection": faults.install,
+}
+
+logger = logging.getLogger("offline")
+
+
+async def _read_body(receive):
+    body = b""
+    while True:
+        message = await receive()
+        body += message.get("body", b"")
+        if not message.get("more_body"):
+            return body
+
+
+async def _respond(send, status, payload):
+    data = json.dumps(payload).encode()
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(data)).encode())]})
+    await send({"type": "http.response.body", "body": data})
+
+
+async def _admin(scope, receive, send):
+    path, method = scope["path"], scope["method"]
+    body = await _read_body(receive)
+    try:
+        if path == "/_offline/health":
+            return await _respond(send, 200, {"ok": True, "patches": sorted(PATCHES)})
+        if path == "/_offline/s3/inventory-configurations" and method == "GET":
+            return await _respond(send, 200, {"configurations": s3_inventory.all_configurations()})
+        if path == "/_offline/activity" and method == "GET":
+            return await _respond(send, 200, activity.snapshot())
+        if path == "/_offline/faults":
+            if method == "POST":
+                return await _respond(send, 200, faults.add(json.loads(body or b"{}")))
+            if method == "DELETE":
+                faults.clear()
+                return await _respond(send, 200, {"rules": []})
+            return await _respond(send, 200, {"rules": faults.listing()})
+        if path == "/_offline/dynamodb/expire-ttl" and method == "POST":
+            return await _respond(send, 200, {"expired": dynamodb_ttl.sweep()})
+        return await _respond(send, 404, {"error": f"no offline admin route {method} {path}"})
+    except (ValueError, KeyError) as exc:
+        return await _respond(send, 400, {"error": str(exc)})
+
+
+async def app(scope, receive, send):
+    if scope["type"] == "http" and scope["path"].startswith("/_offline/"):
+        return await _admin(scope, receive, send)
+    return await ministack_app.app(scope, receive, send)
+
+
+def main():
+    from hypercorn.asyncio import serve
+    from hypercorn.config import Config
+
+    for name, install in PATCHES.items():
+        install()
+        logger.info("offline patch installed: %s", name)
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    config = Config()
+    config.bind = [f"127.0.0.1:{os.environ['GATEWAY_PORT']}"]
+    config.keep_alive_timeout = 75
+    config.loglevel = os.environ.get("LOG_LEVEL", "WARNING")
+    asyncio.run(serve(app, config))
+
+
+if __name__ == "__main__":
+    main()
