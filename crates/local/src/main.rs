@@ -1,1 +1,339 @@
-fn main(){}
+//! `offline`: the local AWS one command away, and what no emulator does. See the crate docs.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use clap::{Args, Parser, Subcommand};
+use local::deploy::{self, DeployRequest};
+use local::execution::{self, Outcome, WaitOptions};
+use local::faults::{self, FaultKind, FaultRule};
+use local::package::BuildOptions;
+use local::paths::Workspace;
+use local::sdk::Target;
+use local::{emulator, inventory, pump};
+use serde_json::Value;
+
+#[derive(Parser)]
+#[command(name = "offline", version, about = "Run S3Insights and Historical on a local AWS")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Start or stop the local AWS.
+    #[command(subcommand)]
+    Emulator(EmulatorCommand),
+    /// Build the Lambda binaries, package them and deploy a template (default: template.yaml).
+    Deploy(DeployArgs),
+    /// Print a deployed stack's Outputs as JSON.
+    Outputs(StackArgs),
+    /// Run one state machine definition to its end; print its output, or {"error","cause"} and fail.
+    Execute(ExecuteArgs),
+    /// Run a deployed state machine to its end; print its output, or {"error","cause"} and fail.
+    StartExecution(StartExecutionArgs),
+    /// Wait until queues and streams feeding functions are drained and no function is running.
+    Pump(PumpArgs),
+    /// Deliver an S3 Inventory report for every enabled inventory configuration, as S3 would.
+    DeliverInventory,
+    /// Make chosen invocations of a function fail, time out or be throttled.
+    #[command(subcommand)]
+    Fault(FaultCommand),
+    /// Expire every DynamoDB item whose TTL has passed, now (the local AWS also does so every few seconds).
+    ExpireTtl,
+}
+
+#[derive(Subcommand)]
+enum EmulatorCommand {
+    /// Start the local AWS (or find the running one) and print the shell exports that target it.
+    Start {
+        /// Port on 127.0.0.1 (default: a free one).
+        #[arg(long)]
+        port: Option<u16>,
+    },
+    /// Stop the local AWS and its Lambda workers.
+    Stop,
+    /// Print the exports of the running local AWS, or fail if none is running.
+    Status,
+}
+
+#[derive(Args)]
+struct StackArgs {
+    /// Stack name (default: `platform`, the stack of template.yaml).
+    #[arg(long, default_value = deploy::DEFAULT_STACK)]
+    stack: String,
+    /// Account to act as (default: the host account).
+    #[arg(long)]
+    account: Option<String>,
+}
+
+#[derive(Args)]
+struct DeployArgs {
+    /// Template file, relative to the workspace.
+    #[arg(long, default_value = "template.yaml")]
+    template: String,
+    /// Stack name (default: `platform` for template.yaml, else the template's file stem).
+    #[arg(long)]
+    stack: Option<String>,
+    /// Account to deploy into (default: the host account).
+    #[arg(long)]
+    account: Option<String>,
+    /// Region to deploy into.
+    #[arg(long)]
+    region: Option<String>,
+    /// Template parameter override, KEY=VALUE (repeatable).
+    #[arg(long = "parameter", value_name = "KEY=VALUE")]
+    parameters: Vec<String>,
+    /// Build the Lambda binaries with the release profile.
+    #[arg(long)]
+    release: bool,
+}
+
+#[derive(Args)]
+struct ExecuteArgs {
+    /// State machine definition (ASL JSON file).
+    #[arg(long)]
+    definition: PathBuf,
+    /// Execution input: JSON text, or @FILE.
+    #[arg(long, default_value = "{}")]
+    input: String,
+    #[command(flatten)]
+    wait: WaitArgs,
+}
+
+#[derive(Args)]
+struct StartExecutionArgs {
+    /// Logical id of the state machine in the stack (e.g. HarvesterStateMachine).
+    #[arg(long)]
+    state_machine: String,
+    /// Execution input file (JSON).
+    #[arg(long)]
+    input: PathBuf,
+    #[command(flatten)]
+    stack: StackArgs,
+    #[command(flatten)]
+    wait: WaitArgs,
+}
+
+#[derive(Args)]
+struct WaitArgs {
+    /// Give up after this many seconds.
+    #[arg(long, default_value_t = 1800)]
+    timeout: u64,
+    /// Do not deliver S3 Inventory reports while the execution runs.
+    #[arg(long)]
+    no_inventory: bool,
+    /// Print each state entered on stderr.
+    #[arg(long)]
+    progress: bool,
+    /// Print a JSON summary (status, output, error, cause, transitions, history events) instead.
+    #[arg(long)]
+    summary: bool,
+}
+
+#[derive(Args)]
+struct PumpArgs {
+    /// Return when idle (the only mode).
+    #[arg(long, required = true)]
+    until_idle: bool,
+    /// Give up after this many seconds.
+    #[arg(long, default_value_t = 300)]
+    timeout: u64,
+}
+
+#[derive(Subcommand)]
+enum FaultCommand {
+    /// Add a rule.
+    Add {
+        /// Function: its physical name, or its logical id in the stack.
+        #[arg(long)]
+        function: String,
+        /// What to inject.
+        #[arg(long, value_enum, default_value = "error")]
+        kind: FaultKind,
+        /// How many invocations to break.
+        #[arg(long, default_value_t = 1)]
+        times: u32,
+        /// How many invocations to let through first.
+        #[arg(long, default_value_t = 0)]
+        skip: u32,
+        /// errorType of an injected error.
+        #[arg(long)]
+        error_type: Option<String>,
+        /// errorMessage of an injected error.
+        #[arg(long)]
+        message: Option<String>,
+        #[command(flatten)]
+        stack: StackArgs,
+    },
+    /// List the rules and how often each fired.
+    List,
+    /// Remove every rule.
+    Clear,
+}
+
+fn target(workspace: &Workspace, account: Option<&str>) -> Result<Target> {
+    let target = Target::from_env(&workspace.state_dir())?;
+    Ok(match account {
+        Some(a) => target.as_account(a),
+        None => target,
+    })
+}
+
+fn wait_options(args: &WaitArgs) -> WaitOptions {
+    WaitOptions {
+        timeout: Duration::from_secs(args.timeout),
+        progress: args.progress,
+        deliver_inventory: !args.no_inventory,
+    }
+}
+
+fn report(outcome: &Outcome, args: &WaitArgs) -> ExitCode {
+    let shown = if args.summary {
+        outcome.summary_json()
+    } else {
+        outcome.result_json()
+    };
+    println!("{}", serde_json::to_string_pretty(&shown).unwrap_or_default());
+    eprintln!(
+        "execution {} in {:.1} s: {} state transitions, {} history events",
+        outcome.status, outcome.seconds, outcome.transitions, outcome.history_events
+    );
+    if outcome.succeeded() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
+
+fn read_json(text_or_file: &str) -> Result<Value> {
+    let text = match text_or_file.strip_prefix('@') {
+        Some(path) => std::fs::read_to_string(path).with_context(|| format!("reading {path}"))?,
+        None => text_or_file.to_string(),
+    };
+    serde_json::from_str(&text).with_context(|| format!("input is not JSON: {text}"))
+}
+
+async fn run(cli: Cli) -> Result<ExitCode> {
+    let workspace = Workspace::locate();
+    let state_dir = workspace.state_dir();
+    match cli.command {
+        Command::Emulator(EmulatorCommand::Start { port }) => {
+            let running = emulator::start(&state_dir, &workspace.venv_dir(), port).await?;
+            print!("{}", running.exports());
+        }
+        Command::Emulator(EmulatorCommand::Stop) => {
+            let stopped = emulator::stop(&state_dir)?;
+            eprintln!("offline: stopped the local AWS on port {}", stopped.port);
+        }
+        Command::Emulator(EmulatorCommand::Status) => {
+            print!("{}", emulator::Running::read(&state_dir)?.exports());
+        }
+        Command::Deploy(args) => {
+            let mut target = target(&workspace, args.account.as_deref())?;
+            if let Some(region) = &args.region {
+                target = target.in_region(region);
+            }
+            let request = DeployRequest {
+                stack: args
+                    .stack
+                    .unwrap_or_else(|| deploy::default_stack_name(&args.template)),
+                template: args.template,
+                parameters: deploy::parse_parameters(&args.parameters).map_err(anyhow::Error::msg)?,
+                build: BuildOptions {
+                    release: args.release,
+                },
+            };
+            let outputs = deploy::deploy(&workspace, &target, &request).await?;
+            eprintln!(
+                "offline: stack {} deployed in account {} ({})",
+                request.stack, target.account, target.region
+            );
+            println!("{}", serde_json::to_string_pretty(&deploy::outputs_json(&outputs))?);
+        }
+        Command::Outputs(args) => {
+            let target = target(&workspace, args.account.as_deref())?;
+            let outputs = deploy::outputs(&target, &args.stack).await?;
+            println!("{}", serde_json::to_string_pretty(&deploy::outputs_json(&outputs))?);
+        }
+        Command::Execute(args) => {
+            let target = target(&workspace, None)?;
+            let definition = read_json(&format!("@{}", args.definition.display()))?;
+            let input = read_json(&args.input)?;
+            let outcome =
+                execution::execute(&target, &definition, &input, &wait_options(&args.wait)).await?;
+            return Ok(report(&outcome, &args.wait));
+        }
+        Command::StartExecution(args) => {
+            let target = target(&workspace, args.stack.account.as_deref())?;
+            let input = read_json(&format!("@{}", args.input.display()))?;
+            let arn = deploy::physical_id(&target, &args.stack.stack, &args.state_machine).await?;
+            let outcome = execution::start(&target, &arn, &input, &wait_options(&args.wait)).await?;
+            return Ok(report(&outcome, &args.wait));
+        }
+        Command::Pump(args) => {
+            let target = target(&workspace, None)?;
+            let took = pump::until_idle(&target.endpoint, Duration::from_secs(args.timeout)).await?;
+            eprintln!("offline: idle after {:.1} s", took.as_secs_f64());
+        }
+        Command::DeliverInventory => {
+            let target = target(&workspace, None)?;
+            let reports = inventory::deliver_all(&target).await?;
+            println!("{}", serde_json::to_string_pretty(&reports)?);
+        }
+        Command::Fault(FaultCommand::Add {
+            function,
+            kind,
+            times,
+            skip,
+            error_type,
+            message,
+            stack,
+        }) => {
+            let target = target(&workspace, stack.account.as_deref())?;
+            let function = match deploy::physical_id(&target, &stack.stack, &function).await {
+                Ok(name) => name,
+                Err(_) => function,
+            };
+            let rule = FaultRule {
+                function,
+                kind,
+                times,
+                skip,
+                error_type,
+                message,
+            };
+            println!("{}", faults::add(&target.endpoint, &rule).await?);
+        }
+        Command::Fault(FaultCommand::List) => {
+            let target = target(&workspace, None)?;
+            println!("{}", faults::list(&target.endpoint).await?);
+        }
+        Command::Fault(FaultCommand::Clear) => {
+            let target = target(&workspace, None)?;
+            faults::clear(&target.endpoint).await?;
+        }
+        Command::ExpireTtl => {
+            let target = target(&workspace, None)?;
+            let answer: Value = local::admin::Admin::new(&target.endpoint)
+                .post("/_offline/dynamodb/expire-ttl", Value::Null)
+                .await?;
+            println!("{answer}");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    match run(Cli::parse()).await {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("offline: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}

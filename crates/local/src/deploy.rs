@@ -1,0 +1,314 @@
+//! Deploy a template into the local AWS as `sam deploy` deploys it into AWS: package, then create or
+//! update the CloudFormation stack (the SAM transform runs in the local AWS) and wait for it.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::Duration;
+
+use aws_sdk_cloudformation::types::{Capability, Parameter, StackStatus};
+use serde_json::Value;
+
+use crate::package::{self, BuildOptions, PackageError};
+use crate::paths::Workspace;
+use crate::sdk::Target;
+use crate::template::{self, TemplateError};
+
+/// The stack `offline deploy` creates from `template.yaml` unless told otherwise.
+pub const DEFAULT_STACK: &str = "platform";
+
+/// Deployment failed.
+#[derive(Debug, thiserror::Error)]
+pub enum DeployError {
+    /// The template could not be read.
+    #[error(transparent)]
+    Template(#[from] TemplateError),
+    /// Building or uploading failed.
+    #[error(transparent)]
+    Package(#[from] PackageError),
+    /// A CloudFormation or S3 call failed.
+    #[error("{action}: {message}")]
+    Api {
+        /// What was being done.
+        action: String,
+        /// What the service answered.
+        message: String,
+    },
+    /// The stack ended in a failed state.
+    #[error("stack {stack} ended {status}: {reasons}")]
+    Failed {
+        /// Stack name.
+        stack: String,
+        /// Final status.
+        status: String,
+        /// The failed resources and why.
+        reasons: String,
+    },
+    /// The stack has no such logical resource.
+    #[error("stack {stack} has no resource {logical_id}")]
+    NoSuchResource {
+        /// Stack.
+        stack: String,
+        /// Logical id.
+        logical_id: String,
+    },
+}
+
+fn api<E: std::error::Error + 'static>(action: impl Into<String>) -> impl FnOnce(E) -> DeployError {
+    let action = action.into();
+    move |e| DeployError::Api {
+        action,
+        message: aws_sdk_s3::error::DisplayErrorContext(&e).to_string(),
+    }
+}
+
+/// What to deploy where.
+#[derive(Debug, Clone)]
+pub struct DeployRequest {
+    /// Template file, relative to the workspace.
+    pub template: String,
+    /// Stack name.
+    pub stack: String,
+    /// Template parameter overrides.
+    pub parameters: BTreeMap<String, String>,
+    /// Build options for the Lambda binaries.
+    pub build: BuildOptions,
+}
+
+/// The artefact bucket of `account` (what `sam deploy --resolve-s3` creates in AWS).
+pub fn artifact_bucket(account: &str) -> String {
+    format!("offline-artifacts-{account}")
+}
+
+async fn ensure_bucket(target: &Target, bucket: &str) -> Result<(), DeployError> {
+    let s3 = target.s3();
+    if s3.head_bucket().bucket(bucket).send().await.is_ok() {
+        return Ok(());
+    }
+    s3.create_bucket()
+        .bucket(bucket)
+        .send()
+        .await
+        .map_err(api(format!("create artefact bucket {bucket}")))?;
+    Ok(())
+}
+
+/// Package and deploy; idempotent (an unchanged template and unchanged binaries change nothing).
+/// Returns the stack's outputs.
+pub async fn deploy(
+    workspace: &Workspace,
+    target: &Target,
+    request: &DeployRequest,
+) -> Result<BTreeMap<String, String>, DeployError> {
+    let source = template::load(&workspace.resolve(&request.template))?;
+    let bucket = artifact_bucket(&target.account);
+    ensure_bucket(target, &bucket).await?;
+    let packaged = package::package(workspace, &source, target, &bucket, request.build).await?;
+    let body = serde_json::to_string(&packaged).unwrap_or_default();
+    let cfn = target.cloudformation();
+    let parameters: Vec<Parameter> = request
+        .parameters
+        .iter()
+        .map(|(k, v)| Parameter::builder().parameter_key(k).parameter_value(v).build())
+        .collect();
+    let capabilities = [
+        Capability::CapabilityIam,
+        Capability::CapabilityNamedIam,
+        Capability::CapabilityAutoExpand,
+    ];
+    let exists = stack_status(target, &request.stack).await?.is_some_and(|s| {
+        !matches!(s, StackStatus::RollbackComplete | StackStatus::DeleteComplete)
+    });
+    if !exists {
+        // A stack whose creation rolled back can only be deleted, as in AWS.
+        if stack_status(target, &request.stack).await? == Some(StackStatus::RollbackComplete) {
+            cfn.delete_stack()
+                .stack_name(&request.stack)
+                .send()
+                .await
+                .map_err(api(format!("delete rolled-back stack {}", request.stack)))?;
+            wait(target, &request.stack).await?;
+        }
+        cfn.create_stack()
+            .stack_name(&request.stack)
+            .template_body(&body)
+            .set_parameters(Some(parameters))
+            .set_capabilities(Some(capabilities.to_vec()))
+            .send()
+            .await
+            .map_err(api(format!("create stack {}", request.stack)))?;
+    } else {
+        let update = cfn
+            .update_stack()
+            .stack_name(&request.stack)
+            .template_body(&body)
+            .set_parameters(Some(parameters))
+            .set_capabilities(Some(capabilities.to_vec()))
+            .send()
+            .await;
+        if let Err(e) = update {
+            let message = aws_sdk_s3::error::DisplayErrorContext(&e).to_string();
+            if !message.contains("No updates are to be performed") {
+                return Err(DeployError::Api {
+                    action: format!("update stack {}", request.stack),
+                    message,
+                });
+            }
+        }
+    }
+    wait(target, &request.stack).await?;
+    outputs(target, &request.stack).await
+}
+
+async fn stack_status(target: &Target, stack: &str) -> Result<Option<StackStatus>, DeployError> {
+    match target
+        .cloudformation()
+        .describe_stacks()
+        .stack_name(stack)
+        .send()
+        .await
+    {
+        Ok(answer) => Ok(answer
+            .stacks()
+            .first()
+            .and_then(|s| s.stack_status().cloned())),
+        Err(e) => {
+            let message = aws_sdk_s3::error::DisplayErrorContext(&e).to_string();
+            if message.contains("does not exist") {
+                Ok(None)
+            } else {
+                Err(DeployError::Api {
+                    action: format!("describe stack {stack}"),
+                    message,
+                })
+            }
+        }
+    }
+}
+
+/// Wait until `stack` leaves every `*_IN_PROGRESS` state; a failed or rolled-back end is an error
+/// listing each failed resource and its reason.
+pub async fn wait(target: &Target, stack: &str) -> Result<(), DeployError> {
+    loop {
+        let Some(status) = stack_status(target, stack).await? else {
+            return Ok(()); // deleted
+        };
+        let name = status.as_str().to_string();
+        if name.ends_with("_IN_PROGRESS") {
+            tokio::time::sleep(Duration::from_millis(250)).await;
+            continue;
+        }
+        if name.ends_with("_COMPLETE") && !name.contains("ROLLBACK") {
+            return Ok(());
+        }
+        return Err(DeployError::Failed {
+            stack: stack.to_string(),
+            status: name,
+            reasons: failure_reasons(target, stack).await,
+        });
+    }
+}
+
+async fn failure_reasons(target: &Target, stack: &str) -> String {
+    let Ok(events) = target
+        .cloudformation()
+        .describe_stack_events()
+        .stack_name(stack)
+        .send()
+        .await
+    else {
+        return "no stack events".into();
+    };
+    let reasons: Vec<String> = events
+        .stack_events()
+        .iter()
+        .filter(|e| {
+            e.resource_status()
+                .is_some_and(|s| s.as_str().ends_with("_FAILED"))
+        })
+        .map(|e| {
+            format!(
+                "{} ({}): {}",
+                e.logical_resource_id().unwrap_or("?"),
+                e.resource_type().unwrap_or("?"),
+                e.resource_status_reason().unwrap_or("no reason given")
+            )
+        })
+        .collect();
+    if reasons.is_empty() {
+        "no failed resource reported".into()
+    } else {
+        reasons.join("; ")
+    }
+}
+
+/// The stack's Outputs, by key.
+pub async fn outputs(target: &Target, stack: &str) -> Result<BTreeMap<String, String>, DeployError> {
+    let answer = target
+        .cloudformation()
+        .describe_stacks()
+        .stack_name(stack)
+        .send()
+        .await
+        .map_err(api(format!("describe stack {stack}")))?;
+    Ok(answer
+        .stacks()
+        .first()
+        .map(|s| {
+            s.outputs()
+                .iter()
+                .filter_map(|o| Some((o.output_key()?.to_string(), o.output_value()?.to_string())))
+                .collect()
+        })
+        .unwrap_or_default())
+}
+
+/// The physical id of `logical_id` in `stack` (a state machine ARN, a function name, a queue URL).
+pub async fn physical_id(target: &Target, stack: &str, logical_id: &str) -> Result<String, DeployError> {
+    let answer = target
+        .cloudformation()
+        .describe_stack_resources()
+        .stack_name(stack)
+        .send()
+        .await
+        .map_err(api(format!("describe resources of stack {stack}")))?;
+    answer
+        .stack_resources()
+        .iter()
+        .find(|r| r.logical_resource_id() == Some(logical_id))
+        .and_then(|r| r.physical_resource_id().map(str::to_string))
+        .ok_or_else(|| DeployError::NoSuchResource {
+            stack: stack.into(),
+            logical_id: logical_id.into(),
+        })
+}
+
+/// Parse `KEY=VALUE` template parameter overrides.
+pub fn parse_parameters(pairs: &[String]) -> Result<BTreeMap<String, String>, String> {
+    pairs
+        .iter()
+        .map(|p| {
+            p.split_once('=')
+                .map(|(k, v)| (k.trim().to_string(), v.to_string()))
+                .filter(|(k, _)| !k.is_empty())
+                .ok_or_else(|| format!("parameter override {p:?} is not KEY=VALUE"))
+        })
+        .collect()
+}
+
+/// The default stack name for a template file: `platform` for `template.yaml`, else the file stem.
+pub fn default_stack_name(template: &str) -> String {
+    let stem = Path::new(template)
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or(DEFAULT_STACK);
+    if stem == "template" {
+        DEFAULT_STACK.into()
+    } else {
+        stem.into()
+    }
+}
+
+/// JSON for `offline outputs`.
+pub fn outputs_json(outputs: &BTreeMap<String, String>) -> Value {
+    serde_json::to_value(outputs).unwrap_or(Value::Null)
+}
