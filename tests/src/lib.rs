@@ -1,1 +1,184 @@
-//! placeholder
+//! Harness of the integration tests: the real local AWS, our real binaries, deployed from the real
+//! template.
+//!
+//! Every test process shares one local AWS per state directory (`.offline/test`, or
+//! `OFFLINE_STATE_DIR`), started on first use and reused after (a file lock serialises the start), and
+//! one deployment of `template.yaml` with the offline parameters, redeployed only when the template,
+//! the state machines or the binaries change. Tests isolate themselves with unique names and their
+//! own member accounts instead of resetting the emulator.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+use local::deploy::{self, DeployRequest};
+use local::package::BuildOptions;
+use local::paths::Workspace;
+use local::sdk::Target;
+use tokio::sync::OnceCell;
+
+/// The host account (where our stack lives).
+pub const HOST: &str = local::sdk::HOST_ACCOUNT;
+/// Member accounts used by tests.
+pub const MEMBER_A: &str = "111111111111";
+/// A second member account.
+pub const MEMBER_B: &str = "222222222222";
+
+pub use local::deploy::OFFLINE_PARAMETERS;
+
+/// The shared test environment.
+pub struct Env {
+    /// The workspace.
+    pub workspace: Workspace,
+    /// The emulator's state directory.
+    pub state_dir: PathBuf,
+    /// The host account in us-east-1.
+    pub host: Target,
+}
+
+impl Env {
+    /// A member (or any) account on the same endpoint.
+    pub fn account(&self, account: &str) -> Target {
+        self.host.as_account(account)
+    }
+
+    /// Run the `offline` CLI with this environment; returns its output whatever its exit status.
+    pub fn offline(&self, args: &[&str]) -> Output {
+        let bin = offline_bin(&self.workspace);
+        Command::new(&bin)
+            .args(args)
+            .current_dir(&self.workspace.root)
+            .env("AWS_ENDPOINT_URL", &self.host.endpoint)
+            .env("AWS_ACCESS_KEY_ID", HOST)
+            .env("AWS_SECRET_ACCESS_KEY", "offline")
+            .env("AWS_REGION", &self.host.region)
+            .env("OFFLINE_STATE_DIR", &self.state_dir)
+            .output()
+            .unwrap_or_else(|e| panic!("cannot run {}: {e}", bin.display()))
+    }
+}
+
+fn offline_bin(workspace: &Workspace) -> PathBuf {
+    if let Some(bin) = std::env::var_os("OFFLINE_BIN") {
+        return bin.into();
+    }
+    let bin = workspace.root.join("target/debug/offline");
+    if !bin.exists() {
+        let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+            .current_dir(&workspace.root)
+            .args(["build", "--quiet", "--bin", "offline"])
+            .status()
+            .expect("cargo build --bin offline");
+        assert!(status.success(), "cargo build --bin offline failed");
+    }
+    bin
+}
+
+static ENV: OnceCell<Env> = OnceCell::const_new();
+
+/// The shared environment, starting the local AWS if needed.
+pub async fn env() -> &'static Env {
+    ENV.get_or_init(|| async {
+        let workspace = Workspace::locate();
+        let state_dir = std::env::var_os("OFFLINE_STATE_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| workspace.root.join(".offline/test"));
+        let running = local::emulator::start(&state_dir, &workspace.venv_dir(), None)
+            .await
+            .unwrap_or_else(|e| panic!("the local AWS did not start: {e}"));
+        let host = Target {
+            endpoint: running.endpoint(),
+            account: HOST.into(),
+            region: local::sdk::DEFAULT_REGION.into(),
+        };
+        Env {
+            workspace,
+            state_dir,
+            host,
+        }
+    })
+    .await
+}
+
+static STACK: OnceCell<BTreeMap<String, String>> = OnceCell::const_new();
+
+/// The outputs of `template.yaml` deployed as stack `platform` with [`OFFLINE_PARAMETERS`].
+pub async fn stack() -> &'static BTreeMap<String, String> {
+    STACK
+        .get_or_init(|| async {
+            let env = env().await;
+            let lock_path = env.state_dir.join("deploy.lock");
+            let lock = std::fs::File::create(&lock_path).expect("deploy lock");
+            lock.lock().expect("deploy lock");
+            let stamp_path = env.state_dir.join("deployed-platform");
+            let stamp = deployment_stamp(env);
+            if std::fs::read_to_string(&stamp_path).ok().as_deref() == Some(stamp.as_str()) {
+                if let Ok(outputs) = deploy::outputs(&env.host, deploy::DEFAULT_STACK).await {
+                    if !outputs.is_empty() {
+                        return outputs;
+                    }
+                }
+            }
+            let request = DeployRequest {
+                template: "template.yaml".into(),
+                stack: deploy::DEFAULT_STACK.into(),
+                parameters: OFFLINE_PARAMETERS
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect(),
+                build: BuildOptions::default(),
+            };
+            let outputs = deploy::deploy(&env.workspace, &env.host, &request)
+                .await
+                .unwrap_or_else(|e| panic!("offline deploy failed: {e}"));
+            // The stamp is computed again: the deploy may have rebuilt the binaries.
+            std::fs::write(&stamp_path, deployment_stamp(env)).expect("deploy stamp");
+            outputs
+        })
+        .await
+}
+
+/// What a deployment depends on: the emulator process, the template, the definitions, the binaries.
+fn deployment_stamp(env: &Env) -> String {
+    let root = &env.workspace.root;
+    let mut parts = vec![format!(
+        "{:?}",
+        local::emulator::Running::read(&env.state_dir).ok()
+    )];
+    let mut files = vec![root.join("template.yaml")];
+    if let Ok(dir) = std::fs::read_dir(root.join("statemachines")) {
+        files.extend(dir.flatten().map(|e| e.path()));
+    }
+    if let Ok(template) = local::template::load(&root.join("template.yaml")) {
+        if let Ok(binaries) = local::package::function_binaries(&template) {
+            files.extend(binaries.values().map(|b| root.join("target/debug").join(b)));
+        }
+    }
+    files.sort();
+    for file in files {
+        let meta = std::fs::metadata(&file).ok();
+        parts.push(format!(
+            "{} {:?} {:?}",
+            file.display(),
+            meta.as_ref().map(|m| m.len()),
+            meta.and_then(|m| m.modified().ok())
+        ));
+    }
+    parts.join("\n")
+}
+
+/// A name no other test uses (lowercase, usable as a bucket name).
+pub fn unique(prefix: &str) -> String {
+    format!(
+        "{prefix}-{}",
+        &uuid::Uuid::new_v4().simple().to_string()[..12]
+    )
+}
+
+/// Wait until every queue and stream feeding a function is drained.
+pub async fn pump() {
+    let env = env().await;
+    local::pump::until_idle(&env.host.endpoint, std::time::Duration::from_secs(120))
+        .await
+        .unwrap_or_else(|e| panic!("pump: {e}"));
+}

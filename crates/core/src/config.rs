@@ -66,11 +66,14 @@ where
 {
     match optional(env, name) {
         None => Ok(default),
-        Some(value) => value.trim().parse().map_err(|e: T::Err| ConfigError::Invalid {
-            name: name.into(),
-            reason: e.to_string(),
-            value,
-        }),
+        Some(value) => value
+            .trim()
+            .parse()
+            .map_err(|e: T::Err| ConfigError::Invalid {
+                name: name.into(),
+                reason: e.to_string(),
+                value,
+            }),
     }
 }
 

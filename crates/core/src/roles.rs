@@ -204,7 +204,10 @@ mod tests {
     fn credentials_are_refreshed_five_minutes_before_expiry() {
         let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000);
         assert!(still_fresh(now + Duration::from_secs(3600), now));
-        assert!(still_fresh(now + REFRESH_MARGIN + Duration::from_secs(1), now));
+        assert!(still_fresh(
+            now + REFRESH_MARGIN + Duration::from_secs(1),
+            now
+        ));
         assert!(!still_fresh(now + REFRESH_MARGIN, now));
         assert!(!still_fresh(now - Duration::from_secs(1), now));
     }

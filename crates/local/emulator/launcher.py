@@ -7,6 +7,8 @@ instrument) and says what AWS documents, what ministack does, and what the patch
 - s3_inventory.py  S3 inventory configuration Put/Get/List/Delete (1.5.33 routes them to bucket calls)
 - asl.py           Amazon States Language deviations of the Step Functions interpreter
 - dynamodb_ttl.py  TTL expiry emits the REMOVE stream record with the service identity
+- s3_versions.py   GetObjectAcl on a noncurrent version of a deleted key
+- cloudformation_fixes.py  template properties 1.5.33 ignores (a table's TimeToLiveSpecification)
 - faults.py        fault injection for tests (not a gap)
 - activity.py      the idle check behind `offline pump --until-idle` (not a gap)
 
@@ -33,13 +35,17 @@ from ministack.services import lambda_svc, s3, sqs, stepfunctions  # noqa: E402,
 
 import activity  # noqa: E402
 import asl  # noqa: E402
+import cloudformation_fixes  # noqa: E402
 import faults  # noqa: E402
 import s3_inventory  # noqa: E402
+import s3_versions  # noqa: E402
 
 PATCHES = {
     "s3-inventory-configurations": s3_inventory.install,
+    "s3-noncurrent-version-acl": s3_versions.install,
     "asl": asl.install,
     "dynamodb-ttl-stream-record": dynamodb_ttl.install,
+    "cloudformation-table-ttl": cloudformation_fixes.install,
     "fault-injection": faults.install,
 }
 

@@ -50,7 +50,11 @@ impl Admin {
     }
 
     /// POST `body` to `route`.
-    pub async fn post<T: DeserializeOwned>(&self, route: &str, body: Value) -> Result<T, AdminError> {
+    pub async fn post<T: DeserializeOwned>(
+        &self,
+        route: &str,
+        body: Value,
+    ) -> Result<T, AdminError> {
         self.send(reqwest::Method::POST, route, Some(body)).await
     }
 

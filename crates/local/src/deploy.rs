@@ -16,6 +16,14 @@ use crate::template::{self, TemplateError};
 /// The stack `offline deploy` creates from `template.yaml` unless told otherwise.
 pub const DEFAULT_STACK: &str = "platform";
 
+/// The template parameters of every offline deployment: the same template as AWS, with seconds
+/// where AWS uses minutes (function timeouts, queue visibility, retry intervals).
+pub const OFFLINE_PARAMETERS: &[(&str, &str)] = &[
+    ("FunctionTimeoutSeconds", "5"),
+    ("QueueVisibilityTimeoutSeconds", "1"),
+    ("TaskRetryIntervalSeconds", "1"),
+];
+
 /// Deployment failed.
 #[derive(Debug, thiserror::Error)]
 pub enum DeployError {
@@ -108,16 +116,26 @@ pub async fn deploy(
     let parameters: Vec<Parameter> = request
         .parameters
         .iter()
-        .map(|(k, v)| Parameter::builder().parameter_key(k).parameter_value(v).build())
+        .map(|(k, v)| {
+            Parameter::builder()
+                .parameter_key(k)
+                .parameter_value(v)
+                .build()
+        })
         .collect();
     let capabilities = [
         Capability::CapabilityIam,
         Capability::CapabilityNamedIam,
         Capability::CapabilityAutoExpand,
     ];
-    let exists = stack_status(target, &request.stack).await?.is_some_and(|s| {
-        !matches!(s, StackStatus::RollbackComplete | StackStatus::DeleteComplete)
-    });
+    let exists = stack_status(target, &request.stack)
+        .await?
+        .is_some_and(|s| {
+            !matches!(
+                s,
+                StackStatus::RollbackComplete | StackStatus::DeleteComplete
+            )
+        });
     if !exists {
         // A stack whose creation rolled back can only be deleted, as in AWS.
         if stack_status(target, &request.stack).await? == Some(StackStatus::RollbackComplete) {
@@ -242,7 +260,10 @@ async fn failure_reasons(target: &Target, stack: &str) -> String {
 }
 
 /// The stack's Outputs, by key.
-pub async fn outputs(target: &Target, stack: &str) -> Result<BTreeMap<String, String>, DeployError> {
+pub async fn outputs(
+    target: &Target,
+    stack: &str,
+) -> Result<BTreeMap<String, String>, DeployError> {
     let answer = target
         .cloudformation()
         .describe_stacks()
@@ -263,7 +284,11 @@ pub async fn outputs(target: &Target, stack: &str) -> Result<BTreeMap<String, St
 }
 
 /// The physical id of `logical_id` in `stack` (a state machine ARN, a function name, a queue URL).
-pub async fn physical_id(target: &Target, stack: &str, logical_id: &str) -> Result<String, DeployError> {
+pub async fn physical_id(
+    target: &Target,
+    stack: &str,
+    logical_id: &str,
+) -> Result<String, DeployError> {
     let answer = target
         .cloudformation()
         .describe_stack_resources()

@@ -20,9 +20,20 @@ use crate::admin::Admin;
 /// The launcher and its patches, written next to the virtualenv at start.
 const LAUNCHER_FILES: &[(&str, &str)] = &[
     ("launcher.py", include_str!("../emulator/launcher.py")),
-    ("s3_inventory.py", include_str!("../emulator/s3_inventory.py")),
+    (
+        "s3_inventory.py",
+        include_str!("../emulator/s3_inventory.py"),
+    ),
+    ("s3_versions.py", include_str!("../emulator/s3_versions.py")),
     ("asl.py", include_str!("../emulator/asl.py")),
-    ("dynamodb_ttl.py", include_str!("../emulator/dynamodb_ttl.py")),
+    (
+        "dynamodb_ttl.py",
+        include_str!("../emulator/dynamodb_ttl.py"),
+    ),
+    (
+        "cloudformation_fixes.py",
+        include_str!("../emulator/cloudformation_fixes.py"),
+    ),
     ("faults.py", include_str!("../emulator/faults.py")),
     ("activity.py", include_str!("../emulator/activity.py")),
 ];
@@ -150,7 +161,7 @@ pub fn ensure_installed(venv: &Path) -> Result<PathBuf, EmulatorError> {
         venv.display()
     );
     if !python.exists() {
-        run_install(Command::new(base_python()).args(["-m", "venv"]).arg(&venv))?;
+        run_install(Command::new(base_python()).args(["-m", "venv"]).arg(venv))?;
     }
     let requirements = venv.join("requirements.txt");
     fs::write(&requirements, REQUIREMENTS).map_err(io(&requirements))?;
@@ -177,16 +188,19 @@ fn run_install(command: &mut Command) -> Result<(), EmulatorError> {
         .status()
         .map_err(|e| EmulatorError::Install(format!("{shown}: {e}")))?;
     if !status.success() {
-        return Err(EmulatorError::Install(format!("{shown} exited with {status}")));
+        return Err(EmulatorError::Install(format!(
+            "{shown} exited with {status}"
+        )));
     }
     Ok(())
 }
 
 fn free_port() -> Result<u16, EmulatorError> {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").map_err(|source| EmulatorError::Io {
-        path: "127.0.0.1:0".into(),
-        source,
-    })?;
+    let listener =
+        std::net::TcpListener::bind("127.0.0.1:0").map_err(|source| EmulatorError::Io {
+            path: "127.0.0.1:0".into(),
+            source,
+        })?;
     listener
         .local_addr()
         .map(|a| a.port())
@@ -204,7 +218,11 @@ fn log_tail(log: &Path) -> String {
 
 /// Start the local AWS for `state_dir` (on `port`, or a free one) with the virtualenv `venv`, or
 /// return the healthy one already running there.
-pub async fn start(state_dir: &Path, venv: &Path, port: Option<u16>) -> Result<Running, EmulatorError> {
+pub async fn start(
+    state_dir: &Path,
+    venv: &Path,
+    port: Option<u16>,
+) -> Result<Running, EmulatorError> {
     fs::create_dir_all(state_dir).map_err(io(state_dir))?;
     let lock_path = state_dir.join("emulator.lock");
     let lock = fs::File::create(&lock_path).map_err(io(&lock_path))?;
@@ -291,8 +309,12 @@ pub async fn start(state_dir: &Path, venv: &Path, port: Option<u16>) -> Result<R
     }
     let record = state_dir.join("emulator.json");
     let mut file = fs::File::create(&record).map_err(io(&record))?;
-    file.write_all(serde_json::to_string(&running).unwrap_or_default().as_bytes())
-        .map_err(io(&record))?;
+    file.write_all(
+        serde_json::to_string(&running)
+            .unwrap_or_default()
+            .as_bytes(),
+    )
+    .map_err(io(&record))?;
     Ok(running)
 }
 

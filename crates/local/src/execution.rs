@@ -34,7 +34,9 @@ pub enum ExecutionError {
     },
 }
 
-fn api<E: std::error::Error + 'static>(action: impl Into<String>) -> impl FnOnce(E) -> ExecutionError {
+fn api<E: std::error::Error + 'static>(
+    action: impl Into<String>,
+) -> impl FnOnce(E) -> ExecutionError {
     let action = action.into();
     move |e| ExecutionError::Api {
         action,
@@ -136,7 +138,11 @@ pub async fn execute(
         .map_err(api("create state machine"))?;
     let arn = machine.state_machine_arn().to_string();
     let outcome = start(target, &arn, input, options).await;
-    let _ = sfn.delete_state_machine().state_machine_arn(&arn).send().await;
+    let _ = sfn
+        .delete_state_machine()
+        .state_machine_arn(&arn)
+        .send()
+        .await;
     outcome
 }
 
@@ -202,19 +208,26 @@ pub async fn wait(
             });
         }
         if options.deliver_inventory {
-            match deliverer.deliver_new().await {
-                Ok(reports) if !reports.is_empty() => {
-                    pause = Duration::from_millis(50);
+            match deliverer.deliver_new(&[]).await {
+                Ok(delivery) => {
+                    if !delivery.reports.is_empty() {
+                        pause = Duration::from_millis(50);
+                    }
                     if options.progress {
-                        for r in &reports {
+                        for r in &delivery.reports {
                             eprintln!(
                                 "  [s3] inventory report for {} ({} rows) delivered to {}",
                                 r.source_bucket, r.rows, r.manifest_key
                             );
                         }
+                        for u in &delivery.undelivered {
+                            eprintln!(
+                                "  [s3] no inventory report for {}: {}",
+                                u.source_bucket, u.reason
+                            );
+                        }
                     }
                 }
-                Ok(_) => {}
                 Err(e) => eprintln!("  [s3] inventory delivery failed: {e}"),
             }
         }

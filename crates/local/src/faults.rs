@@ -43,7 +43,10 @@ pub struct FaultRule {
 /// Add a rule.
 pub async fn add(endpoint: &str, rule: &FaultRule) -> Result<Value, AdminError> {
     Admin::new(endpoint)
-        .post("/_offline/faults", serde_json::to_value(rule).unwrap_or_default())
+        .post(
+            "/_offline/faults",
+            serde_json::to_value(rule).unwrap_or_default(),
+        )
         .await
 }
 

@@ -54,6 +54,14 @@ pub enum DeliveryError {
         /// What is wrong.
         message: String,
     },
+    /// The source bucket could not be read (deleted, or its owner's access lost): S3 writes no report.
+    #[error("source bucket {bucket}: {message}")]
+    Source {
+        /// Source bucket.
+        bucket: String,
+        /// What S3 answered.
+        message: String,
+    },
     /// Writing a data file failed.
     #[error("writing the report of {bucket}: {source}")]
     Format {
@@ -64,7 +72,9 @@ pub enum DeliveryError {
     },
 }
 
-fn s3_error<E: std::error::Error + 'static>(action: impl Into<String>) -> impl FnOnce(E) -> DeliveryError {
+fn s3_error<E: std::error::Error + 'static>(
+    action: impl Into<String>,
+) -> impl FnOnce(E) -> DeliveryError {
     let action = action.into();
     move |e| DeliveryError::S3 {
         action,
@@ -155,6 +165,29 @@ pub struct DeliveredReport {
     pub rows: usize,
 }
 
+/// A configuration no report could be delivered for, and why (in AWS: no report arrives).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Undelivered {
+    /// Source bucket owner.
+    pub source_account: String,
+    /// Source bucket.
+    pub source_bucket: String,
+    /// Configuration id.
+    pub configuration_id: String,
+    /// Why.
+    pub reason: String,
+}
+
+/// What one round of delivery did.
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct Delivery {
+    /// Reports written.
+    pub reports: Vec<DeliveredReport>,
+    /// Configurations S3 could not serve: a missing source or destination bucket, an empty bucket.
+    pub undelivered: Vec<Undelivered>,
+}
+
 /// Delivers reports, remembering which configurations it has served (one report each, as a daily
 /// schedule gives during one run).
 pub struct Deliverer {
@@ -174,29 +207,49 @@ impl Deliverer {
         }
     }
 
-    /// Deliver a report for every enabled configuration not served yet.
-    pub async fn deliver_new(&mut self) -> Result<Vec<DeliveredReport>, DeliveryError> {
-        let mut reports = Vec::new();
+    /// Deliver a report for every enabled configuration of the `buckets` (all, if empty) not served
+    /// yet. A configuration S3 cannot serve is reported in [`Delivery::undelivered`] and not retried.
+    pub async fn deliver_new(&mut self, buckets: &[String]) -> Result<Delivery, DeliveryError> {
+        let mut delivery = Delivery::default();
         for stored in enabled_configurations(&self.target).await? {
+            if !buckets.is_empty() && !buckets.contains(&stored.bucket) {
+                continue;
+            }
             let identity = serde_json::to_string(&stored).unwrap_or_default();
             if self.delivered.contains(&identity) {
                 continue;
             }
-            if let Some(report) = deliver(&self.target, &stored, self.rows_per_file).await? {
-                reports.push(report);
+            let undelivered = |reason: String| Undelivered {
+                source_account: stored.account.clone(),
+                source_bucket: stored.bucket.clone(),
+                configuration_id: stored.configuration.id.clone(),
+                reason,
+            };
+            match deliver(&self.target, &stored, self.rows_per_file).await {
+                Ok(Some(report)) => delivery.reports.push(report),
+                Ok(None) => delivery
+                    .undelivered
+                    .push(undelivered("nothing to list: S3 writes no report".into())),
+                Err(e @ DeliveryError::Configuration { .. })
+                | Err(e @ DeliveryError::Source { .. }) => {
+                    delivery.undelivered.push(undelivered(e.to_string()))
+                }
+                Err(e) => return Err(e),
             }
             self.delivered.insert(identity);
         }
-        Ok(reports)
+        Ok(delivery)
     }
 }
 
-/// Deliver a report for every enabled configuration, now.
-pub async fn deliver_all(target: &Target) -> Result<Vec<DeliveredReport>, DeliveryError> {
-    Deliverer::new(target.clone()).deliver_new().await
+/// Deliver a report for every enabled configuration of the `buckets` (all, if empty), now.
+pub async fn deliver_all(target: &Target, buckets: &[String]) -> Result<Delivery, DeliveryError> {
+    Deliverer::new(target.clone()).deliver_new(buckets).await
 }
 
-async fn enabled_configurations(target: &Target) -> Result<Vec<StoredConfiguration>, DeliveryError> {
+async fn enabled_configurations(
+    target: &Target,
+) -> Result<Vec<StoredConfiguration>, DeliveryError> {
     #[derive(Deserialize)]
     struct Listing {
         configurations: Vec<StoredConfiguration>,
@@ -243,12 +296,18 @@ pub async fn deliver(
     let destination_bucket = destination
         .bucket
         .strip_prefix("arn:aws:s3:::")
-        .ok_or_else(|| bad(format!("destination {} is not a bucket ARN", destination.bucket)))?
+        .ok_or_else(|| {
+            bad(format!(
+                "destination {} is not a bucket ARN",
+                destination.bucket
+            ))
+        })?
         .to_string();
-    let destination_account = stored
-        .destination_account
-        .clone()
-        .ok_or_else(|| bad(format!("destination bucket {destination_bucket} does not exist")))?;
+    let destination_account = stored.destination_account.clone().ok_or_else(|| {
+        bad(format!(
+            "destination bucket {destination_bucket} does not exist"
+        ))
+    })?;
     let format: FileFormat = destination
         .format
         .parse()
@@ -257,15 +316,25 @@ pub async fn deliver(
         .optional_fields
         .iter()
         .map(|name| {
-            InventoryField::from_config_name(name).ok_or_else(|| bad(format!("unknown optional field {name}")))
+            InventoryField::from_config_name(name)
+                .ok_or_else(|| bad(format!("unknown optional field {name}")))
         })
         .collect::<Result<_, _>>()?;
     let all_versions = config.included_object_versions == "All";
     let fields = report_fields(&optional, all_versions);
 
     let source = target.as_account(&stored.account);
-    let source = source.in_region(&bucket_region(&source, &stored.bucket).await?);
-    let records = list_source(&source, stored, &fields, all_versions).await?;
+    let unreadable = |e: DeliveryError| DeliveryError::Source {
+        bucket: stored.bucket.clone(),
+        message: e.to_string(),
+    };
+    let region = bucket_region(&source, &stored.bucket)
+        .await
+        .map_err(unreadable)?;
+    let source = source.in_region(&region);
+    let records = list_source(&source, stored, &fields, all_versions)
+        .await
+        .map_err(unreadable)?;
     if records.is_empty() {
         return Ok(None);
     }
@@ -277,12 +346,13 @@ pub async fn deliver(
     let mut files = Vec::new();
     let mut data_keys = Vec::new();
     for chunk in records.chunks(rows_per_file.max(1)) {
-        let body = inventory_format::write::write_data_file(format, &fields, chunk).map_err(|source| {
-            DeliveryError::Format {
-                bucket: stored.bucket.clone(),
-                source,
-            }
-        })?;
+        let body =
+            inventory_format::write::write_data_file(format, &fields, chunk).map_err(|source| {
+                DeliveryError::Format {
+                    bucket: stored.bucket.clone(),
+                    source,
+                }
+            })?;
         let name = format!("{}.{}", uuid::Uuid::new_v4(), format.extension());
         let key = manifest::data_file_key(prefix, &stored.bucket, &config.id, &name);
         files.push(ManifestFile {
@@ -307,13 +377,25 @@ pub async fn deliver(
     let checksum = format!("{}\n", manifest::md5_hex(&manifest_json));
     let manifest_key = format!("{dir}/manifest.json");
     put(&sink, &destination_bucket, &manifest_key, manifest_json).await?;
-    put(&sink, &destination_bucket, &format!("{dir}/manifest.checksum"), checksum.into_bytes()).await?;
+    put(
+        &sink,
+        &destination_bucket,
+        &format!("{dir}/manifest.checksum"),
+        checksum.into_bytes(),
+    )
+    .await?;
     let symlink: String = data_keys
         .iter()
         .map(|k| format!("s3://{destination_bucket}/{k}\n"))
         .collect();
     let symlink_key = manifest::hive_symlink_key(prefix, &stored.bucket, &config.id, started);
-    put(&sink, &destination_bucket, &symlink_key, symlink.into_bytes()).await?;
+    put(
+        &sink,
+        &destination_bucket,
+        &symlink_key,
+        symlink.into_bytes(),
+    )
+    .await?;
     Ok(Some(DeliveredReport {
         source_account: stored.account.clone(),
         source_bucket: stored.bucket.clone(),
@@ -352,7 +434,11 @@ async fn list_source(
 ) -> Result<Vec<InventoryRecord>, DeliveryError> {
     let s3 = source.s3();
     let bucket = &stored.bucket;
-    let prefix = stored.configuration.filter.as_ref().map(|f| f.prefix.clone());
+    let prefix = stored
+        .configuration
+        .filter
+        .as_ref()
+        .map(|f| f.prefix.clone());
     let mut records = Vec::new();
     if all_versions {
         let mut key_marker = None;
@@ -371,14 +457,20 @@ async fn list_source(
                 records.push(InventoryRecord {
                     bucket: bucket.clone(),
                     key: v.key().unwrap_or_default().to_string(),
-                    version_id: v.version_id().filter(|id| *id != "null").map(str::to_string),
+                    version_id: v
+                        .version_id()
+                        .filter(|id| *id != "null")
+                        .map(str::to_string),
                     is_latest: v.is_latest(),
                     is_delete_marker: Some(false),
                     size: v.size(),
                     last_modified: to_chrono(v.last_modified()),
                     e_tag: v.e_tag().map(|e| e.trim_matches('"').to_string()),
                     storage_class: v.storage_class().map(|c| c.as_str().to_string()),
-                    checksum_algorithm: v.checksum_algorithm().first().map(|c| c.as_str().to_string()),
+                    checksum_algorithm: v
+                        .checksum_algorithm()
+                        .first()
+                        .map(|c| c.as_str().to_string()),
                     object_owner: v.owner().and_then(|o| o.id()).map(str::to_string),
                     ..Default::default()
                 });
@@ -387,7 +479,10 @@ async fn list_source(
                 records.push(InventoryRecord {
                     bucket: bucket.clone(),
                     key: m.key().unwrap_or_default().to_string(),
-                    version_id: m.version_id().filter(|id| *id != "null").map(str::to_string),
+                    version_id: m
+                        .version_id()
+                        .filter(|id| *id != "null")
+                        .map(str::to_string),
                     is_latest: m.is_latest(),
                     is_delete_marker: Some(true),
                     last_modified: to_chrono(m.last_modified()),
@@ -421,7 +516,10 @@ async fn list_source(
                     last_modified: to_chrono(o.last_modified()),
                     e_tag: o.e_tag().map(|e| e.trim_matches('"').to_string()),
                     storage_class: o.storage_class().map(|c| c.as_str().to_string()),
-                    checksum_algorithm: o.checksum_algorithm().first().map(|c| c.as_str().to_string()),
+                    checksum_algorithm: o
+                        .checksum_algorithm()
+                        .first()
+                        .map(|c| c.as_str().to_string()),
                     object_owner: o.owner().and_then(|o| o.id()).map(str::to_string),
                     ..Default::default()
                 });
@@ -432,7 +530,11 @@ async fn list_source(
             }
         }
     }
-    records.sort_by(|a, b| a.key.cmp(&b.key).then(b.last_modified.cmp(&a.last_modified)));
+    records.sort_by(|a, b| {
+        a.key
+            .cmp(&b.key)
+            .then(b.last_modified.cmp(&a.last_modified))
+    });
     for r in records.iter_mut() {
         r.is_multipart_uploaded = r.e_tag.as_ref().map(|e| e.contains('-'));
         if r.storage_class.is_none() && r.is_delete_marker != Some(true) {
@@ -441,6 +543,9 @@ async fn list_source(
     }
     if fields.iter().any(|f| needs_head(*f)) {
         add_head_fields(&s3, bucket, &mut records).await?;
+    }
+    if fields.contains(&InventoryField::ObjectAccessControlList) {
+        add_acls(&s3, bucket, &mut records).await?;
     }
     Ok(records)
 }
@@ -470,7 +575,12 @@ async fn add_head_fields(
         if r.is_delete_marker == Some(true) {
             continue;
         }
-        let (s3, bucket, key, version) = (s3.clone(), bucket.to_string(), r.key.clone(), r.version_id.clone());
+        let (s3, bucket, key, version) = (
+            s3.clone(),
+            bucket.to_string(),
+            r.key.clone(),
+            r.version_id.clone(),
+        );
         let permits = permits.clone();
         tasks.spawn(async move {
             let _permit = permits.acquire_owned().await;
@@ -509,8 +619,17 @@ async fn add_head_fields(
         r.replication_status = head.replication_status().map(|s| s.as_str().to_string());
         r.object_lock_retain_until_date = to_chrono(head.object_lock_retain_until_date());
         r.object_lock_mode = head.object_lock_mode().map(|m| m.as_str().to_string());
-        r.object_lock_legal_hold_status = head.object_lock_legal_hold_status().map(|s| s.as_str().to_string());
-        r.bucket_key_status = Some(if head.bucket_key_enabled() == Some(true) { "ENABLED" } else { "DISABLED" }.to_string());
+        r.object_lock_legal_hold_status = head
+            .object_lock_legal_hold_status()
+            .map(|s| s.as_str().to_string());
+        r.bucket_key_status = Some(
+            if head.bucket_key_enabled() == Some(true) {
+                "ENABLED"
+            } else {
+                "DISABLED"
+            }
+            .to_string(),
+        );
         if r.storage_class.as_deref() == Some("INTELLIGENT_TIERING") {
             r.intelligent_tiering_access_tier = Some(
                 match head.archive_status().map(|a| a.as_str()) {
@@ -521,6 +640,52 @@ async fn add_head_fields(
                 .to_string(),
             );
         }
+    }
+    Ok(())
+}
+
+/// The Object ACL field as S3 Inventory documents it (userguide/objectacl.html): base64 of
+/// `{"version": "2022-11-10", "status": "AVAILABLE", "grants": [...]}`, each grant a
+/// `CanonicalUser` (`canonicalId`) or a `Group` (`uri`) with its `permission`.
+pub fn object_acl_field(grants: &[aws_sdk_s3::types::Grant]) -> String {
+    let grants: Vec<serde_json::Value> = grants
+        .iter()
+        .filter_map(|g| {
+            let grantee = g.grantee()?;
+            let permission = g.permission()?.as_str();
+            Some(match grantee.r#type().as_str() {
+                "Group" => serde_json::json!({
+                    "uri": grantee.uri(), "permission": permission, "type": "Group"
+                }),
+                _ => serde_json::json!({
+                    "canonicalId": grantee.id(), "permission": permission, "type": "CanonicalUser"
+                }),
+            })
+        })
+        .collect();
+    let json =
+        serde_json::json!({"version": "2022-11-10", "status": "AVAILABLE", "grants": grants});
+    aws_smithy_types::base64::encode(json.to_string())
+}
+
+async fn add_acls(
+    s3: &aws_sdk_s3::Client,
+    bucket: &str,
+    records: &mut [InventoryRecord],
+) -> Result<(), DeliveryError> {
+    for r in records
+        .iter_mut()
+        .filter(|r| r.is_delete_marker != Some(true))
+    {
+        let acl = s3
+            .get_object_acl()
+            .bucket(bucket)
+            .key(&r.key)
+            .set_version_id(r.version_id.clone())
+            .send()
+            .await
+            .map_err(s3_error(format!("get ACL of s3://{bucket}/{}", r.key)))?;
+        r.object_access_control_list = Some(object_acl_field(acl.grants()));
     }
     Ok(())
 }
@@ -539,8 +704,52 @@ mod tests {
                 "OptionalFields": ["Size", "ETag"]}
         });
         let stored: StoredConfiguration = serde_json::from_value(json).unwrap();
-        assert_eq!(stored.configuration.destination.s3_bucket_destination.prefix.as_deref(), Some("inv"));
+        assert_eq!(
+            stored
+                .configuration
+                .destination
+                .s3_bucket_destination
+                .prefix
+                .as_deref(),
+            Some("inv")
+        );
         assert_eq!(stored.configuration.optional_fields, ["Size", "ETag"]);
         assert!(stored.configuration.filter.is_none());
+    }
+
+    #[test]
+    fn object_acl_field_is_base64_json_as_documented() {
+        use aws_sdk_s3::types::{Grant, Grantee, Permission, Type};
+        let grants = [
+            Grant::builder()
+                .grantee(
+                    Grantee::builder()
+                        .r#type(Type::CanonicalUser)
+                        .id("abc")
+                        .build()
+                        .unwrap(),
+                )
+                .permission(Permission::FullControl)
+                .build(),
+            Grant::builder()
+                .grantee(
+                    Grantee::builder()
+                        .r#type(Type::Group)
+                        .uri("http://acs.amazonaws.com/groups/global/AllUsers")
+                        .build()
+                        .unwrap(),
+                )
+                .permission(Permission::Read)
+                .build(),
+        ];
+        let decoded = aws_smithy_types::base64::decode(object_acl_field(&grants)).unwrap();
+        let json: serde_json::Value = serde_json::from_slice(&decoded).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({"version": "2022-11-10", "status": "AVAILABLE", "grants": [
+                {"canonicalId": "abc", "permission": "FULL_CONTROL", "type": "CanonicalUser"},
+                {"uri": "http://acs.amazonaws.com/groups/global/AllUsers", "permission": "READ", "type": "Group"}
+            ]})
+        );
     }
 }

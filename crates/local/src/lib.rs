@@ -12,6 +12,7 @@
 //! Never linked into a Lambda binary.
 
 pub mod admin;
+pub mod demo;
 pub mod deploy;
 pub mod emulator;
 pub mod execution;

@@ -16,7 +16,11 @@ use local::{emulator, inventory, pump};
 use serde_json::Value;
 
 #[derive(Parser)]
-#[command(name = "offline", version, about = "Run S3Insights and Historical on a local AWS")]
+#[command(
+    name = "offline",
+    version,
+    about = "Run S3Insights and Historical on a local AWS"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -24,6 +28,12 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// The main job, offline: start the local AWS, deploy, run it end to end and show the results.
+    Demo {
+        /// Build the Lambda binaries with the release profile.
+        #[arg(long)]
+        release: bool,
+    },
     /// Start or stop the local AWS.
     #[command(subcommand)]
     Emulator(EmulatorCommand),
@@ -38,7 +48,11 @@ enum Command {
     /// Wait until queues and streams feeding functions are drained and no function is running.
     Pump(PumpArgs),
     /// Deliver an S3 Inventory report for every enabled inventory configuration, as S3 would.
-    DeliverInventory,
+    DeliverInventory {
+        /// Only the configurations of this source bucket (repeatable; default: every bucket).
+        #[arg(long = "bucket")]
+        buckets: Vec<String>,
+    },
     /// Make chosen invocations of a function fail, time out or be throttled.
     #[command(subcommand)]
     Fault(FaultCommand),
@@ -197,7 +211,10 @@ fn report(outcome: &Outcome, args: &WaitArgs) -> ExitCode {
     } else {
         outcome.result_json()
     };
-    println!("{}", serde_json::to_string_pretty(&shown).unwrap_or_default());
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&shown).unwrap_or_default()
+    );
     eprintln!(
         "execution {} in {:.1} s: {} state transitions, {} history events",
         outcome.status, outcome.seconds, outcome.transitions, outcome.history_events
@@ -221,6 +238,16 @@ async fn run(cli: Cli) -> Result<ExitCode> {
     let workspace = Workspace::locate();
     let state_dir = workspace.state_dir();
     match cli.command {
+        Command::Demo { release } => {
+            let running = emulator::start(&state_dir, &workspace.venv_dir(), None).await?;
+            eprintln!("offline: local AWS running at {}", running.endpoint());
+            let target = Target {
+                endpoint: running.endpoint(),
+                account: local::sdk::HOST_ACCOUNT.into(),
+                region: local::sdk::DEFAULT_REGION.into(),
+            };
+            local::demo::run(&workspace, &target, BuildOptions { release }).await?;
+        }
         Command::Emulator(EmulatorCommand::Start { port }) => {
             let running = emulator::start(&state_dir, &workspace.venv_dir(), port).await?;
             print!("{}", running.exports());
@@ -242,7 +269,8 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                     .stack
                     .unwrap_or_else(|| deploy::default_stack_name(&args.template)),
                 template: args.template,
-                parameters: deploy::parse_parameters(&args.parameters).map_err(anyhow::Error::msg)?,
+                parameters: deploy::parse_parameters(&args.parameters)
+                    .map_err(anyhow::Error::msg)?,
                 build: BuildOptions {
                     release: args.release,
                 },
@@ -252,12 +280,18 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 "offline: stack {} deployed in account {} ({})",
                 request.stack, target.account, target.region
             );
-            println!("{}", serde_json::to_string_pretty(&deploy::outputs_json(&outputs))?);
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&deploy::outputs_json(&outputs))?
+            );
         }
         Command::Outputs(args) => {
             let target = target(&workspace, args.account.as_deref())?;
             let outputs = deploy::outputs(&target, &args.stack).await?;
-            println!("{}", serde_json::to_string_pretty(&deploy::outputs_json(&outputs))?);
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&deploy::outputs_json(&outputs))?
+            );
         }
         Command::Execute(args) => {
             let target = target(&workspace, None)?;
@@ -271,18 +305,20 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             let target = target(&workspace, args.stack.account.as_deref())?;
             let input = read_json(&format!("@{}", args.input.display()))?;
             let arn = deploy::physical_id(&target, &args.stack.stack, &args.state_machine).await?;
-            let outcome = execution::start(&target, &arn, &input, &wait_options(&args.wait)).await?;
+            let outcome =
+                execution::start(&target, &arn, &input, &wait_options(&args.wait)).await?;
             return Ok(report(&outcome, &args.wait));
         }
         Command::Pump(args) => {
             let target = target(&workspace, None)?;
-            let took = pump::until_idle(&target.endpoint, Duration::from_secs(args.timeout)).await?;
+            let took =
+                pump::until_idle(&target.endpoint, Duration::from_secs(args.timeout)).await?;
             eprintln!("offline: idle after {:.1} s", took.as_secs_f64());
         }
-        Command::DeliverInventory => {
+        Command::DeliverInventory { buckets } => {
             let target = target(&workspace, None)?;
-            let reports = inventory::deliver_all(&target).await?;
-            println!("{}", serde_json::to_string_pretty(&reports)?);
+            let delivery = inventory::deliver_all(&target, &buckets).await?;
+            println!("{}", serde_json::to_string_pretty(&delivery)?);
         }
         Command::Fault(FaultCommand::Add {
             function,

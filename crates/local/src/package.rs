@@ -94,7 +94,10 @@ pub fn build(
         return Ok(target_dir.join(profile));
     }
     let mut cargo = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
-    cargo.current_dir(&workspace.root).arg("build").arg("--quiet");
+    cargo
+        .current_dir(&workspace.root)
+        .arg("build")
+        .arg("--quiet");
     if options.release {
         cargo.arg("--release");
     }
@@ -144,7 +147,14 @@ async fn upload(
         inventory_format::manifest::md5_hex(&body)
     );
     let s3 = target.s3();
-    if s3.head_object().bucket(bucket).key(&key).send().await.is_ok() {
+    if s3
+        .head_object()
+        .bucket(bucket)
+        .key(&key)
+        .send()
+        .await
+        .is_ok()
+    {
         return Ok(key);
     }
     s3.put_object()
@@ -248,14 +258,21 @@ mod tests {
         );
         let bad = json!({"Resources": {"B": {"Type": "AWS::Serverless::Function", "Metadata": {"BuildMethod": "go1.x"}}}});
         let err = function_binaries(&bad).unwrap_err().to_string();
-        assert!(err.contains("function B") && err.contains("rust-cargolambda"), "{err}");
+        assert!(
+            err.contains("function B") && err.contains("rust-cargolambda"),
+            "{err}"
+        );
     }
 
     #[test]
     fn definitions_may_hold_unquoted_placeholders() {
         assert!(check_definition(br#"{"a": ${N}, "b": "${Arn}"}"#).is_ok());
-        assert!(check_definition(br#"{"a": ${N}"#).unwrap_err().contains("not JSON"));
-        assert!(check_definition(br#"{"a": ${N"#).unwrap_err().contains("unterminated"));
+        assert!(check_definition(br#"{"a": ${N}"#)
+            .unwrap_err()
+            .contains("not JSON"));
+        assert!(check_definition(br#"{"a": ${N"#)
+            .unwrap_err()
+            .contains("unterminated"));
     }
 
     #[test]

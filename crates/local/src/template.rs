@@ -95,14 +95,17 @@ fn intrinsic(name: &str, value: Value) -> Result<Value, String> {
             other => json!({ "Fn::GetAtt": other }),
         },
         "Base64" | "Cidr" | "FindInMap" | "GetAZs" | "ImportValue" | "Join" | "Select"
-        | "Split" | "Sub" | "Transform" | "And" | "Equals" | "If" | "Not" | "Or" | "ToJsonString"
-        | "Length" => json!({ format!("Fn::{name}"): value }),
+        | "Split" | "Sub" | "Transform" | "And" | "Equals" | "If" | "Not" | "Or"
+        | "ToJsonString" | "Length" => json!({ format!("Fn::{name}"): value }),
         other => return Err(format!("unknown intrinsic function tag !{other}")),
     })
 }
 
 /// The template's resources of `kind` (e.g. `AWS::Serverless::Function`), by logical id.
-pub fn resources_of<'a>(template: &'a Value, kind: &'a str) -> impl Iterator<Item = (&'a String, &'a Value)> {
+pub fn resources_of<'a>(
+    template: &'a Value,
+    kind: &'a str,
+) -> impl Iterator<Item = (&'a String, &'a Value)> {
     template["Resources"]
         .as_object()
         .into_iter()
@@ -135,7 +138,9 @@ mod tests {
     #[test]
     fn unknown_tags_and_bad_getatt_are_refused() {
         assert!(parse("A: !Nope x").unwrap_err().contains("!Nope"));
-        assert!(parse("A: !GetAtt Fn").unwrap_err().contains("Resource.Attribute"));
+        assert!(parse("A: !GetAtt Fn")
+            .unwrap_err()
+            .contains("Resource.Attribute"));
     }
 
     #[test]

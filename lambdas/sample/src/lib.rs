@@ -179,7 +179,10 @@ pub async fn handle_sqs(
 }
 
 /// Store each stream record's name, keys and user identity under `stream/<eventID>.json`.
-pub async fn handle_stream(batch: StreamEvent, evidence: &impl Evidence) -> Result<(), SampleError> {
+pub async fn handle_stream(
+    batch: StreamEvent,
+    evidence: &impl Evidence,
+) -> Result<(), SampleError> {
     for record in batch.records {
         let summary = json!({
             "eventName": record.event_name,

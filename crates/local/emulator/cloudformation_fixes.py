@@ -1,0 +1,49 @@
+"""CloudFormation resource properties ministack 1.5.33 accepts but does not apply.
+
+AWS::DynamoDB::Table `TimeToLiveSpecification`. AWS (CloudFormation resource reference): the table is
+created with TTL enabled on `AttributeName`, and an update that changes or removes the specification
+changes TTL. ministack 1.5.33 creates the table and ignores the property, so TTL stays DISABLED and
+nothing ever expires. Historical's Current table depends on it. The fix wraps the table provisioner's
+create and update and applies the specification through the same UpdateTimeToLive code the API uses.
+"""
+
+from ministack.services import dynamodb
+from ministack.services.cloudformation import provisioners
+
+TABLE = "AWS::DynamoDB::Table"
+
+
+def _apply_ttl(table_name, props, old_props=None):
+    spec = props.get("TimeToLiveSpecification")
+    old = (old_props or {}).get("TimeToLiveSpecification")
+    if spec == old:
+        return
+    if spec and spec.get("AttributeName"):
+        enabled = str(spec.get("Enabled", False)).lower() == "true"
+        wanted = {"Enabled": enabled, "AttributeName": spec["AttributeName"]}
+    elif old and old.get("AttributeName"):
+        wanted = {"Enabled": False, "AttributeName": old["AttributeName"]}
+    else:
+        return
+    status, _headers, body = dynamodb._update_ttl({"TableName": table_name, "TimeToLiveSpecification": wanted})
+    if status >= 400:
+        raise ValueError(f"{TABLE} {table_name}: TimeToLiveSpecification refused: {body!r}")
+
+
+def install():
+    handlers = provisioners._RESOURCE_HANDLERS[TABLE]
+    create, update = handlers["create"], handlers["update"]
+
+    def create_with_ttl(logical_id, props, stack_name):
+        result = create(logical_id, props, stack_name)
+        _apply_ttl(result[0], props)
+        return result
+
+    def update_with_ttl(physical_id, old_props, new_props, stack_name, logical_id=None):
+        result = update(physical_id, old_props, new_props, stack_name, logical_id)
+        name = result[0] if isinstance(result, tuple) else physical_id
+        _apply_ttl(name, new_props, old_props)
+        return result
+
+    handlers["create"] = create_with_ttl
+    handlers["update"] = update_with_ttl

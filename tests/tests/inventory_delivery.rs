@@ -1,0 +1,462 @@
+//! `offline deliver-inventory` writes S3 Inventory reports as S3 documents them, read back here with
+//! the readers the product uses (inventory-format), and their notifications reach a queue.
+
+use std::collections::BTreeSet;
+
+use aws_sdk_s3::types::{
+    BucketVersioningStatus, Event, InventoryConfiguration, InventoryDestination, InventoryFilter,
+    InventoryFormat, InventoryFrequency, InventoryIncludedObjectVersions, InventoryOptionalField,
+    InventoryS3BucketDestination, InventorySchedule, NotificationConfiguration, QueueConfiguration,
+    VersioningConfiguration,
+};
+use integration::{env, unique, Env, MEMBER_B};
+use inventory_format::field::{report_fields, InventoryField};
+use inventory_format::format::FileFormat;
+use inventory_format::manifest::{self, InventoryManifest};
+use inventory_format::read::{read_data_file, records_from_batch};
+use inventory_format::record::InventoryRecord;
+use serde_json::Value;
+
+/// Keys a real estate holds, hostile ones included.
+const KEYS: &[&str] = &[
+    "reports/2026/q3.csv",
+    "dir/id_rsa.pem",
+    "<script>alert(1)</script>.html",
+    "quote\"d 'key'.txt",
+    "space key+plus%25.csv",
+    "ünïcødé/ファイル.txt",
+    "comma,key\nnewline.txt",
+];
+
+fn all_optional_fields() -> Vec<InventoryOptionalField> {
+    InventoryField::ALL
+        .iter()
+        .filter(|f| f.is_optional())
+        .map(|f| InventoryOptionalField::from(f.config_name()))
+        .collect()
+}
+
+fn configuration(
+    id: &str,
+    destination: &str,
+    format: InventoryFormat,
+    versions: InventoryIncludedObjectVersions,
+    fields: Vec<InventoryOptionalField>,
+    filter: Option<&str>,
+) -> InventoryConfiguration {
+    InventoryConfiguration::builder()
+        .id(id)
+        .is_enabled(true)
+        .included_object_versions(versions)
+        .set_filter(filter.map(|p| InventoryFilter::builder().prefix(p).build().unwrap()))
+        .destination(
+            InventoryDestination::builder()
+                .s3_bucket_destination(
+                    InventoryS3BucketDestination::builder()
+                        .bucket(format!("arn:aws:s3:::{destination}"))
+                        .format(format)
+                        .prefix("inventory")
+                        .build()
+                        .unwrap(),
+                )
+                .build(),
+        )
+        .schedule(
+            InventorySchedule::builder()
+                .frequency(InventoryFrequency::Daily)
+                .build()
+                .unwrap(),
+        )
+        .set_optional_fields(Some(fields))
+        .build()
+        .unwrap()
+}
+
+async fn get(env: &Env, bucket: &str, key: &str) -> Vec<u8> {
+    env.host
+        .s3()
+        .get_object()
+        .bucket(bucket)
+        .key(key)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("get {key}: {e:?}"))
+        .body
+        .collect()
+        .await
+        .unwrap()
+        .into_bytes()
+        .to_vec()
+}
+
+/// Read one delivered report back: manifest, checksum, every data file and its MD5.
+async fn read_report(
+    env: &Env,
+    bucket: &str,
+    manifest_key: &str,
+) -> (InventoryManifest, Vec<InventoryRecord>) {
+    let manifest_bytes = get(env, bucket, manifest_key).await;
+    let checksum_key = manifest_key.replace("manifest.json", "manifest.checksum");
+    let checksum = String::from_utf8(get(env, bucket, &checksum_key).await).unwrap();
+    assert_eq!(checksum.trim(), manifest::md5_hex(&manifest_bytes));
+    let report = InventoryManifest::parse(&manifest_bytes).unwrap();
+    let fields = manifest::fields_from_schema(report.file_format, &report.file_schema).unwrap();
+    let mut records = Vec::new();
+    for file in &report.files {
+        let body = get(env, bucket, &file.key).await;
+        assert_eq!(body.len() as u64, file.size, "{}", file.key);
+        assert_eq!(manifest::md5_hex(&body), file.md5_checksum, "{}", file.key);
+        for batch in read_data_file(report.file_format, &fields, body, 1000).unwrap() {
+            records.extend(records_from_batch(&batch.unwrap()));
+        }
+    }
+    (report, records)
+}
+
+/// What the source holds, listed independently: (key, version, latest, delete marker, size).
+type Row = (
+    String,
+    Option<String>,
+    Option<bool>,
+    Option<bool>,
+    Option<i64>,
+);
+
+async fn listed_versions(env: &Env, bucket: &str) -> BTreeSet<Row> {
+    let page = env
+        .account(MEMBER_B)
+        .s3()
+        .list_object_versions()
+        .bucket(bucket)
+        .send()
+        .await
+        .unwrap();
+    let mut rows: BTreeSet<Row> = page
+        .versions()
+        .iter()
+        .map(|v| {
+            (
+                v.key().unwrap().to_string(),
+                v.version_id().map(str::to_string),
+                v.is_latest(),
+                Some(false),
+                v.size(),
+            )
+        })
+        .collect();
+    rows.extend(page.delete_markers().iter().map(|m| {
+        (
+            m.key().unwrap().to_string(),
+            m.version_id().map(str::to_string),
+            m.is_latest(),
+            Some(true),
+            None,
+        )
+    }));
+    rows
+}
+
+fn rows(records: &[InventoryRecord]) -> BTreeSet<Row> {
+    records
+        .iter()
+        .map(|r| {
+            (
+                r.key.clone(),
+                r.version_id.clone(),
+                r.is_latest,
+                r.is_delete_marker,
+                r.size,
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn reports_in_every_format_read_back_exactly_and_notify() {
+    let env = env().await;
+    let member = env.account(MEMBER_B).s3();
+    let source = unique("estate");
+    let destination = unique("staging");
+    member.create_bucket().bucket(&source).send().await.unwrap();
+    member
+        .put_bucket_versioning()
+        .bucket(&source)
+        .versioning_configuration(
+            VersioningConfiguration::builder()
+                .status(BucketVersioningStatus::Enabled)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    for (i, key) in KEYS.iter().enumerate() {
+        member
+            .put_object()
+            .bucket(&source)
+            .key(*key)
+            .body(vec![b'x'; 10 + i].into())
+            .send()
+            .await
+            .unwrap();
+    }
+    // A second version of one key, and a deleted key (a delete marker over two versions).
+    member
+        .put_object()
+        .bucket(&source)
+        .key(KEYS[0])
+        .body(b"v2".to_vec().into())
+        .send()
+        .await
+        .unwrap();
+    member
+        .delete_object()
+        .bucket(&source)
+        .key(KEYS[1])
+        .send()
+        .await
+        .unwrap();
+
+    // The destination lives in the host account and notifies a queue, as a staging bucket does.
+    let host = env.host.s3();
+    host.create_bucket()
+        .bucket(&destination)
+        .send()
+        .await
+        .unwrap();
+    let sqs = aws_sdk_sqs::Client::new(&env.host.sdk_config());
+    let queue = sqs
+        .create_queue()
+        .queue_name(unique("reports"))
+        .send()
+        .await
+        .unwrap();
+    let queue_url = queue.queue_url().unwrap();
+    let queue_arn = sqs
+        .get_queue_attributes()
+        .queue_url(queue_url)
+        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
+        .send()
+        .await
+        .unwrap()
+        .attributes()
+        .unwrap()[&aws_sdk_sqs::types::QueueAttributeName::QueueArn]
+        .clone();
+    host.put_bucket_notification_configuration()
+        .bucket(&destination)
+        .notification_configuration(
+            NotificationConfiguration::builder()
+                .queue_configurations(
+                    QueueConfiguration::builder()
+                        .queue_arn(&queue_arn)
+                        .events(Event::S3ObjectCreated)
+                        .build()
+                        .unwrap(),
+                )
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+
+    for (id, format) in [
+        ("csv", InventoryFormat::Csv),
+        ("orc", InventoryFormat::Orc),
+        ("parquet", InventoryFormat::Parquet),
+    ] {
+        member
+            .put_bucket_inventory_configuration()
+            .bucket(&source)
+            .id(id)
+            .inventory_configuration(configuration(
+                id,
+                &destination,
+                format,
+                InventoryIncludedObjectVersions::All,
+                all_optional_fields(),
+                None,
+            ))
+            .send()
+            .await
+            .unwrap();
+    }
+
+    let out = env.offline(&["deliver-inventory", "--bucket", &source]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let delivery: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(delivery["undelivered"], Value::Array(vec![]));
+    let reports = delivery["reports"].as_array().unwrap();
+    assert_eq!(reports.len(), 3);
+
+    let expected = listed_versions(env, &source).await;
+    assert_eq!(
+        expected.len(),
+        KEYS.len() + 2,
+        "two extra versions: an overwrite and a delete marker"
+    );
+    let mut written = BTreeSet::new();
+    for report in reports {
+        let manifest_key = report["manifestKey"].as_str().unwrap();
+        let id = report["configurationId"].as_str().unwrap();
+        assert!(
+            manifest_key.starts_with(&format!("inventory/{source}/{id}/")),
+            "documented layout: {manifest_key}"
+        );
+        let (manifest, records) = read_report(env, &destination, manifest_key).await;
+        assert_eq!(manifest.source_bucket, source);
+        assert_eq!(
+            manifest.destination_bucket,
+            format!("arn:aws:s3:::{destination}")
+        );
+        assert_eq!(manifest.version, "2016-11-30");
+        let format: FileFormat = id.parse().unwrap();
+        assert_eq!(manifest.file_format, format);
+        let optional: Vec<InventoryField> = InventoryField::ALL
+            .iter()
+            .copied()
+            .filter(|f| f.is_optional())
+            .collect();
+        assert_eq!(
+            manifest.file_schema,
+            manifest::file_schema(format, &report_fields(&optional, true))
+        );
+        assert_eq!(rows(&records), expected, "{id} report rows");
+        for r in &records {
+            assert_eq!(r.bucket, source);
+            if r.is_delete_marker == Some(true) {
+                assert_eq!(r.size, None);
+                continue;
+            }
+            assert!(r.e_tag.is_some() && r.last_modified.is_some(), "{r:?}");
+            assert_eq!(r.storage_class.as_deref(), Some("STANDARD"));
+            assert!(r.encryption_status.is_some(), "{r:?}");
+            assert!(r.object_access_control_list.is_some(), "{r:?}");
+        }
+        written.insert(manifest_key.to_string());
+        written.insert(manifest_key.replace("manifest.json", "manifest.checksum"));
+        for key in report["dataKeys"].as_array().unwrap() {
+            written.insert(key.as_str().unwrap().to_string());
+        }
+    }
+
+    // Every object of every report raised its ObjectCreated notification.
+    let mut notified = BTreeSet::new();
+    for _ in 0..20 {
+        let batch = sqs
+            .receive_message()
+            .queue_url(queue_url)
+            .max_number_of_messages(10)
+            .send()
+            .await
+            .unwrap();
+        if batch.messages().is_empty() {
+            break;
+        }
+        for m in batch.messages() {
+            let event: Value = serde_json::from_str(m.body().unwrap()).unwrap();
+            for record in event["Records"].as_array().into_iter().flatten() {
+                let key = record["s3"]["object"]["key"].as_str().unwrap();
+                notified.insert(percent_decode(key));
+            }
+        }
+    }
+    let missing: Vec<_> = written.difference(&notified).collect();
+    assert!(missing.is_empty(), "no notification for {missing:?}");
+}
+
+/// S3 event notifications carry URL-encoded keys (spaces as `+`).
+fn percent_decode(key: &str) -> String {
+    let bytes = key.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = bytes
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (bytes[i], hex) {
+            (b'%', Some(b)) => {
+                out.push(b);
+                i += 3;
+            }
+            (b'+', _) => {
+                out.push(b' ');
+                i += 1;
+            }
+            (b, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(out).unwrap()
+}
+
+#[tokio::test]
+async fn current_version_reports_honour_the_prefix_filter_and_empty_buckets_get_none() {
+    let env = env().await;
+    let member = env.account(MEMBER_B).s3();
+    let source = unique("plain");
+    let empty = unique("empty");
+    let destination = unique("staging");
+    for b in [&source, &empty] {
+        member.create_bucket().bucket(b).send().await.unwrap();
+    }
+    env.host
+        .s3()
+        .create_bucket()
+        .bucket(&destination)
+        .send()
+        .await
+        .unwrap();
+    for key in ["logs/a.log", "logs/b.log", "data/c.bin"] {
+        member
+            .put_object()
+            .bucket(&source)
+            .key(key)
+            .body(b"abc".to_vec().into())
+            .send()
+            .await
+            .unwrap();
+    }
+    for (bucket, filter) in [(&source, Some("logs/")), (&empty, None)] {
+        member
+            .put_bucket_inventory_configuration()
+            .bucket(bucket)
+            .id("current")
+            .inventory_configuration(configuration(
+                "current",
+                &destination,
+                InventoryFormat::Csv,
+                InventoryIncludedObjectVersions::Current,
+                vec![
+                    InventoryOptionalField::Size,
+                    InventoryOptionalField::StorageClass,
+                ],
+                filter,
+            ))
+            .send()
+            .await
+            .unwrap();
+    }
+    let delivery = local::inventory::deliver_all(&env.host, &[source.clone(), empty.clone()])
+        .await
+        .unwrap();
+    assert_eq!(delivery.reports.len(), 1);
+    assert_eq!(delivery.undelivered.len(), 1);
+    assert_eq!(delivery.undelivered[0].source_bucket, empty);
+    let (manifest, records) =
+        read_report(env, &destination, &delivery.reports[0].manifest_key).await;
+    assert_eq!(
+        manifest.file_schema, "Bucket, Key, Size, StorageClass",
+        "current-version reports have no version columns"
+    );
+    let keys: Vec<&str> = records.iter().map(|r| r.key.as_str()).collect();
+    assert_eq!(keys, ["logs/a.log", "logs/b.log"]);
+    assert!(records
+        .iter()
+        .all(|r| r.size == Some(3) && r.version_id.is_none()));
+}
