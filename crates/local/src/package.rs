@@ -98,6 +98,15 @@ pub fn build(
         .current_dir(&workspace.root)
         .arg("build")
         .arg("--quiet");
+    // Run from a test, we inherit the variables cargo sets for the crate under test; build scripts
+    // that watch them (aws-lc-sys watches CARGO_MANIFEST_DIR, CARGO_PKG_NAME, ...) would rerun and
+    // rebuild the whole TLS stack. Build as if from a shell.
+    for (name, _) in std::env::vars_os() {
+        let name = name.to_string_lossy();
+        if is_crate_variable(&name) {
+            cargo.env_remove(name.as_ref());
+        }
+    }
     if options.release {
         cargo.arg("--release");
     }
@@ -111,6 +120,19 @@ pub fn build(
         return Err(PackageError::Build(status.to_string()));
     }
     Ok(target_dir.join(profile))
+}
+
+/// Variables cargo sets for one crate's build scripts, tests and binaries (not the user's settings).
+fn is_crate_variable(name: &str) -> bool {
+    const PREFIXES: &[&str] = &["CARGO_PKG_", "CARGO_MANIFEST_", "CARGO_BIN_", "NEXTEST"];
+    const NAMES: &[&str] = &[
+        "CARGO_CRATE_NAME",
+        "CARGO_PRIMARY_PACKAGE",
+        "CARGO_TARGET_TMPDIR",
+        "CARGO_RUSTC_CURRENT_DIR",
+        "LD_LIBRARY_PATH",
+    ];
+    PREFIXES.iter().any(|p| name.starts_with(p)) || NAMES.contains(&name)
 }
 
 /// A zip holding `binary` as an executable `bootstrap`, as Lambda's custom runtimes expect.
