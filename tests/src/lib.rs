@@ -119,15 +119,11 @@ pub async fn stack() -> &'static BTreeMap<String, String> {
                     }
                 }
             }
-            let request = DeployRequest {
-                template: "template.yaml".into(),
-                stack: deploy::DEFAULT_STACK.into(),
-                parameters: OFFLINE_PARAMETERS
-                    .iter()
-                    .map(|(k, v)| (k.to_string(), v.to_string()))
-                    .collect(),
-                build: BuildOptions::default(),
-            };
+            let request = DeployRequest::offline(
+                "template.yaml",
+                deploy::DEFAULT_STACK,
+                BuildOptions::default(),
+            );
             let outputs = deploy::deploy(&env.workspace, &env.host, &request)
                 .await
                 .unwrap_or_else(|e| panic!("offline deploy failed: {e}"));
@@ -165,6 +161,47 @@ fn deployment_stamp(env: &Env) -> String {
         ));
     }
     parts.join("\n")
+}
+
+/// An S3 inventory configuration as S3Insights puts them: daily, to `destination` under `inventory/`.
+pub fn inventory_configuration(
+    id: &str,
+    destination: &str,
+    format: aws_sdk_s3::types::InventoryFormat,
+    versions: aws_sdk_s3::types::InventoryIncludedObjectVersions,
+    fields: Vec<aws_sdk_s3::types::InventoryOptionalField>,
+    filter: Option<&str>,
+) -> aws_sdk_s3::types::InventoryConfiguration {
+    use aws_sdk_s3::types::{
+        InventoryConfiguration, InventoryDestination, InventoryFilter, InventoryFrequency,
+        InventoryS3BucketDestination, InventorySchedule,
+    };
+    InventoryConfiguration::builder()
+        .id(id)
+        .is_enabled(true)
+        .included_object_versions(versions)
+        .set_filter(filter.map(|p| InventoryFilter::builder().prefix(p).build().unwrap()))
+        .destination(
+            InventoryDestination::builder()
+                .s3_bucket_destination(
+                    InventoryS3BucketDestination::builder()
+                        .bucket(format!("arn:aws:s3:::{destination}"))
+                        .format(format)
+                        .prefix("inventory")
+                        .build()
+                        .unwrap(),
+                )
+                .build(),
+        )
+        .schedule(
+            InventorySchedule::builder()
+                .frequency(InventoryFrequency::Daily)
+                .build()
+                .unwrap(),
+        )
+        .set_optional_fields(Some(fields))
+        .build()
+        .unwrap()
 }
 
 /// A name no other test uses (lowercase, usable as a bucket name).

@@ -3,40 +3,24 @@
 //! TTL stream record through a real event source mapping by sample_lambda.rs.
 
 use aws_sdk_s3::types::{
-    InventoryConfiguration, InventoryDestination, InventoryFormat, InventoryFrequency,
-    InventoryIncludedObjectVersions, InventoryOptionalField, InventoryS3BucketDestination,
-    InventorySchedule,
+    InventoryConfiguration, InventoryFormat, InventoryIncludedObjectVersions,
+    InventoryOptionalField,
 };
-use integration::{env, unique, MEMBER_A};
+use integration::{env, inventory_configuration, unique, MEMBER_A};
 use serde_json::Value;
 
 fn configuration(id: &str, destination: &str, format: InventoryFormat) -> InventoryConfiguration {
-    InventoryConfiguration::builder()
-        .id(id)
-        .is_enabled(true)
-        .included_object_versions(InventoryIncludedObjectVersions::All)
-        .destination(
-            InventoryDestination::builder()
-                .s3_bucket_destination(
-                    InventoryS3BucketDestination::builder()
-                        .bucket(format!("arn:aws:s3:::{destination}"))
-                        .format(format)
-                        .prefix("inventory")
-                        .build()
-                        .unwrap(),
-                )
-                .build(),
-        )
-        .schedule(
-            InventorySchedule::builder()
-                .frequency(InventoryFrequency::Daily)
-                .build()
-                .unwrap(),
-        )
-        .optional_fields(InventoryOptionalField::Size)
-        .optional_fields(InventoryOptionalField::EncryptionStatus)
-        .build()
-        .unwrap()
+    inventory_configuration(
+        id,
+        destination,
+        format,
+        InventoryIncludedObjectVersions::All,
+        vec![
+            InventoryOptionalField::Size,
+            InventoryOptionalField::EncryptionStatus,
+        ],
+        None,
+    )
 }
 
 #[tokio::test]

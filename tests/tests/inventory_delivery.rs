@@ -4,12 +4,10 @@
 use std::collections::BTreeSet;
 
 use aws_sdk_s3::types::{
-    BucketVersioningStatus, Event, InventoryConfiguration, InventoryDestination, InventoryFilter,
-    InventoryFormat, InventoryFrequency, InventoryIncludedObjectVersions, InventoryOptionalField,
-    InventoryS3BucketDestination, InventorySchedule, NotificationConfiguration, QueueConfiguration,
-    VersioningConfiguration,
+    BucketVersioningStatus, Event, InventoryFormat, InventoryIncludedObjectVersions,
+    InventoryOptionalField, NotificationConfiguration, QueueConfiguration, VersioningConfiguration,
 };
-use integration::{env, unique, Env, MEMBER_B};
+use integration::{env, inventory_configuration, unique, Env, MEMBER_B};
 use inventory_format::field::{report_fields, InventoryField};
 use inventory_format::format::FileFormat;
 use inventory_format::manifest::{self, InventoryManifest};
@@ -34,42 +32,6 @@ fn all_optional_fields() -> Vec<InventoryOptionalField> {
         .filter(|f| f.is_optional())
         .map(|f| InventoryOptionalField::from(f.config_name()))
         .collect()
-}
-
-fn configuration(
-    id: &str,
-    destination: &str,
-    format: InventoryFormat,
-    versions: InventoryIncludedObjectVersions,
-    fields: Vec<InventoryOptionalField>,
-    filter: Option<&str>,
-) -> InventoryConfiguration {
-    InventoryConfiguration::builder()
-        .id(id)
-        .is_enabled(true)
-        .included_object_versions(versions)
-        .set_filter(filter.map(|p| InventoryFilter::builder().prefix(p).build().unwrap()))
-        .destination(
-            InventoryDestination::builder()
-                .s3_bucket_destination(
-                    InventoryS3BucketDestination::builder()
-                        .bucket(format!("arn:aws:s3:::{destination}"))
-                        .format(format)
-                        .prefix("inventory")
-                        .build()
-                        .unwrap(),
-                )
-                .build(),
-        )
-        .schedule(
-            InventorySchedule::builder()
-                .frequency(InventoryFrequency::Daily)
-                .build()
-                .unwrap(),
-        )
-        .set_optional_fields(Some(fields))
-        .build()
-        .unwrap()
 }
 
 async fn get(env: &Env, bucket: &str, key: &str) -> Vec<u8> {
@@ -267,7 +229,7 @@ async fn reports_in_every_format_read_back_exactly_and_notify() {
             .put_bucket_inventory_configuration()
             .bucket(&source)
             .id(id)
-            .inventory_configuration(configuration(
+            .inventory_configuration(inventory_configuration(
                 id,
                 &destination,
                 format,
@@ -427,7 +389,7 @@ async fn current_version_reports_honour_the_prefix_filter_and_empty_buckets_get_
             .put_bucket_inventory_configuration()
             .bucket(bucket)
             .id("current")
-            .inventory_configuration(configuration(
+            .inventory_configuration(inventory_configuration(
                 "current",
                 &destination,
                 InventoryFormat::Csv,

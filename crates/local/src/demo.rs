@@ -12,7 +12,7 @@ use anyhow::{Context, Result};
 use aws_sdk_dynamodb::types::AttributeValue;
 use serde_json::json;
 
-use crate::deploy::{self, DeployRequest, OFFLINE_PARAMETERS};
+use crate::deploy::{self, DeployRequest};
 use crate::execution::{self, WaitOptions};
 use crate::faults::{self, FaultKind, FaultRule};
 use crate::package::BuildOptions;
@@ -26,15 +26,7 @@ fn step(title: &str) {
 /// Run the demo against `target` (a running local AWS).
 pub async fn run(workspace: &Workspace, target: &Target, build: BuildOptions) -> Result<()> {
     step("Deploying template.yaml (the same template SAM deploys) into the local AWS");
-    let request = DeployRequest {
-        template: "template.yaml".into(),
-        stack: deploy::DEFAULT_STACK.into(),
-        parameters: OFFLINE_PARAMETERS
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect(),
-        build,
-    };
+    let request = DeployRequest::offline("template.yaml", deploy::DEFAULT_STACK, build);
     let outputs = deploy::deploy(workspace, target, &request).await?;
     for (k, v) in &outputs {
         eprintln!("  {k} = {v}");

@@ -82,6 +82,21 @@ pub struct DeployRequest {
     pub build: BuildOptions,
 }
 
+impl DeployRequest {
+    /// `template` as stack `stack` with [`OFFLINE_PARAMETERS`], as the demo and the tests deploy it.
+    pub fn offline(template: &str, stack: &str, build: BuildOptions) -> Self {
+        Self {
+            template: template.into(),
+            stack: stack.into(),
+            parameters: OFFLINE_PARAMETERS
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            build,
+        }
+    }
+}
+
 /// The artefact bucket of `account` (what `sam deploy --resolve-s3` creates in AWS).
 pub fn artifact_bucket(account: &str) -> String {
     format!("offline-artifacts-{account}")

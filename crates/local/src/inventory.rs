@@ -355,39 +355,31 @@ pub async fn deliver(
             })?;
         let name = format!("{}.{}", uuid::Uuid::new_v4(), format.extension());
         let key = manifest::data_file_key(prefix, &stored.bucket, &config.id, &name);
-        files.push(ManifestFile {
-            key: key.clone(),
-            size: body.len() as u64,
-            md5_checksum: manifest::md5_hex(&body),
-        });
+        files.push(ManifestFile::describe(key.clone(), &body));
         put(&sink, &destination_bucket, &key, body).await?;
         data_keys.push(key);
     }
-    let report = InventoryManifest {
-        source_bucket: stored.bucket.clone(),
-        destination_bucket: destination.bucket.clone(),
-        version: "2016-11-30".to_string(),
-        creation_timestamp: started.timestamp_millis().to_string(),
-        file_format: format,
-        file_schema: manifest::file_schema(format, &fields),
+    let report = InventoryManifest::new(
+        &stored.bucket,
+        &destination_bucket,
+        started,
+        format,
+        &fields,
         files,
-    };
-    let dir = manifest::manifest_dir(prefix, &stored.bucket, &config.id, started);
+    );
     let manifest_json = report.to_json();
-    let checksum = format!("{}\n", manifest::md5_hex(&manifest_json));
-    let manifest_key = format!("{dir}/manifest.json");
+    let checksum = manifest::md5_hex(&manifest_json);
+    let manifest_key = manifest::manifest_json_key(prefix, &stored.bucket, &config.id, started);
     put(&sink, &destination_bucket, &manifest_key, manifest_json).await?;
+    let checksum_key = manifest::manifest_checksum_key(prefix, &stored.bucket, &config.id, started);
     put(
         &sink,
         &destination_bucket,
-        &format!("{dir}/manifest.checksum"),
+        &checksum_key,
         checksum.into_bytes(),
     )
     .await?;
-    let symlink: String = data_keys
-        .iter()
-        .map(|k| format!("s3://{destination_bucket}/{k}\n"))
-        .collect();
+    let symlink = manifest::symlink_txt(&destination_bucket, &data_keys);
     let symlink_key = manifest::hive_symlink_key(prefix, &stored.bucket, &config.id, started);
     put(
         &sink,
