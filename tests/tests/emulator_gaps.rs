@@ -244,3 +244,42 @@ async fn a_noncurrent_version_of_a_deleted_key_has_an_acl() {
         .unwrap();
     assert!(!acl.grants().is_empty(), "the owner's FULL_CONTROL grant");
 }
+
+/// aws-sdk integration results carry the SDK's types: numbers, booleans, lists of one.
+#[tokio::test]
+async fn aws_sdk_results_from_xml_services_are_typed() {
+    let env = env().await;
+    let bucket = unique("typed");
+    let s3 = env.host.s3();
+    s3.create_bucket().bucket(&bucket).send().await.unwrap();
+    s3.put_object()
+        .bucket(&bucket)
+        .key("only")
+        .body(b"12345".to_vec().into())
+        .send()
+        .await
+        .unwrap();
+    let definition = std::env::temp_dir().join(format!("{}.asl.json", unique("typed")));
+    std::fs::write(
+        &definition,
+        serde_json::json!({"StartAt": "List", "States": {"List": {
+            "Type": "Task", "Resource": "arn:aws:states:::aws-sdk:s3:listObjectsV2",
+            "Parameters": {"Bucket.$": "$.bucket"}, "End": true}}})
+        .to_string(),
+    )
+    .unwrap();
+    let input = serde_json::json!({"bucket": bucket}).to_string();
+    let out = env.offline(&[
+        "execute",
+        "--definition",
+        definition.to_str().unwrap(),
+        "--input",
+        &input,
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let listed: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(listed["KeyCount"], 1);
+    assert_eq!(listed["IsTruncated"], false);
+    assert_eq!(listed["Contents"].as_array().map(Vec::len), Some(1));
+    assert_eq!(listed["Contents"][0]["Size"], 5);
+}

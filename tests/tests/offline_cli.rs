@@ -206,3 +206,124 @@ async fn injected_faults_are_retried_or_caught_and_deploys_are_idempotent() {
     assert_eq!(ours.len(), 4);
     assert!(ours.iter().all(|r| r["times"] == 0), "{ours:?}");
 }
+
+#[tokio::test]
+async fn another_template_deploys_into_a_member_account_and_region() {
+    let env = env().await;
+    let out = env.offline(&[
+        "deploy",
+        "--template",
+        "tests/templates/member-account.yaml",
+        "--account",
+        integration::MEMBER_A,
+        "--region",
+        "eu-west-1",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let outputs = stdout_json(&out);
+    assert_eq!(
+        outputs["MarkerBucket"],
+        "member-marker-111111111111-eu-west-1"
+    );
+    assert_eq!(
+        outputs["InboxArn"]
+            .as_str()
+            .unwrap()
+            .split(':')
+            .collect::<Vec<_>>()[3..5],
+        ["eu-west-1", integration::MEMBER_A]
+    );
+    let member = env.account(integration::MEMBER_A).in_region("eu-west-1");
+    let location = member
+        .s3()
+        .get_bucket_location()
+        .bucket("member-marker-111111111111-eu-west-1")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        location.location_constraint().map(|c| c.as_str()),
+        Some("eu-west-1")
+    );
+    // The stack belongs to the member account, not the host.
+    let out = env.offline(&["outputs", "--stack", "member-account"]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+/// While `execute` waits, S3 Inventory reports are delivered for configurations that appear — here a
+/// machine that polls the destination until a report lands; without delivery it never ends.
+#[tokio::test]
+async fn reports_are_delivered_while_an_execution_waits() {
+    use aws_sdk_s3::types::{InventoryFormat, InventoryIncludedObjectVersions};
+    let env = env().await;
+    let member = env.account(integration::MEMBER_A).s3();
+    let (source, destination) = (unique("waited"), unique("landing"));
+    member.create_bucket().bucket(&source).send().await.unwrap();
+    member
+        .put_object()
+        .bucket(&source)
+        .key("k")
+        .body(b"v".to_vec().into())
+        .send()
+        .await
+        .unwrap();
+    env.host
+        .s3()
+        .create_bucket()
+        .bucket(&destination)
+        .send()
+        .await
+        .unwrap();
+    let poll = write_definition(
+        "poll",
+        &json!({"StartAt": "List", "States": {
+            "List": {"Type": "Task", "Resource": "arn:aws:states:::aws-sdk:s3:listObjectsV2",
+                     "Parameters": {"Bucket.$": "$.bucket", "Prefix": "inventory/"},
+                     "ResultSelector": {"count.$": "$.KeyCount"}, "ResultPath": "$.listed", "Next": "Arrived"},
+            "Arrived": {"Type": "Choice", "Choices": [{"Variable": "$.listed.count", "NumericGreaterThan": 0, "Next": "Done"}], "Default": "Later"},
+            "Later": {"Type": "Wait", "Seconds": 1, "Next": "List"},
+            "Done": {"Type": "Succeed"}}}),
+    );
+    let input = json!({"bucket": destination}).to_string();
+    let execute = |extra: &[&str]| {
+        let mut args = vec![
+            "execute",
+            "--definition",
+            poll.to_str().unwrap(),
+            "--input",
+            &input,
+        ];
+        args.extend_from_slice(extra);
+        env.offline(&args)
+    };
+    // No configuration yet: nothing arrives, and the waiting execution is stopped at the timeout.
+    let out = execute(&["--timeout", "3"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("still running after 3 s; stopped"));
+
+    member
+        .put_bucket_inventory_configuration()
+        .bucket(&source)
+        .id("waited")
+        .inventory_configuration(integration::inventory_configuration(
+            "waited",
+            &destination,
+            InventoryFormat::Parquet,
+            InventoryIncludedObjectVersions::Current,
+            vec![],
+            None,
+        ))
+        .send()
+        .await
+        .unwrap();
+    let out = execute(&["--timeout", "60"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -23,10 +23,6 @@ P8  The execution history records the states inside Map iterations and Parallel 
     states, so state transitions (the bill) and history size (25,000-event limit) were undercounted.
     Still missing against AWS: the MapIterationStarted/Succeeded and ParallelStateStarted bookkeeping
     events, about two per iteration or branch — budget for them when sizing an execution.
-P9  A throttled Lambda task fails with `Lambda.TooManyRequestsException` (the error Step Functions
-    documents for Lambda's 429, and the one its best-practice Retry names); 1.5.33 reported
-    `Lambda.Unknown`, which no documented Retry matches.
-
 Known effect: ministack reports its own unimplemented integrations as States.Runtime, which P5 makes
 uncatchable too — as an unknown integration would be in AWS, where the definition would not deploy.
 """
@@ -543,39 +539,6 @@ def _run_sub_machine(states, start_at, input_data, execution, ctx):
     return current_input
 
 
-# ---------------------------------------------------------------------------
-# P9  Lambda throttling surfaces as Lambda.TooManyRequestsException.
-# ---------------------------------------------------------------------------
-def _call_lambda(func_ref, event):
-    """ministack's _call_lambda, with a throttled invocation reported as AWS reports it."""
-    from ministack.services import lambda_svc
-
-    func, config, func_name = lambda_svc._get_func_record_for_ref(func_ref)
-    if not func or not config:
-        raise _ExecutionError("Lambda.ResourceNotFoundException", f"Function not found: {func_name}")
-    record = lambda_svc._execution_record_for_config(func, config)
-    result = lambda_svc._execute_function_with_config_scope(record, event)
-    if result.get("throttle"):
-        body = result.get("body") or {}
-        raise _ExecutionError(
-            "Lambda.TooManyRequestsException",
-            "%s (Service: Lambda, Status Code: 429, Request ID: %s)"
-            % (body.get("message", "Rate Exceeded."), sfn.new_uuid()),
-        )
-    if result.get("error"):
-        body = result.get("body", {})
-        if isinstance(body, dict):
-            raise _ExecutionError(body.get("errorType", "Lambda.Unknown"), json.dumps(body))
-        raise _ExecutionError("Lambda.Unknown", str(body))
-    body = result.get("body")
-    if body is None or isinstance(body, (dict, list)):
-        return body
-    try:
-        return json.loads(body) if isinstance(body, (str, bytes)) else body
-    except (json.JSONDecodeError, TypeError):
-        return body
-
-
 def install():
     """Replace the interpreter's functions; its callers look them up at call time."""
     for name, fn in {
@@ -592,6 +555,5 @@ def install():
         "_run_distributed_map": _run_distributed_map,
         "_add_event": _add_event,
         "_run_sub_machine": _run_sub_machine,
-        "_call_lambda": _call_lambda,
     }.items():
         setattr(sfn, name, fn)

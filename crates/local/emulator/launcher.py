@@ -6,6 +6,7 @@ instrument) and says what AWS documents, what ministack does, and what the patch
 
 - s3_inventory.py  S3 inventory configuration Put/Get/List/Delete (1.5.33 routes them to bucket calls)
 - asl.py           Amazon States Language deviations of the Step Functions interpreter
+- sfn_integrations.py  Lambda throttling and aws-sdk result types, as Step Functions reports them
 - dynamodb_ttl.py  TTL expiry emits the REMOVE stream record with the service identity
 - s3_versions.py   GetObjectAcl on a noncurrent version of a deleted key
 - cloudformation_fixes.py  template properties 1.5.33 ignores (a table's TimeToLiveSpecification)
@@ -39,11 +40,13 @@ import cloudformation_fixes  # noqa: E402
 import faults  # noqa: E402
 import s3_inventory  # noqa: E402
 import s3_versions  # noqa: E402
+import sfn_integrations  # noqa: E402
 
 PATCHES = {
     "s3-inventory-configurations": s3_inventory.install,
     "s3-noncurrent-version-acl": s3_versions.install,
     "asl": asl.install,
+    "sfn-integrations": sfn_integrations.install,
     "dynamodb-ttl-stream-record": dynamodb_ttl.install,
     "cloudformation-table-ttl": cloudformation_fixes.install,
     "fault-injection": faults.install,

@@ -97,9 +97,10 @@ impl DeployRequest {
     }
 }
 
-/// The artefact bucket of `account` (what `sam deploy --resolve-s3` creates in AWS).
-pub fn artifact_bucket(account: &str) -> String {
-    format!("offline-artifacts-{account}")
+/// The artefact bucket of `account` in `region` (what `sam deploy --resolve-s3` creates in AWS: one
+/// per region, since Lambda takes code only from a bucket in its own region).
+pub fn artifact_bucket(account: &str, region: &str) -> String {
+    format!("offline-artifacts-{account}-{region}")
 }
 
 async fn ensure_bucket(target: &Target, bucket: &str) -> Result<(), DeployError> {
@@ -107,8 +108,17 @@ async fn ensure_bucket(target: &Target, bucket: &str) -> Result<(), DeployError>
     if s3.head_bucket().bucket(bucket).send().await.is_ok() {
         return Ok(());
     }
+    // us-east-1 takes no location constraint; every other region requires its own.
+    let location = (target.region != "us-east-1").then(|| {
+        aws_sdk_s3::types::CreateBucketConfiguration::builder()
+            .location_constraint(aws_sdk_s3::types::BucketLocationConstraint::from(
+                target.region.as_str(),
+            ))
+            .build()
+    });
     s3.create_bucket()
         .bucket(bucket)
+        .set_create_bucket_configuration(location)
         .send()
         .await
         .map_err(api(format!("create artefact bucket {bucket}")))?;
@@ -123,7 +133,7 @@ pub async fn deploy(
     request: &DeployRequest,
 ) -> Result<BTreeMap<String, String>, DeployError> {
     let source = template::load(&workspace.resolve(&request.template))?;
-    let bucket = artifact_bucket(&target.account);
+    let bucket = artifact_bucket(&target.account, &target.region);
     ensure_bucket(target, &bucket).await?;
     let packaged = package::package(workspace, &source, target, &bucket, request.build).await?;
     let body = serde_json::to_string(&packaged).unwrap_or_default();

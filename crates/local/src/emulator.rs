@@ -27,6 +27,10 @@ const LAUNCHER_FILES: &[(&str, &str)] = &[
     ("s3_versions.py", include_str!("../emulator/s3_versions.py")),
     ("asl.py", include_str!("../emulator/asl.py")),
     (
+        "sfn_integrations.py",
+        include_str!("../emulator/sfn_integrations.py"),
+    ),
+    (
         "dynamodb_ttl.py",
         include_str!("../emulator/dynamodb_ttl.py"),
     ),

@@ -24,8 +24,8 @@ pub enum ExecutionError {
         /// What the service answered.
         message: String,
     },
-    /// The execution did not end in time.
-    #[error("execution {arn} still running after {seconds} s")]
+    /// The execution did not end in time (it has been stopped).
+    #[error("execution {arn} still running after {seconds} s; stopped")]
     Timeout {
         /// The execution.
         arn: String,
@@ -202,6 +202,17 @@ pub async fn wait(
             });
         }
         if begun.elapsed() > options.timeout {
+            // Nothing is left running behind a timeout.
+            let _ = sfn
+                .stop_execution()
+                .execution_arn(execution_arn)
+                .error("OfflineTimeout")
+                .cause(format!(
+                    "offline stopped waiting after {:?}",
+                    options.timeout
+                ))
+                .send()
+                .await;
             return Err(ExecutionError::Timeout {
                 arn: execution_arn.to_string(),
                 seconds: options.timeout.as_secs(),
