@@ -276,7 +276,11 @@ async fn aws_sdk_results_from_xml_services_are_typed() {
         "--input",
         &input,
     ]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let listed: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(listed["KeyCount"], 1);
     assert_eq!(listed["IsTruncated"], false);

@@ -10,14 +10,14 @@ use std::fmt;
 /// An error that knows its stable, documented `errorType`.
 pub trait Classified: fmt::Display {
     /// The name a state machine's `ErrorEquals` uses; one word in UpperCamelCase, never a Rust path.
-    fn error_type(&self) -> &'static str;
+    fn error_type(&self) -> &str;
 }
 
 /// The error a handler returns to the Lambda runtime: a stable type and a human message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Failure {
     /// Stable `errorType`.
-    pub error_type: &'static str,
+    pub error_type: String,
     /// `errorMessage`: what went wrong, with the names and values involved.
     pub message: String,
 }
@@ -26,7 +26,7 @@ impl Failure {
     /// A failure from any classified error.
     pub fn from_classified(err: &impl Classified) -> Self {
         Self {
-            error_type: err.error_type(),
+            error_type: err.error_type().to_string(),
             message: err.to_string(),
         }
     }
@@ -44,7 +44,7 @@ impl std::error::Error for Failure {}
 impl From<Failure> for lambda_runtime::Diagnostic {
     fn from(f: Failure) -> Self {
         lambda_runtime::Diagnostic {
-            error_type: f.error_type.to_string(),
+            error_type: f.error_type,
             error_message: f.message,
         }
     }
@@ -59,7 +59,7 @@ mod tests {
     struct Gone(String);
 
     impl Classified for Gone {
-        fn error_type(&self) -> &'static str {
+        fn error_type(&self) -> &str {
             "BucketDeleted"
         }
     }

@@ -54,8 +54,8 @@ pub enum SampleError {
     /// The caller asked for a failure.
     #[error("{message}")]
     Requested {
-        /// The `errorType` asked for (leaked once per requested failure, which is fine for a sample).
-        error_type: &'static str,
+        /// The `errorType` asked for.
+        error_type: String,
         /// The message asked for.
         message: String,
     },
@@ -81,7 +81,7 @@ pub enum SampleError {
 }
 
 impl Classified for SampleError {
-    fn error_type(&self) -> &'static str {
+    fn error_type(&self) -> &str {
         match self {
             SampleError::Requested { error_type, .. } => error_type,
             SampleError::InvalidInput(_) => "InvalidInput",
@@ -146,7 +146,7 @@ fn handle_request(request: Request, function_name: &str) -> Result<Value, Sample
             error_type,
             message,
         } => Err(SampleError::Requested {
-            error_type: Box::leak(error_type.into_boxed_str()),
+            error_type,
             message,
         }),
         Request::Add { a, b } => a
