@@ -58,6 +58,28 @@ impl Env {
     }
 }
 
+impl Env {
+    /// `offline execute` of `definition` with `input` (JSON text) and `extra` arguments; the
+    /// definition is written to a scratch file for the run.
+    pub fn execute(&self, definition: &serde_json::Value, input: &str, extra: &[&str]) -> Output {
+        let dir = self.state_dir.join("definitions");
+        std::fs::create_dir_all(&dir).expect("definitions directory");
+        let file = dir.join(format!("{}.asl.json", unique("definition")));
+        std::fs::write(&file, definition.to_string()).expect("definition file");
+        let mut args = vec![
+            "execute",
+            "--definition",
+            file.to_str().expect("UTF-8 path"),
+            "--input",
+            input,
+        ];
+        args.extend_from_slice(extra);
+        let out = self.offline(&args);
+        let _ = std::fs::remove_file(&file);
+        out
+    }
+}
+
 fn offline_bin(workspace: &Workspace) -> PathBuf {
     if let Some(bin) = std::env::var_os("OFFLINE_BIN") {
         return bin.into();

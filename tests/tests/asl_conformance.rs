@@ -39,21 +39,12 @@ fn cases() -> Vec<Case> {
 }
 
 /// Run one case; `Err` says how the result differs from the expectation.
-fn check(env: &integration::Env, scratch: &Path, case: &Case) -> Result<(), String> {
-    let definition = scratch.join(format!("{}.asl.json", case.name));
-    std::fs::write(&definition, case.case["definition"].to_string()).unwrap();
-    let input = case.case["input"].to_string();
-    let out = env.offline(&[
-        "execute",
-        "--definition",
-        definition.to_str().unwrap(),
-        "--input",
-        &input,
-        "--summary",
-        "--no-inventory",
-        "--timeout",
-        "60",
-    ]);
+fn check(env: &integration::Env, case: &Case) -> Result<(), String> {
+    let out = env.execute(
+        &case.case["definition"],
+        &case.case["input"].to_string(),
+        &["--summary", "--no-inventory", "--timeout", "60"],
+    );
     let summary: Value = serde_json::from_slice(&out.stdout).map_err(|e| {
         format!(
             "no summary ({e}); stderr: {}",
@@ -111,8 +102,6 @@ async fn every_case_gives_the_documented_result() {
     let env = env().await;
     let cases = cases();
     assert!(cases.len() >= 150, "only {} cases found", cases.len());
-    let scratch = env.state_dir.join(format!("asl-{}", std::process::id()));
-    std::fs::create_dir_all(&scratch).unwrap();
     let next = Mutex::new(cases.iter());
     let failures = Mutex::new(Vec::new());
     std::thread::scope(|s| {
@@ -121,7 +110,7 @@ async fn every_case_gives_the_documented_result() {
                 let Some(case) = next.lock().unwrap().next() else {
                     return;
                 };
-                if let Err(why) = check(env, &scratch, case) {
+                if let Err(why) = check(env, case) {
                     failures.lock().unwrap().push(format!(
                         "{} ({}): {why}",
                         case.name,
@@ -131,7 +120,6 @@ async fn every_case_gives_the_documented_result() {
             });
         }
     });
-    let _ = std::fs::remove_dir_all(&scratch);
     let failures = failures.into_inner().unwrap();
     assert!(
         failures.is_empty(),

@@ -259,23 +259,14 @@ async fn aws_sdk_results_from_xml_services_are_typed() {
         .send()
         .await
         .unwrap();
-    let definition = std::env::temp_dir().join(format!("{}.asl.json", unique("typed")));
-    std::fs::write(
-        &definition,
-        serde_json::json!({"StartAt": "List", "States": {"List": {
-            "Type": "Task", "Resource": "arn:aws:states:::aws-sdk:s3:listObjectsV2",
-            "Parameters": {"Bucket.$": "$.bucket"}, "End": true}}})
-        .to_string(),
-    )
-    .unwrap();
-    let input = serde_json::json!({"bucket": bucket}).to_string();
-    let out = env.offline(&[
-        "execute",
-        "--definition",
-        definition.to_str().unwrap(),
-        "--input",
-        &input,
-    ]);
+    let list = serde_json::json!({"StartAt": "List", "States": {"List": {
+        "Type": "Task", "Resource": "arn:aws:states:::aws-sdk:s3:listObjectsV2",
+        "Parameters": {"Bucket.$": "$.bucket"}, "End": true}}});
+    let out = env.execute(
+        &list,
+        &serde_json::json!({"bucket": bucket}).to_string(),
+        &[],
+    );
     assert!(
         out.status.success(),
         "{}",

@@ -14,49 +14,25 @@ fn stdout_json(out: &std::process::Output) -> Value {
     })
 }
 
-fn write_definition(name: &str, definition: &Value) -> std::path::PathBuf {
-    let path = std::env::temp_dir().join(format!("{}.asl.json", unique(name)));
-    std::fs::write(&path, definition.to_string()).unwrap();
-    path
-}
-
 #[tokio::test]
 async fn execute_prints_the_output_or_the_error_and_sets_the_exit_status() {
     let env = env().await;
-    let ok = write_definition(
-        "ok",
-        &json!({"StartAt": "P", "States": {"P": {"Type": "Pass", "Parameters": {"got.$": "$.x"}, "End": true}}}),
-    );
-    let out = env.offline(&[
-        "execute",
-        "--definition",
-        ok.to_str().unwrap(),
-        "--input",
-        r#"{"x": [1, "two"]}"#,
-    ]);
+    let ok = json!({"StartAt": "P", "States": {"P": {"Type": "Pass", "Parameters": {"got.$": "$.x"}, "End": true}}});
+    let out = env.execute(&ok, r#"{"x": [1, "two"]}"#, &[]);
     assert!(out.status.success());
     assert_eq!(stdout_json(&out), json!({"got": [1, "two"]}));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("1 state transitions"), "{stderr}");
 
-    let failing = write_definition(
-        "fail",
-        &json!({"StartAt": "F", "States": {"F": {"Type": "Fail", "Error": "Nope", "Cause": "because"}}}),
-    );
-    let out = env.offline(&["execute", "--definition", failing.to_str().unwrap()]);
+    let failing = json!({"StartAt": "F", "States": {"F": {"Type": "Fail", "Error": "Nope", "Cause": "because"}}});
+    let out = env.execute(&failing, "{}", &[]);
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(
         stdout_json(&out),
         json!({"error": "Nope", "cause": "because", "status": "FAILED"})
     );
 
-    let out = env.offline(&[
-        "execute",
-        "--definition",
-        ok.to_str().unwrap(),
-        "--input",
-        "{not json",
-    ]);
+    let out = env.execute(&ok, "{not json", &[]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("input is not JSON"));
 }
@@ -278,28 +254,15 @@ async fn reports_are_delivered_while_an_execution_waits() {
         .send()
         .await
         .unwrap();
-    let poll = write_definition(
-        "poll",
-        &json!({"StartAt": "List", "States": {
+    let poll = json!({"StartAt": "List", "States": {
             "List": {"Type": "Task", "Resource": "arn:aws:states:::aws-sdk:s3:listObjectsV2",
                      "Parameters": {"Bucket.$": "$.bucket", "Prefix": "inventory/"},
                      "ResultSelector": {"count.$": "$.KeyCount"}, "ResultPath": "$.listed", "Next": "Arrived"},
             "Arrived": {"Type": "Choice", "Choices": [{"Variable": "$.listed.count", "NumericGreaterThan": 0, "Next": "Done"}], "Default": "Later"},
             "Later": {"Type": "Wait", "Seconds": 1, "Next": "List"},
-            "Done": {"Type": "Succeed"}}}),
-    );
+            "Done": {"Type": "Succeed"}}});
     let input = json!({"bucket": destination}).to_string();
-    let execute = |extra: &[&str]| {
-        let mut args = vec![
-            "execute",
-            "--definition",
-            poll.to_str().unwrap(),
-            "--input",
-            &input,
-        ];
-        args.extend_from_slice(extra);
-        env.offline(&args)
-    };
+    let execute = |extra: &[&str]| env.execute(&poll, &input, extra);
     // No configuration yet: nothing arrives, and the waiting execution is stopped at the timeout.
     let out = execute(&["--timeout", "3"]);
     assert_eq!(out.status.code(), Some(2));

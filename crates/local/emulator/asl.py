@@ -31,6 +31,7 @@ import json
 import math
 import random
 import re
+import threading
 from datetime import datetime
 
 import ministack.services.stepfunctions as sfn
@@ -491,8 +492,6 @@ def _run_distributed_map(state_def, raw_input, effective, iterator, execution, c
 # ---------------------------------------------------------------------------
 # P8  History of the states inside Map iterations and Parallel branches.
 # ---------------------------------------------------------------------------
-import threading  # noqa: E402
-
 _events_lock = threading.Lock()
 _orig_add_event = sfn._add_event
 _HANDLERS = ("Pass", "Task", "Choice", "Wait", "Parallel", "Map")

@@ -79,6 +79,10 @@ async def _admin(scope, receive, send):
             return await _respond(send, 200, {"ok": True, "patches": sorted(PATCHES)})
         if path == "/_offline/s3/inventory-configurations" and method == "GET":
             return await _respond(send, 200, {"configurations": s3_inventory.all_configurations()})
+        if path == "/_offline/s3/inventory-configurations/served" and method == "POST":
+            served = json.loads(body or b"{}")
+            s3_inventory.mark_served(served["account"], served["bucket"], served["id"])
+            return await _respond(send, 200, served)
         if path == "/_offline/activity" and method == "GET":
             return await _respond(send, 200, activity.snapshot())
         if path == "/_offline/faults":

@@ -36,6 +36,9 @@ OPTIONAL_FIELDS = (
 
 # (owner account, bucket) -> {id: configuration dict}
 _configurations = AccountScopedDict()
+# (owner account, bucket, id) of configurations whose report has been delivered: S3 serves a
+# configuration once per schedule period, and putting it again starts a new one.
+_served = set()
 
 
 class InvalidConfiguration(Exception):
@@ -182,6 +185,7 @@ def handle(method: str, bucket: str, query: dict, body: bytes):
         stored = dict(stored)
         stored[config_id] = cfg
         _configurations[bucket] = stored
+        _served.discard((s3.get_account_id(), bucket, config_id))
         return 200, {}, b""
     if method == "GET" and config_id:
         cfg = stored.get(config_id)
@@ -218,7 +222,8 @@ def handle(method: str, bucket: str, query: dict, body: bytes):
 
 
 def all_configurations():
-    """Every stored configuration with its source bucket's owner, for the offline report deliverer."""
+    """Every stored configuration with its source bucket's owner and whether its report has been
+    delivered, for the offline report deliverer."""
     out = []
     for (account, bucket), configs in list(_configurations._data.items()):
         for cfg in configs.values():
@@ -227,9 +232,15 @@ def all_configurations():
                 "account": account,
                 "bucket": bucket,
                 "destinationAccount": s3._bucket_owner_account(dest_bucket),
+                "served": (account, bucket, cfg["Id"]) in _served,
                 "configuration": cfg,
             })
     return out
+
+
+def mark_served(account, bucket, config_id):
+    """Record that this configuration's report has been delivered (or found undeliverable)."""
+    _served.add((account, bucket, config_id))
 
 
 def install():

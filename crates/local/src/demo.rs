@@ -5,7 +5,7 @@
 //! with a poison message through the queue (to show the DLQ), and change, delete and expire table items
 //! (to show the stream, TTL included). Every step runs our real binaries through real event sources.
 
-use std::collections::BTreeMap;
+use std::collections::HashMap;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
@@ -101,19 +101,17 @@ pub async fn run(workspace: &Workspace, target: &Target, build: BuildOptions) ->
     step("Writing, updating, deleting and expiring items of SampleTable");
     let ddb = aws_sdk_dynamodb::Client::new(&target.sdk_config());
     let table = output("SampleTableName")?;
-    let item = |id: &str, extra: Option<(&str, AttributeValue)>| {
-        let mut item = BTreeMap::from([("id".to_string(), AttributeValue::S(id.into()))]);
-        if let Some((k, v)) = extra {
-            item.insert(k.to_string(), v);
-        }
-        item.into_iter()
-            .collect::<std::collections::HashMap<_, _>>()
+    let item = |id: &str, (name, value): (&str, AttributeValue)| {
+        HashMap::from([
+            ("id".to_string(), AttributeValue::S(id.into())),
+            (name.to_string(), value),
+        ])
     };
     ddb.put_item()
         .table_name(table)
         .set_item(Some(item(
             "bucket-a",
-            Some(("size", AttributeValue::N("1".into()))),
+            ("size", AttributeValue::N("1".into())),
         )))
         .send()
         .await?;
@@ -121,7 +119,7 @@ pub async fn run(workspace: &Workspace, target: &Target, build: BuildOptions) ->
         .table_name(table)
         .set_item(Some(item(
             "bucket-a",
-            Some(("size", AttributeValue::N("2".into()))),
+            ("size", AttributeValue::N("2".into())),
         )))
         .send()
         .await?;
@@ -135,7 +133,7 @@ pub async fn run(workspace: &Workspace, target: &Target, build: BuildOptions) ->
         .table_name(table)
         .set_item(Some(item(
             "short-lived",
-            Some(("expires", AttributeValue::N(past.to_string()))),
+            ("expires", AttributeValue::N(past.to_string())),
         )))
         .send()
         .await?;

@@ -153,17 +153,16 @@ pub async fn deploy(
         Capability::CapabilityNamedIam,
         Capability::CapabilityAutoExpand,
     ];
-    let exists = stack_status(target, &request.stack)
-        .await?
-        .is_some_and(|s| {
-            !matches!(
-                s,
-                StackStatus::RollbackComplete | StackStatus::DeleteComplete
-            )
-        });
+    let status = stack_status(target, &request.stack).await?;
+    let exists = status.as_ref().is_some_and(|s| {
+        !matches!(
+            s,
+            StackStatus::RollbackComplete | StackStatus::DeleteComplete
+        )
+    });
     if !exists {
         // A stack whose creation rolled back can only be deleted, as in AWS.
-        if stack_status(target, &request.stack).await? == Some(StackStatus::RollbackComplete) {
+        if status == Some(StackStatus::RollbackComplete) {
             cfn.delete_stack()
                 .stack_name(&request.stack)
                 .send()

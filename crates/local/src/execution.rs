@@ -7,10 +7,10 @@
 
 use std::time::{Duration, Instant};
 
-use aws_sdk_sfn::types::{ExecutionStatus, HistoryEventType};
+use aws_sdk_sfn::types::{ExecutionStatus, HistoryEvent};
 use serde_json::{json, Value};
 
-use crate::inventory::Deliverer;
+use crate::inventory::{self, Round};
 use crate::sdk::Target;
 
 /// Running an execution failed (as opposed to the execution itself failing).
@@ -172,7 +172,7 @@ pub async fn wait(
 ) -> Result<Outcome, ExecutionError> {
     let sfn = target.sfn();
     let begun = Instant::now();
-    let mut deliverer = Deliverer::new(target.clone());
+    let mut history = History::new(execution_arn);
     let mut shown = 0usize;
     let mut pause = Duration::from_millis(50);
     loop {
@@ -183,11 +183,12 @@ pub async fn wait(
             .await
             .map_err(api(format!("describe execution {execution_arn}")))?;
         let status = described.status().clone();
-        if options.progress {
-            shown = print_progress(target, execution_arn, shown).await;
+        if options.progress && history.refresh(target).await.is_ok() {
+            shown = history.print_from(shown);
         }
         if status != ExecutionStatus::Running {
-            let (transitions, history_events) = count_history(target, execution_arn).await?;
+            history.refresh(target).await?;
+            let (transitions, history_events) = history.counts();
             return Ok(Outcome {
                 arn: execution_arn.to_string(),
                 status: status.as_str().to_string(),
@@ -219,7 +220,7 @@ pub async fn wait(
             });
         }
         if options.deliver_inventory {
-            match deliverer.deliver_new(&[]).await {
+            match inventory::deliver_round(target, &[], Round::Pending).await {
                 Ok(delivery) => {
                     if !delivery.reports.is_empty() {
                         pause = Duration::from_millis(50);
@@ -247,63 +248,83 @@ pub async fn wait(
     }
 }
 
-async fn history(
-    target: &Target,
-    execution_arn: &str,
-) -> Result<Vec<aws_sdk_sfn::types::HistoryEvent>, ExecutionError> {
-    let mut events = Vec::new();
-    let mut token = None;
-    loop {
-        let page = target
-            .sfn()
-            .get_execution_history()
-            .execution_arn(execution_arn)
-            .max_results(1000)
-            .set_next_token(token)
-            .send()
-            .await
-            .map_err(api(format!("history of {execution_arn}")))?;
-        events.extend(page.events().iter().cloned());
-        token = page.next_token().map(str::to_string);
-        if token.is_none() {
-            return Ok(events);
+/// An execution's history, read incrementally: a refresh reads again only the last page it saw (which
+/// may have grown) and the pages after it, so following a long execution does not reread it all.
+struct History {
+    arn: String,
+    events: Vec<HistoryEvent>,
+    /// The token that fetched the last page seen, and that page's length.
+    last_page: (Option<String>, usize),
+}
+
+impl History {
+    fn new(arn: &str) -> Self {
+        Self {
+            arn: arn.to_string(),
+            events: Vec::new(),
+            last_page: (None, 0),
         }
     }
-}
 
-fn is_state_entered(t: &HistoryEventType) -> bool {
-    t.as_str().ends_with("StateEntered")
-}
-
-/// (state transitions, history events). A transition is a state entered or a Task attempt retried:
-/// AWS bills retries as transitions, and the history shows each retry as one more `TaskScheduled`
-/// than the Task states entered.
-async fn count_history(target: &Target, execution_arn: &str) -> Result<(u64, u64), ExecutionError> {
-    let events = history(target, execution_arn).await?;
-    let count = |pred: &dyn Fn(&str) -> bool| {
-        events.iter().filter(|e| pred(e.r#type().as_str())).count() as u64
-    };
-    let entered = count(&|t| t.ends_with("StateEntered"));
-    let task_attempts = count(&|t| t == "TaskScheduled");
-    let tasks_entered = count(&|t| t == "TaskStateEntered");
-    Ok((
-        entered + task_attempts.saturating_sub(tasks_entered),
-        events.len() as u64,
-    ))
-}
-
-async fn print_progress(target: &Target, execution_arn: &str, shown: usize) -> usize {
-    let Ok(events) = history(target, execution_arn).await else {
-        return shown;
-    };
-    for event in events.iter().skip(shown) {
-        if is_state_entered(event.r#type()) {
-            if let Some(details) = event.state_entered_event_details() {
-                eprintln!("  > {}", details.name());
+    async fn refresh(&mut self, target: &Target) -> Result<(), ExecutionError> {
+        let (mut token, last_len) = self.last_page.clone();
+        let mut fetched = Vec::new();
+        loop {
+            let page = target
+                .sfn()
+                .get_execution_history()
+                .execution_arn(&self.arn)
+                .max_results(1000)
+                .set_next_token(token.clone())
+                .send()
+                .await
+                .map_err(api(format!("history of {}", self.arn)))?;
+            fetched.extend(page.events().iter().cloned());
+            match page.next_token() {
+                Some(next) => token = Some(next.to_string()),
+                None => {
+                    let len = page.events().len();
+                    self.events.truncate(self.events.len() - last_len);
+                    self.events.extend(fetched);
+                    self.last_page = (token, len);
+                    return Ok(());
+                }
             }
-        } else if event.r#type().as_str().ends_with("Failed") {
-            eprintln!("  ! {}", event.r#type().as_str());
         }
     }
-    events.len()
+
+    /// (state transitions, history events). A transition is a state entered or a Task attempt
+    /// retried: AWS bills retries as transitions, and the history shows each retry as one more
+    /// `TaskScheduled` than the Task states entered.
+    fn counts(&self) -> (u64, u64) {
+        let count = |pred: &dyn Fn(&str) -> bool| {
+            self.events
+                .iter()
+                .filter(|e| pred(e.r#type().as_str()))
+                .count() as u64
+        };
+        let entered = count(&|t| t.ends_with("StateEntered"));
+        let task_attempts = count(&|t| t == "TaskScheduled");
+        let tasks_entered = count(&|t| t == "TaskStateEntered");
+        (
+            entered + task_attempts.saturating_sub(tasks_entered),
+            self.events.len() as u64,
+        )
+    }
+
+    /// Print the states entered and the failures after the first `shown` events; returns how many
+    /// events have been shown.
+    fn print_from(&self, shown: usize) -> usize {
+        for event in self.events.iter().skip(shown) {
+            let kind = event.r#type().as_str();
+            if kind.ends_with("StateEntered") {
+                if let Some(details) = event.state_entered_event_details() {
+                    eprintln!("  > {}", details.name());
+                }
+            } else if kind.ends_with("Failed") {
+                eprintln!("  ! {kind}");
+            }
+        }
+        self.events.len()
+    }
 }

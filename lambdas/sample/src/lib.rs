@@ -130,13 +130,9 @@ pub async fn handle(
     }
 }
 
+/// `Records[0].eventSource` of an event source mapping's batch; a direct request has none.
 fn event_source(event: &Value) -> Option<&str> {
-    event
-        .get("Records")?
-        .get(0)?
-        .get("eventSource")
-        .or_else(|| event["Records"][0].get("EventSource"))?
-        .as_str()
+    event.get("Records")?.get(0)?.get("eventSource")?.as_str()
 }
 
 fn handle_request(request: Request, function_name: &str) -> Result<Value, SampleError> {

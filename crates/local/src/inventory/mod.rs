@@ -10,9 +10,8 @@
 //!
 //! Documented choices where AWS leaves room: a report is delivered as soon as its configuration is
 //! seen (AWS: within 48 hours); a bucket with nothing to list gets no report (as the original
-//! S3Insights documents); data files hold at most [`Deliverer::rows_per_file`] rows.
-
-use std::collections::HashSet;
+//! S3Insights documents); data files hold at most [`ROWS_PER_FILE`] rows; a configuration is served
+//! once after it is put (as one schedule period would), unless a new report is asked for.
 
 use chrono::Utc;
 use inventory_format::field::{report_fields, InventoryField};
@@ -90,6 +89,9 @@ pub struct StoredConfiguration {
     pub bucket: String,
     /// The destination bucket's owner, if the destination exists.
     pub destination_account: Option<String>,
+    /// Whether its report has been delivered since it was put.
+    #[serde(default)]
+    pub served: bool,
     /// The configuration.
     pub configuration: InventoryConfiguration,
 }
@@ -186,63 +188,67 @@ pub struct Delivery {
     pub undelivered: Vec<Undelivered>,
 }
 
-/// Delivers reports, remembering which configurations it has served (one report each, as a daily
-/// schedule gives during one run).
-pub struct Deliverer {
-    target: Target,
-    delivered: HashSet<String>,
-    /// Most rows in one data file (AWS splits large reports into several files too).
-    pub rows_per_file: usize,
+/// Most rows in one data file (AWS splits large reports into several files too).
+pub const ROWS_PER_FILE: usize = 100_000;
+
+/// Which configurations a round of delivery serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Round {
+    /// Only those not served since they were put: what S3's schedule does within one period, and
+    /// what happens while an execution waits.
+    Pending,
+    /// Every enabled configuration, again (`offline deliver-inventory`: the next period's report).
+    All,
 }
 
-impl Deliverer {
-    /// A deliverer acting through `target`'s endpoint.
-    pub fn new(target: Target) -> Self {
-        Self {
-            target,
-            delivered: HashSet::new(),
-            rows_per_file: 100_000,
+/// Deliver a report for the enabled configurations of the `buckets` (all, if empty) that `round`
+/// selects. A configuration S3 cannot serve is reported in [`Delivery::undelivered`]; either way the
+/// local AWS records it as served, so a pending round does not try it again.
+pub async fn deliver_round(
+    target: &Target,
+    buckets: &[String],
+    round: Round,
+) -> Result<Delivery, DeliveryError> {
+    let admin = Admin::new(&target.endpoint);
+    let mut delivery = Delivery::default();
+    for stored in enabled_configurations(target).await? {
+        if (!buckets.is_empty() && !buckets.contains(&stored.bucket))
+            || (round == Round::Pending && stored.served)
+        {
+            continue;
         }
-    }
-
-    /// Deliver a report for every enabled configuration of the `buckets` (all, if empty) not served
-    /// yet. A configuration S3 cannot serve is reported in [`Delivery::undelivered`] and not retried.
-    pub async fn deliver_new(&mut self, buckets: &[String]) -> Result<Delivery, DeliveryError> {
-        let mut delivery = Delivery::default();
-        for stored in enabled_configurations(&self.target).await? {
-            if !buckets.is_empty() && !buckets.contains(&stored.bucket) {
-                continue;
+        let undelivered = |reason: String| Undelivered {
+            source_account: stored.account.clone(),
+            source_bucket: stored.bucket.clone(),
+            configuration_id: stored.configuration.id.clone(),
+            reason,
+        };
+        match deliver(target, &stored, ROWS_PER_FILE).await {
+            Ok(Some(report)) => delivery.reports.push(report),
+            Ok(None) => delivery
+                .undelivered
+                .push(undelivered("nothing to list: S3 writes no report".into())),
+            Err(e @ DeliveryError::Configuration { .. })
+            | Err(e @ DeliveryError::Source { .. }) => {
+                delivery.undelivered.push(undelivered(e.to_string()))
             }
-            let identity = serde_json::to_string(&stored).unwrap_or_default();
-            if self.delivered.contains(&identity) {
-                continue;
-            }
-            let undelivered = |reason: String| Undelivered {
-                source_account: stored.account.clone(),
-                source_bucket: stored.bucket.clone(),
-                configuration_id: stored.configuration.id.clone(),
-                reason,
-            };
-            match deliver(&self.target, &stored, self.rows_per_file).await {
-                Ok(Some(report)) => delivery.reports.push(report),
-                Ok(None) => delivery
-                    .undelivered
-                    .push(undelivered("nothing to list: S3 writes no report".into())),
-                Err(e @ DeliveryError::Configuration { .. })
-                | Err(e @ DeliveryError::Source { .. }) => {
-                    delivery.undelivered.push(undelivered(e.to_string()))
-                }
-                Err(e) => return Err(e),
-            }
-            self.delivered.insert(identity);
+            Err(e) => return Err(e),
         }
-        Ok(delivery)
+        let _: serde_json::Value = admin
+            .post(
+                "/_offline/s3/inventory-configurations/served",
+                serde_json::json!({
+                    "account": stored.account, "bucket": stored.bucket, "id": stored.configuration.id
+                }),
+            )
+            .await?;
     }
+    Ok(delivery)
 }
 
 /// Deliver a report for every enabled configuration of the `buckets` (all, if empty), now.
 pub async fn deliver_all(target: &Target, buckets: &[String]) -> Result<Delivery, DeliveryError> {
-    Deliverer::new(target.clone()).deliver_new(buckets).await
+    deliver_round(target, buckets, Round::All).await
 }
 
 async fn enabled_configurations(
