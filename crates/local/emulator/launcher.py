@@ -6,15 +6,17 @@ instrument) and says what AWS documents, what ministack does, and what the patch
 
 - s3_inventory.py  S3 inventory configuration Put/Get/List/Delete (1.5.33 routes them to bucket calls)
 - asl.py           Amazon States Language deviations of the Step Functions interpreter
-- sfn_integrations.py  Lambda throttling and aws-sdk result types, as Step Functions reports them
+- sfn_integrations.py  Lambda throttling, aws-sdk result types, optimized Athena integrations
+- athena_ddl.py    Athena CREATE/DROP DATABASE, SHOW TABLES, ALTER TABLE ADD/DROP PARTITION; partitioned
+                   tables read from their registered partitions
 - dynamodb_ttl.py  TTL expiry emits the REMOVE stream record with the service identity
 - s3_versions.py   GetObjectAcl on a noncurrent version of a deleted key
 - cloudformation_fixes.py  template properties 1.5.33 ignores (a table's TimeToLiveSpecification)
 - faults.py        fault injection for tests (not a gap)
 - activity.py      the idle check behind `offline pump --until-idle` (not a gap)
 
-Every patch is proved by a test in tests/tests/emulator_gaps.rs. The admin routes under /_offline/ are
-this launcher's own; everything else is ministack's.
+Every patch is proved by a test in tests/tests/emulator_gaps.rs (the Athena ones in athena_offline.rs).
+The admin routes under /_offline/ are this launcher's own; everything else is ministack's.
 """
 
 import asyncio
@@ -36,6 +38,7 @@ from ministack.services import lambda_svc, s3, sqs, stepfunctions  # noqa: E402,
 
 import activity  # noqa: E402
 import asl  # noqa: E402
+import athena_ddl  # noqa: E402
 import cloudformation_fixes  # noqa: E402
 import faults  # noqa: E402
 import s3_inventory  # noqa: E402
@@ -47,6 +50,7 @@ PATCHES = {
     "s3-noncurrent-version-acl": s3_versions.install,
     "asl": asl.install,
     "sfn-integrations": sfn_integrations.install,
+    "athena-ddl-and-partitions": athena_ddl.install,
     "dynamodb-ttl-stream-record": dynamodb_ttl.install,
     "cloudformation-table-ttl": cloudformation_fixes.install,
     "fault-injection": faults.install,

@@ -30,6 +30,7 @@ const LAUNCHER_FILES: &[(&str, &str)] = &[
         "sfn_integrations.py",
         include_str!("../emulator/sfn_integrations.py"),
     ),
+    ("athena_ddl.py", include_str!("../emulator/athena_ddl.py")),
     (
         "dynamodb_ttl.py",
         include_str!("../emulator/dynamodb_ttl.py"),
