@@ -123,7 +123,11 @@ pub struct InvalidInput {
 
 impl fmt::Display for InvalidInput {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "invalid Harvester input ({} problem", self.problems.len())?;
+        write!(
+            f,
+            "invalid Harvester input ({} problem",
+            self.problems.len()
+        )?;
         if self.problems.len() != 1 {
             f.write_str("s")?;
         }
@@ -329,7 +333,10 @@ pub fn is_bucket_name(s: &str) -> bool {
 fn accounts(object: &Map<String, Value>, c: &mut Collector) -> Vec<AccountInput> {
     let list = match object.get("accounts") {
         None | Some(Value::Null) => {
-            c.add("accounts", "is required: a list of {\"id\": \"123456789012\", \"exclude\": [bucket names]}");
+            c.add(
+                "accounts",
+                "is required: a list of {\"id\": \"123456789012\", \"exclude\": [bucket names]}",
+            );
             return Vec::new();
         }
         Some(Value::Array(list)) => list,
@@ -348,7 +355,10 @@ fn accounts(object: &Map<String, Value>, c: &mut Collector) -> Vec<AccountInput>
         let Some(entry) = entry.as_object() else {
             c.add(
                 at,
-                format!("must be an object {{\"id\", \"exclude\"}}, got {}", kind(entry)),
+                format!(
+                    "must be an object {{\"id\", \"exclude\"}}, got {}",
+                    kind(entry)
+                ),
             );
             continue;
         };
@@ -390,10 +400,7 @@ fn accounts(object: &Map<String, Value>, c: &mut Collector) -> Vec<AccountInput>
             }
         };
         if !seen.insert(id.clone()) {
-            c.add(
-                format!("{at}.id"),
-                format!("account {id} is listed twice"),
-            );
+            c.add(format!("{at}.id"), format!("account {id} is listed twice"));
         }
         let mut exclude = Vec::new();
         match entry.get("exclude") {
@@ -460,7 +467,10 @@ fn queries(
         Some(other) => {
             c.add(
                 "athena_queries",
-                format!("must be a list of {{\"name\", \"query\"}}, got {}", kind(other)),
+                format!(
+                    "must be a list of {{\"name\", \"query\"}}, got {}",
+                    kind(other)
+                ),
             );
             return Vec::new();
         }
@@ -478,7 +488,10 @@ fn queries(
         let Some(entry) = entry.as_object() else {
             c.add(
                 at,
-                format!("must be an object {{\"name\", \"query\"}}, got {}", kind(entry)),
+                format!(
+                    "must be an object {{\"name\", \"query\"}}, got {}",
+                    kind(entry)
+                ),
             );
             continue;
         };
@@ -589,7 +602,10 @@ fn email(value: &Value, field: &str, c: &mut Collector) -> Option<String> {
 fn recipients(object: &Map<String, Value>, c: &mut Collector) -> Vec<String> {
     let list = match object.get("recipient_email_addresses") {
         None | Some(Value::Null) => {
-            c.add("recipient_email_addresses", "is required: a list of email addresses");
+            c.add(
+                "recipient_email_addresses",
+                "is required: a list of email addresses",
+            );
             return Vec::new();
         }
         Some(Value::Array(list)) => list,
@@ -602,12 +618,18 @@ fn recipients(object: &Map<String, Value>, c: &mut Collector) -> Vec<String> {
         }
     };
     if list.is_empty() {
-        c.add("recipient_email_addresses", "must name at least one address");
+        c.add(
+            "recipient_email_addresses",
+            "must name at least one address",
+        );
     }
     if list.len() > MAX_RECIPIENTS {
         c.add(
             "recipient_email_addresses",
-            format!("SES sends to at most {MAX_RECIPIENTS} addresses, got {}", list.len()),
+            format!(
+                "SES sends to at most {MAX_RECIPIENTS} addresses, got {}",
+                list.len()
+            ),
         );
     }
     let mut seen = BTreeSet::new();
@@ -676,7 +698,10 @@ fn regions(object: &Map<String, Value>, c: &mut Collector) -> Vec<String> {
             }
             _ => c.add(
                 at,
-                format!("must be a region name such as \"us-east-1\", got {}", shown(value)),
+                format!(
+                    "must be a region name such as \"us-east-1\", got {}",
+                    shown(value)
+                ),
             ),
         }
     }

@@ -39,8 +39,11 @@ impl Deployment {
     pub fn run_of_staging_bucket(&self, bucket: &str, region: &str) -> Option<String> {
         let rest = bucket.strip_prefix(&format!("{}-", self.name))?;
         let run = rest.strip_suffix(&format!("-stg-{}-{region}", self.host_account))?;
-        (!run.is_empty() && run.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()))
-            .then(|| run.to_string())
+        (!run.is_empty()
+            && run
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()))
+        .then(|| run.to_string())
     }
 
     /// The regional transient stack of `run_id` (same name in every region).
@@ -75,6 +78,11 @@ pub mod keys {
     /// Athena statements that register the run's partitions, one item per statement.
     pub fn partition_statements(run_id: &str) -> String {
         format!("runs/{run_id}/partitions.json")
+    }
+
+    /// The queries a run executes (`{name, sql}` items a Distributed Map reads).
+    pub fn query_plan(run_id: &str) -> String {
+        format!("runs/{run_id}/query-plan.json")
     }
 
     /// Outcome of every query (state, first rows), written by the analysis and read by the report.
@@ -141,7 +149,8 @@ mod tests {
 
     #[test]
     fn configuration_ids_are_ours_and_valid() {
-        let id = Deployment::new("s3insightsprod1", "123456789012").configuration_id("abcdefghijkl");
+        let id =
+            Deployment::new("s3insightsprod1", "123456789012").configuration_id("abcdefghijkl");
         assert!(id.starts_with(CONFIGURATION_PREFIX));
         assert!(id.len() <= 64);
         assert!(id

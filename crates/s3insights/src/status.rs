@@ -131,7 +131,10 @@ mod tests {
 
     #[test]
     fn only_in_progress_keeps_the_monitor_waiting() {
-        let waiting: Vec<_> = BucketStatus::ALL.into_iter().filter(|s| !s.is_terminal()).collect();
+        let waiting: Vec<_> = BucketStatus::ALL
+            .into_iter()
+            .filter(|s| !s.is_terminal())
+            .collect();
         assert_eq!(waiting, vec![BucketStatus::InProgress]);
     }
 }

@@ -6,7 +6,10 @@ use s3insights::input::{validate, HarvesterInput};
 use serde_json::Value;
 
 fn corpus() -> Value {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/inputs/harvester-bad.json");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../tests/inputs/harvester-bad.json"
+    );
     serde_json::from_str(&std::fs::read_to_string(path).expect("corpus file")).expect("corpus JSON")
 }
 
@@ -25,7 +28,8 @@ fn builtin_names() -> Vec<&'static str> {
 fn the_corpus_base_is_valid_and_gets_defaults() {
     let corpus = corpus();
     let input: HarvesterInput =
-        validate(&corpus["base"], &builtin_names(), no_unknown_placeholders).expect("base is valid");
+        validate(&corpus["base"], &builtin_names(), no_unknown_placeholders)
+            .expect("base is valid");
     assert_eq!(input.run_id, "r1");
     assert_eq!(input.athena_database_name, "s3insights");
     assert_eq!(input.athena_table_name, "r1inventorytable");

@@ -1,0 +1,30 @@
+//! Everything S3Insights says to Athena: the database and table DDL, the partition statements, the
+//! built-in query catalogue, query templates and console links.
+//!
+//! It exists so that every statement the platform sends is built (and tested) in one place, away from
+//! the AWS adapters: identifiers are validated and quoted, literals checked, statements kept under
+//! Athena's size limit, and every built-in query is portable between Athena (Trino) and the DuckDB
+//! engine of the offline Athena.
+//!
+//! Quoting differs by statement kind, as Athena documents: DDL (Hive) quotes identifiers with
+//! backticks, DML (Trino) with double quotes. [`Identifier`] only admits names that need neither, and
+//! quotes them anyway.
+
+mod console;
+mod ddl;
+mod error;
+mod identifier;
+mod queries;
+mod template;
+
+pub use console::console_link;
+pub use ddl::{
+    athena_type, database_ddl, partition_statements, table_ddl, Partition, ATHENA_MAX_QUERY_BYTES,
+    PARTITION_KEYS,
+};
+pub use error::{CatalogueError, IdentifierKind};
+pub use identifier::Identifier;
+pub use queries::{
+    builtin_queries, builtin_query, CatalogueQuery, LARGE_OBJECT_BYTES, STALE_AFTER_DAYS,
+};
+pub use template::{check_placeholders, render, PlaceholderError, PlaceholderProblem};

@@ -1,0 +1,97 @@
+//! What the report lists, in which order: shared by the HTML and text parts so they agree.
+
+use super::model::{BucketReport, RunReport};
+use crate::StatusGroup;
+
+/// Status groups in the order a reader needs them: what went wrong first (with reasons), then what is
+/// unfinished, then what went well.
+pub(crate) const GROUP_ORDER: [StatusGroup; 5] = [
+    StatusGroup::Failed,
+    StatusGroup::TimedOut,
+    StatusGroup::InProgress,
+    StatusGroup::Done,
+    StatusGroup::Empty,
+];
+
+/// How many buckets the "top buckets" table lists.
+pub(crate) const TOP_BUCKETS: usize = 10;
+
+/// Most query result rows shown per query, whatever the report holds.
+pub(crate) const MAX_ROWS_SHOWN: usize = 50;
+
+/// Most characters of a table cell (object keys can be 1,024 bytes).
+pub(crate) const MAX_CELL_CHARS: usize = 200;
+
+/// Most characters of a failure reason.
+pub(crate) const MAX_REASON_CHARS: usize = 1_000;
+
+/// A group's heading.
+pub(crate) fn group_title(group: StatusGroup) -> &'static str {
+    match group {
+        StatusGroup::Failed => "Failed",
+        StatusGroup::TimedOut => "Timed out",
+        StatusGroup::InProgress => "Still in progress",
+        StatusGroup::Done => "Done",
+        StatusGroup::Empty => "Empty",
+    }
+}
+
+/// Whether a group's buckets need the reader's attention (they are listed with their reasons).
+pub(crate) fn needs_attention(group: StatusGroup) -> bool {
+    matches!(
+        group,
+        StatusGroup::Failed | StatusGroup::TimedOut | StatusGroup::InProgress
+    )
+}
+
+/// The buckets of `group`, by account, region, bucket.
+pub(crate) fn buckets_in(report: &RunReport, group: StatusGroup) -> Vec<&BucketReport> {
+    let mut buckets: Vec<_> = report
+        .buckets
+        .iter()
+        .filter(|b| b.status.group() == group)
+        .collect();
+    buckets.sort_by(|a, b| {
+        (&a.account, &a.region, &a.bucket, a.status)
+            .cmp(&(&b.account, &b.region, &b.bucket, b.status))
+    });
+    buckets
+}
+
+/// The buckets holding the most bytes, largest first (ties by account, region, bucket).
+pub(crate) fn top_buckets(report: &RunReport) -> Vec<(&BucketReport, u64)> {
+    let mut buckets: Vec<_> = report
+        .buckets
+        .iter()
+        .filter_map(|b| b.figures.as_ref().map(|f| (b, f.bytes)))
+        .filter(|(_, bytes)| *bytes > 0)
+        .collect();
+    buckets.sort_by(|(a, a_bytes), (b, b_bytes)| {
+        b_bytes.cmp(a_bytes).then_with(|| {
+            (&a.account, &a.region, &a.bucket).cmp(&(&b.account, &b.region, &b.bucket))
+        })
+    });
+    buckets.truncate(TOP_BUCKETS);
+    buckets
+}
+
+/// `part` of `whole` in tenths of a percent, rounded half up (0 when `whole` is 0).
+pub(crate) fn share_tenths(part: u64, whole: u64) -> u32 {
+    if whole == 0 {
+        return 0;
+    }
+    let tenths = (u128::from(part) * 1000 + u128::from(whole) / 2) / u128::from(whole);
+    u32::try_from(tenths.min(1000)).unwrap_or(1000)
+}
+
+/// The console link of a query, rebuilt from its execution id and the run's region: the stored
+/// [`super::QueryReport::console_link`] is never put in a page.
+pub(crate) fn query_link(report: &RunReport, query: &super::QueryReport) -> Option<String> {
+    let id = query.execution_id.as_deref()?;
+    crate::catalogue::console_link(&report.athena.region, id).ok()
+}
+
+/// How an instant is shown.
+pub(crate) fn instant(at: &chrono::DateTime<chrono::Utc>) -> String {
+    at.format("%Y-%m-%d %H:%M:%S UTC").to_string()
+}

@@ -1,0 +1,406 @@
+//! Every built-in query runs on DuckDB, the engine of the offline Athena, against Parquet in the
+//! consolidated dataset's schema, and finds what it should.
+//!
+//! The table DDL goes through the offline Athena's own parser and the queries through its own table
+//! rewriting (`tests/support/catalogue_on_duckdb.py`), so what passes here runs in the local AWS. The
+//! local AWS's virtualenv (`.offline/venv`, or `OFFLINE_VENV`) provides Python, DuckDB and ministack;
+//! `scripts/test` installs it before the tests run. Without it the test is skipped, except under CI,
+//! where it fails.
+
+use std::collections::BTreeSet;
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use inventory_format::{
+    read_data_file, write_data_file, FileFormat, InventoryField, InventoryRecord,
+};
+use parquet::arrow::ArrowWriter;
+use s3insights::catalogue::{builtin_queries, render, table_ddl, Identifier};
+use serde_json::{json, Value};
+
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn venv_python() -> Option<PathBuf> {
+    let venv = std::env::var_os("OFFLINE_VENV")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace_root().join(".offline/venv"));
+    let python = venv.join("bin/python");
+    python.exists().then_some(python)
+}
+
+fn at(year: i32, month: u32, day: u32) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(year, month, day, 12, 0, 0)
+        .single()
+        .expect("valid date")
+}
+
+/// A current object version with the usual optional fields.
+fn object(bucket: &str, key: &str, size: i64) -> InventoryRecord {
+    InventoryRecord {
+        bucket: bucket.into(),
+        key: key.into(),
+        version_id: Some(format!("v-{key}")),
+        is_latest: Some(true),
+        is_delete_marker: Some(false),
+        size: Some(size),
+        last_modified: Some(Utc::now() - Duration::days(3)),
+        e_tag: Some("0123456789abcdef".into()),
+        storage_class: Some("STANDARD".into()),
+        is_multipart_uploaded: Some(false),
+        replication_status: None,
+        encryption_status: Some("SSE-S3".into()),
+        bucket_key_status: Some("DISABLED".into()),
+        ..Default::default()
+    }
+}
+
+/// The files of one partition: (account, region, records).
+fn dataset() -> Vec<(
+    &'static str,
+    &'static str,
+    &'static str,
+    Vec<InventoryRecord>,
+)> {
+    let b = "alpha";
+    let mut alpha = vec![
+        object(b, "app/.env", 120),
+        object(b, "home/u/.ssh/id_ed25519", 400),
+        object(b, "backup/prod.kdbx", 9_000),
+        object(b, "infra/terraform.tfstate", 30_000),
+        object(b, "deploy/.env.production", 90),
+        object(b, "certs/server.PEM", 2_000),
+        object(b, "docs/readme.txt", 10),
+        object(b, "key", 10),
+        object(b, "folder/", 0),
+        object(b, "it's <b>&\"quoted\" ключ.txt", 5),
+    ];
+    let mut plain = object(b, "old/plain.csv", 700);
+    plain.encryption_status = Some("NOT-SSE".into());
+    alpha.push(plain);
+    let mut dump = object(b, "big/dump.bin", 2 << 30);
+    dump.storage_class = Some("GLACIER".into());
+    alpha.push(dump);
+    let mut old_dump = object(b, "big/dump.bin", 3 << 29);
+    old_dump.version_id = Some("v-old-dump".into());
+    old_dump.is_latest = Some(false);
+    old_dump.last_modified = Some(at(2023, 1, 1));
+    alpha.push(old_dump);
+    let mut old_secret = object(b, "old/id_rsa", 1_000);
+    old_secret.is_latest = Some(false);
+    alpha.push(old_secret);
+    alpha.push(InventoryRecord {
+        is_delete_marker: Some(true),
+        size: None,
+        storage_class: None,
+        encryption_status: None,
+        ..object(b, "gone.txt", 0)
+    });
+    let mut compliance = object(b, "locked/a.pdf", 50);
+    compliance.object_lock_mode = Some("COMPLIANCE".into());
+    compliance.object_lock_retain_until_date = Some(at(2030, 6, 1));
+    compliance.object_lock_legal_hold_status = Some("OFF".into());
+    alpha.push(compliance);
+    let mut held = object(b, "locked/b.pdf", 60);
+    held.object_lock_mode = Some("GOVERNANCE".into());
+    held.object_lock_retain_until_date = Some(at(2027, 1, 1));
+    held.object_lock_legal_hold_status = Some("ON".into());
+    alpha.push(held);
+    let mut failed = object(b, "rep/x.csv", 70);
+    failed.replication_status = Some("FAILED".into());
+    alpha.push(failed);
+    let mut kms = object(b, "kms/y.json", 80);
+    kms.encryption_status = Some("SSE-KMS".into());
+    alpha.push(kms);
+    let mut kms_keyed = object(b, "kms/z.json", 80);
+    kms_keyed.encryption_status = Some("SSE-KMS".into());
+    kms_keyed.bucket_key_status = Some("ENABLED".into());
+    alpha.push(kms_keyed);
+    let mut small_ia = object(b, "ia/small.log", 1_000);
+    small_ia.storage_class = Some("STANDARD_IA".into());
+    alpha.push(small_ia);
+    let mut big_ia = object(b, "ia/big.log", 1 << 20);
+    big_ia.storage_class = Some("STANDARD_IA".into());
+    alpha.push(big_ia);
+
+    // A bucket whose report has no version fields (current versions only), untouched since 2019.
+    let s = "stale-bucket";
+    let stale: Vec<_> = ["a.txt", "b.txt", "nested/c.TXT"]
+        .into_iter()
+        .map(|key| InventoryRecord {
+            version_id: None,
+            is_latest: None,
+            is_delete_marker: None,
+            last_modified: Some(at(2019, 3, 4)),
+            ..object(s, key, 1_000)
+        })
+        .collect();
+
+    vec![
+        ("111111111111", "eu-west-1", "alpha", alpha),
+        ("222222222222", "us-east-1", "stale-bucket", stale),
+    ]
+}
+
+/// Writes each partition as one normalised Parquet file (what the consolidation writes) under
+/// `account=A/region=G/bucket=B/`, as the run's dataset lays them out.
+fn write_dataset(root: &Path) -> Vec<String> {
+    let mut files = Vec::new();
+    for (account, region, bucket, records) in dataset() {
+        let s3_style =
+            write_data_file(FileFormat::Parquet, &InventoryField::ALL, &records).expect("write");
+        let dir = root.join(format!("account={account}/region={region}/bucket={bucket}"));
+        fs::create_dir_all(&dir).expect("mkdir");
+        let path = dir.join("part-00000.parquet");
+        let file = fs::File::create(&path).expect("create");
+        let mut writer = ArrowWriter::try_new(file, inventory_format::normalised_schema(), None)
+            .expect("writer");
+        let batches = read_data_file(FileFormat::Parquet, &InventoryField::ALL, s3_style, 1024)
+            .expect("read");
+        for batch in batches {
+            writer.write(&batch.expect("batch")).expect("write batch");
+        }
+        writer.close().expect("close");
+        files.push(path.display().to_string());
+    }
+    files
+}
+
+fn run_catalogue(python: &Path, request: &Value) -> Value {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/catalogue_on_duckdb.py");
+    let mut child = Command::new(python)
+        .arg(script)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start python");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(request.to_string().as_bytes())
+        .expect("send request");
+    let output = child.wait_with_output().expect("python ran");
+    assert!(
+        output.status.success(),
+        "catalogue_on_duckdb.py failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).expect("JSON out")
+}
+
+/// The rows of one query's result, checked to have succeeded.
+fn rows<'a>(out: &'a Value, name: &str) -> &'a Vec<Value> {
+    let result = &out["results"][name];
+    assert!(
+        result.get("error").is_none(),
+        "{name} failed on DuckDB: {result}"
+    );
+    assert_eq!(
+        result["references"], 1,
+        "{name}: table reference not rewritten"
+    );
+    result["rows"].as_array().expect("rows")
+}
+
+fn column<'a>(out: &'a Value, name: &str, column: &str) -> Vec<Option<&'a str>> {
+    let columns = out["results"][name]["columns"].as_array().expect("columns");
+    let index = columns
+        .iter()
+        .position(|c| c == column)
+        .unwrap_or_else(|| panic!("{name} has no column {column}: {columns:?}"));
+    rows(out, name)
+        .iter()
+        .map(|row| row[index].as_str())
+        .collect()
+}
+
+#[test]
+fn builtin_queries_run_on_duckdb_and_find_what_they_should() {
+    let Some(python) = venv_python() else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "the local AWS virtualenv is missing under CI"
+        );
+        eprintln!(
+            "skipped: no .offline/venv (run scripts/test, or `offline emulator start`, once)"
+        );
+        return;
+    };
+    let root = std::env::temp_dir().join(format!(
+        "s3insights-catalogue-{}-{}",
+        std::process::id(),
+        Utc::now().timestamp_nanos_opt().unwrap_or_default()
+    ));
+    let files = write_dataset(&root);
+
+    let database = Identifier::database("s3insights").expect("database");
+    let table = Identifier::table("inventory_r1").expect("table");
+    let ddl = table_ddl(&database, &table, "s3://consolidated/inventory/run=r1/").expect("ddl");
+    let queries: Vec<_> = builtin_queries()
+        .iter()
+        .map(|q| json!({"name": q.name, "sql": render(q.sql, &database, &table).expect("render")}))
+        .collect();
+    let out = run_catalogue(
+        &python,
+        &json!({"ddl": ddl, "files": files, "queries": queries}),
+    );
+    let _ = fs::remove_dir_all(&root);
+
+    // The offline Athena reads our DDL as the table we meant.
+    let described = &out["table"];
+    assert_eq!(described["database"], "s3insights");
+    assert_eq!(described["table"], "inventory_r1");
+    assert_eq!(described["format"], "parquet");
+    assert_eq!(
+        described["columns"].as_array().map(Vec::len),
+        Some(inventory_format::normalised_schema().fields().len())
+    );
+    assert_eq!(
+        described["partition_keys"],
+        json!([
+            ["account", "string"],
+            ["region", "string"],
+            ["bucket_name", "string"]
+        ])
+    );
+    assert_eq!(described["location"], "s3://consolidated/inventory/run=r1/");
+
+    // Every query runs.
+    for q in builtin_queries() {
+        rows(&out, q.name);
+    }
+
+    let secrets: BTreeSet<_> = column(&out, "secret_like_keys", "key")
+        .into_iter()
+        .flatten()
+        .collect();
+    assert_eq!(
+        secrets,
+        BTreeSet::from([
+            "app/.env",
+            "backup/prod.kdbx",
+            "certs/server.PEM",
+            "deploy/.env.production",
+            "home/u/.ssh/id_ed25519",
+            "infra/terraform.tfstate",
+        ])
+    );
+    let secret_keys = column(&out, "secret_like_keys", "key");
+    let mut sorted = secret_keys.clone();
+    sorted.sort();
+    assert_eq!(secret_keys, sorted, "ordered by key within the bucket");
+
+    assert_eq!(
+        rows(&out, "unencrypted_objects"),
+        &vec![json!([
+            "111111111111",
+            "eu-west-1",
+            "alpha",
+            "1",
+            "700",
+            "old/plain.csv"
+        ])]
+    );
+    assert_eq!(
+        rows(&out, "replication_failures"),
+        &vec![json!([
+            "111111111111",
+            "eu-west-1",
+            "alpha",
+            "1",
+            "70",
+            "rep/x.csv"
+        ])]
+    );
+
+    let locks = rows(&out, "object_lock_summary");
+    assert_eq!(locks.len(), 2, "{locks:?}");
+    assert_eq!(locks[0][3], "COMPLIANCE");
+    assert_eq!(locks[0][4], "OFF");
+    assert!(locks[0][7]
+        .as_str()
+        .is_some_and(|d| d.starts_with("2030-06-01")));
+    assert_eq!(locks[1][3], "GOVERNANCE");
+    assert_eq!(locks[1][4], "ON");
+
+    let large = column(&out, "large_objects", "size");
+    assert_eq!(large, vec![Some("2147483648"), Some("1610612736")]);
+    assert_eq!(
+        column(&out, "large_objects", "is_current"),
+        vec![Some("True"), Some("False")]
+    );
+
+    assert_eq!(
+        rows(&out, "version_bloat"),
+        &vec![json!([
+            "111111111111",
+            "eu-west-1",
+            "alpha",
+            "2148575899",
+            "2",
+            "1610613736",
+            "1"
+        ])]
+    );
+    assert_eq!(
+        rows(&out, "small_objects_in_archive_classes"),
+        &vec![json!([
+            "111111111111",
+            "eu-west-1",
+            "alpha",
+            "STANDARD_IA",
+            "1",
+            "1000"
+        ])]
+    );
+    assert_eq!(
+        rows(&out, "kms_without_bucket_key"),
+        &vec![json!(["111111111111", "eu-west-1", "alpha", "1", "80"])]
+    );
+
+    let stale = rows(&out, "stale_buckets");
+    assert_eq!(stale.len(), 1, "{stale:?}");
+    assert_eq!(stale[0][2], "stale-bucket");
+    assert!(stale[0][3]
+        .as_str()
+        .is_some_and(|d| d.starts_with("2019-03-04")));
+    let days: i64 = stale[0][4]
+        .as_str()
+        .and_then(|d| d.parse().ok())
+        .expect("days");
+    assert!(days > 365 * 5, "{days}");
+
+    let classes = column(&out, "storage_class_breakdown", "storage_class");
+    assert_eq!(
+        classes,
+        vec![Some("GLACIER"), Some("STANDARD"), Some("STANDARD_IA")]
+    );
+    let versions = column(&out, "storage_class_breakdown", "versions");
+    assert_eq!(versions[0], Some("1"), "the current dump");
+    let current = column(&out, "storage_class_breakdown", "current_objects");
+    assert_eq!(current[1], Some("19"), "{current:?}");
+    assert_eq!(versions[1], Some("21"), "with two noncurrent versions");
+
+    let extensions = column(&out, "extension_histogram", "file_extension");
+    let objects = column(&out, "extension_histogram", "objects");
+    let histogram: Vec<_> = extensions.iter().zip(&objects).collect();
+    assert_eq!(histogram[0], (&Some("txt"), &Some("5")), "{histogram:?}");
+    assert!(
+        histogram.contains(&(&Some("(none)"), &Some("3"))),
+        "key, folder/ and id_ed25519: {histogram:?}"
+    );
+    assert!(
+        histogram.contains(&(&Some("env"), &Some("1"))),
+        "{histogram:?}"
+    );
+    assert!(
+        histogram.contains(&(&Some("production"), &Some("1"))),
+        "{histogram:?}"
+    );
+}
