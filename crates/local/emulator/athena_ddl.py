@@ -494,3 +494,22 @@ def install():
     athena._materialize_table_files = materialize_table_files
     athena._table_relation = table_relation
     athena._empty_relation = empty_relation
+
+    # GetTableMetadata on a table the catalog does not hold: AWS answers MetadataException (HTTP 400,
+    # https://docs.aws.amazon.com/athena/latest/APIReference/API_GetTableMetadata.html#API_GetTableMetadata_Errors);
+    # ministack 1.5.33 invented an empty CSV table, so "does this table exist?" was always yes.
+    original_get_table_metadata = athena._get_table_metadata
+
+    def get_table_metadata(data):
+        database = data.get("DatabaseName", "default")
+        table = data.get("TableName", "")
+        if f"{database}/{table}" not in glue_svc._tables:
+            return athena.error_response_json(
+                "MetadataException",
+                f"Entity Not Found (Service: AmazonDataCatalog; Status Code: 400; Error Code: "
+                f"EntityNotFoundException): table {database}.{table} not found",
+                400,
+            )
+        return original_get_table_metadata(data)
+
+    athena._get_table_metadata = get_table_metadata

@@ -22,7 +22,17 @@ pub const OFFLINE_PARAMETERS: &[(&str, &str)] = &[
     ("FunctionTimeoutSeconds", "5"),
     ("QueueVisibilityTimeoutSeconds", "1"),
     ("TaskRetryIntervalSeconds", "1"),
+    ("ExternalId", OFFLINE_EXTERNAL_ID),
+    ("HarvesterFunctionTimeoutSeconds", "60"),
+    ("InventoryQueueVisibilityTimeoutSeconds", "10"),
+    ("InventoryQueueMaxReceiveCount", "2"),
+    ("MonitorIntervalSeconds", "1"),
+    ("StackPollSeconds", "1"),
 ];
+
+/// The ExternalId of offline deployments: `template.yaml` and every member account's
+/// `cross-account-role.yaml` are deployed with it.
+pub const OFFLINE_EXTERNAL_ID: &str = "offline-external-id";
 
 /// Deployment failed.
 #[derive(Debug, thiserror::Error)]
@@ -138,8 +148,7 @@ pub async fn deploy(
     let packaged = package::package(workspace, &source, target, &bucket, request.build).await?;
     let body = serde_json::to_string(&packaged).unwrap_or_default();
     let cfn = target.cloudformation();
-    let parameters: Vec<Parameter> = request
-        .parameters
+    let parameters: Vec<Parameter> = effective_parameters(&source, target, &request.parameters)
         .iter()
         .map(|(k, v)| {
             Parameter::builder()
@@ -342,6 +351,29 @@ pub fn parse_parameters(pairs: &[String]) -> Result<BTreeMap<String, String>, St
                 .ok_or_else(|| format!("parameter override {p:?} is not KEY=VALUE"))
         })
         .collect()
+}
+
+/// The parameters a deployment passes: the offline values ([`OFFLINE_PARAMETERS`], and the host
+/// account for a `HostAccountId` parameter) for every parameter the template declares, overridden by
+/// the request's. Parameters the template does not declare are passed only when asked for, so
+/// CloudFormation names the mistake.
+pub fn effective_parameters(
+    template: &serde_json::Value,
+    target: &Target,
+    requested: &BTreeMap<String, String>,
+) -> BTreeMap<String, String> {
+    let declared = template["Parameters"].as_object();
+    let declares = |name: &str| declared.is_some_and(|d| d.contains_key(name));
+    let mut out: BTreeMap<String, String> = OFFLINE_PARAMETERS
+        .iter()
+        .filter(|(k, _)| declares(k))
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    if declares("HostAccountId") && target.account != crate::sdk::HOST_ACCOUNT {
+        out.insert("HostAccountId".into(), crate::sdk::HOST_ACCOUNT.into());
+    }
+    out.extend(requested.iter().map(|(k, v)| (k.clone(), v.clone())));
+    out
 }
 
 /// The default stack name for a template file: `platform` for `template.yaml`, else the file stem.

@@ -1,0 +1,161 @@
+//! The errors S3Insights functions return, each with the stable `errorType` the state machines match.
+
+use platform::failure::{Classified, Failure};
+
+/// Why a function failed. `Transient` is retried by every Task; the others are decisions.
+#[derive(Debug, thiserror::Error)]
+pub enum HarvestError {
+    /// The Harvester input is invalid; the message lists every problem.
+    #[error("{0}")]
+    InvalidInput(#[from] s3insights::input::InvalidInput),
+    /// The run id was used before (by another execution).
+    #[error("run {run_id} already exists (started by {execution}); choose a new run_id")]
+    RunAlreadyExists {
+        /// The run id.
+        run_id: String,
+        /// The execution that owns it.
+        execution: String,
+    },
+    /// The Athena table the run would create exists already.
+    #[error("athena_table_name: table {database}.{table} already exists; choose another name or drop it")]
+    AthenaTableExists {
+        /// Database.
+        database: String,
+        /// Table.
+        table: String,
+    },
+    /// No record of the run.
+    #[error("no run {0} is recorded")]
+    RunNotFound(String),
+    /// Cleanup asked for a run whose Harvester is still executing.
+    #[error("run {run_id} is still executing ({execution}); stop it first or let it finish")]
+    RunStillRunning {
+        /// The run id.
+        run_id: String,
+        /// The running execution.
+        execution: String,
+    },
+    /// A regional transient stack failed to create.
+    #[error("regional stack {stack} in {region} failed: {reason}")]
+    StagingStackFailed {
+        /// Stack name.
+        stack: String,
+        /// Region.
+        region: String,
+        /// The stack's status and the first failed resource's reason.
+        reason: String,
+    },
+    /// A request the function does not know.
+    #[error("unknown request: {0}")]
+    UnknownRequest(String),
+    /// An AWS call failed in a way worth retrying (throttling, 5xx, network).
+    #[error("{operation}: {message}")]
+    Transient {
+        /// What was being done, with the names involved.
+        operation: String,
+        /// What AWS said.
+        message: String,
+    },
+    /// An AWS call failed in a way retrying will not fix.
+    #[error("{operation}: {message}")]
+    Aws {
+        /// What was being done, with the names involved.
+        operation: String,
+        /// What AWS said.
+        message: String,
+    },
+    /// Stored state that does not parse (a bug or a manual edit).
+    #[error("corrupt state {what}: {message}")]
+    CorruptState {
+        /// Which item or object.
+        what: String,
+        /// The parse error.
+        message: String,
+    },
+}
+
+impl Classified for HarvestError {
+    fn error_type(&self) -> &str {
+        match self {
+            HarvestError::InvalidInput(_) => "InvalidInput",
+            HarvestError::RunAlreadyExists { .. } => "RunAlreadyExists",
+            HarvestError::AthenaTableExists { .. } => "AthenaTableExists",
+            HarvestError::RunNotFound(_) => "RunNotFound",
+            HarvestError::RunStillRunning { .. } => "RunStillRunning",
+            HarvestError::StagingStackFailed { .. } => "StagingStackFailed",
+            HarvestError::UnknownRequest(_) => "UnknownRequest",
+            HarvestError::Transient { .. } => "Transient",
+            HarvestError::Aws { .. } => "AwsError",
+            HarvestError::CorruptState { .. } => "CorruptState",
+        }
+    }
+}
+
+impl From<HarvestError> for Failure {
+    fn from(err: HarvestError) -> Self {
+        Failure::from_classified(&err)
+    }
+}
+
+/// Turns any SDK error into a [`HarvestError`], transient when retrying may help.
+pub fn sdk_error<E>(operation: impl Into<String>, err: aws_sdk_s3::error::SdkError<E>) -> HarvestError
+where
+    E: std::error::Error + aws_sdk_s3::error::ProvideErrorMetadata + 'static,
+{
+    let operation = operation.into();
+    let transient = is_transient(&err);
+    let message = aws_sdk_s3::error::DisplayErrorContext(&err).to_string();
+    if transient {
+        HarvestError::Transient { operation, message }
+    } else {
+        HarvestError::Aws { operation, message }
+    }
+}
+
+/// The service error code of an SDK error (`NoSuchBucket`, `AccessDenied`, ...), if it has one.
+pub fn error_code<E>(err: &aws_sdk_s3::error::SdkError<E>) -> Option<&str>
+where
+    E: aws_sdk_s3::error::ProvideErrorMetadata,
+{
+    match err {
+        aws_sdk_s3::error::SdkError::ServiceError(service) => service.err().code(),
+        _ => None,
+    }
+}
+
+/// The HTTP status of a service error.
+pub fn http_status<E>(err: &aws_sdk_s3::error::SdkError<E>) -> Option<u16> {
+    match err {
+        aws_sdk_s3::error::SdkError::ServiceError(service) => Some(service.raw().status().as_u16()),
+        _ => None,
+    }
+}
+
+fn is_transient<E>(err: &aws_sdk_s3::error::SdkError<E>) -> bool
+where
+    E: aws_sdk_s3::error::ProvideErrorMetadata,
+{
+    use aws_sdk_s3::error::SdkError;
+    match err {
+        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => true,
+        SdkError::ServiceError(service) => {
+            let status = service.raw().status().as_u16();
+            let code = service.err().code().unwrap_or_default();
+            status >= 500
+                || status == 429
+                || matches!(
+                    code,
+                    "Throttling"
+                        | "ThrottlingException"
+                        | "SlowDown"
+                        | "RequestLimitExceeded"
+                        | "TooManyRequestsException"
+                        | "ProvisionedThroughputExceededException"
+                        | "RequestTimeout"
+                        | "InternalError"
+                        | "ServiceUnavailable"
+                )
+        }
+        _ => false,
+    }
+}

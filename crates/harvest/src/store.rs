@@ -1,0 +1,533 @@
+//! The state table: one partition per run, never wiped.
+//!
+//! | pk | sk | item |
+//! |---|---|---|
+//! | `run#<run_id>` | `run` | [`RunRecord`] |
+//! | `run#<run_id>` | `account#<account>` | [`AccountRecord`] |
+//! | `run#<run_id>` | `region#<region>` | [`RegionRecord`] |
+//! | `run#<run_id>` | `bucket#<account>#<region>#<bucket>` | [`BucketRecord`] |
+//!
+//! Two sparse indexes: `InProgress` (hash `in_progress_run`) holds only the buckets still waiting for
+//! their report, so the monitor never reads finished ones; `CleanupPending` (hash `cleanup_pending`)
+//! holds only runs whose transient resources may remain, so Cleanup finds them without a scan.
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use s3insights::{BucketFigures, BucketStatus};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{sdk_error, HarvestError};
+
+/// Where a run is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RunStatus {
+    /// Recorded, input stored; regional stacks and configurations on their way.
+    Running,
+    /// Report sent and transient resources removed.
+    Succeeded,
+    /// A step failed; `error` and `cause` say which and why.
+    Failed,
+}
+
+impl RunStatus {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunStatus::Running => "running",
+            RunStatus::Succeeded => "succeeded",
+            RunStatus::Failed => "failed",
+        }
+    }
+}
+
+/// Value of `cleanup_pending` on runs whose transient resources may remain.
+pub const CLEANUP_PENDING: &str = "pending";
+
+/// One Harvester run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunRecord {
+    /// `run#<run_id>`.
+    pub pk: String,
+    /// `run`.
+    pub sk: String,
+    /// The run id.
+    pub run_id: String,
+    /// Life-cycle status.
+    pub status: RunStatus,
+    /// The Harvester execution that owns the run.
+    pub execution_id: String,
+    /// When the run was recorded (RFC 3339).
+    pub created_at: String,
+    /// When waiting buckets become `timed_out` (RFC 3339).
+    pub deadline: String,
+    /// Regions covered.
+    pub regions: Vec<String>,
+    /// Accounts listed.
+    pub account_count: u64,
+    /// Smoke test.
+    pub is_smoke_test: bool,
+    /// Athena database.
+    pub database: String,
+    /// Athena table.
+    pub table: String,
+    /// `pending` while transient resources may remain (sparse index key).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cleanup_pending: Option<String>,
+    /// The failing step's error type.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// The failing step's cause.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cause: Option<String>,
+    /// When the run ended.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub finished_at: Option<String>,
+    /// Notes for the report (unverified email identities, an email that could not be sent).
+    #[serde(default)]
+    pub notes: Vec<String>,
+    /// The last Cleanup's outcome (JSON).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cleanup: Option<String>,
+}
+
+/// How an account fared in discovery.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct AccountRecord {
+    /// `run#<run_id>`.
+    pub pk: String,
+    /// `account#<account>`.
+    pub sk: String,
+    /// Account id.
+    pub account: String,
+    /// `configured` or `unreachable`.
+    pub status: String,
+    /// Why it is unreachable.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// Buckets the account owns.
+    pub buckets: u64,
+    /// Buckets left alone because the input excludes them.
+    pub excluded: u64,
+    /// Buckets in regions the run does not cover.
+    pub other_regions: u64,
+    /// The last removal of inventory configurations (JSON `{removed, not_removed: [...]}`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub removal: Option<String>,
+}
+
+/// A run's regional transient stack.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct RegionRecord {
+    /// `run#<run_id>`.
+    pub pk: String,
+    /// `region#<region>`.
+    pub sk: String,
+    /// Region.
+    pub region: String,
+    /// Stack name.
+    pub stack_name: String,
+    /// Staging bucket name.
+    pub staging_bucket: String,
+    /// Last stack status seen.
+    pub stack_status: String,
+    /// Deletion attempts so far.
+    #[serde(default)]
+    pub delete_attempts: u32,
+    /// Why the stack could not be removed, once attempts are exhausted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_removed: Option<String>,
+}
+
+/// A source bucket within a run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BucketRecord {
+    /// `run#<run_id>`.
+    pub pk: String,
+    /// `bucket#<account>#<region>#<bucket>`.
+    pub sk: String,
+    /// Owner account.
+    pub account: String,
+    /// Bucket region.
+    pub region: String,
+    /// Bucket name.
+    pub bucket: String,
+    /// Status.
+    pub status: BucketStatus,
+    /// Why, for every status but `done` and `in_progress`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// The run id while the bucket waits for its report (sparse index key).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub in_progress_run: Option<String>,
+    /// Figures of the consolidated report.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub figures: Option<BucketFigures>,
+    /// The manifest that was consolidated (duplicates of it are ignored).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub manifest_key: Option<String>,
+    /// Consolidated files written.
+    #[serde(default)]
+    pub files: u64,
+    /// Whether the configuration was put (so removal is needed).
+    #[serde(default)]
+    pub configured: bool,
+    /// Last change (RFC 3339).
+    pub updated_at: String,
+}
+
+/// Partition key of a run.
+pub fn run_pk(run_id: &str) -> String {
+    format!("run#{run_id}")
+}
+
+/// Sort key of a bucket.
+pub fn bucket_sk(account: &str, region: &str, bucket: &str) -> String {
+    format!("bucket#{account}#{region}#{bucket}")
+}
+
+/// Sort key of an account.
+pub fn account_sk(account: &str) -> String {
+    format!("account#{account}")
+}
+
+/// Sort key of a region.
+pub fn region_sk(region: &str) -> String {
+    format!("region#{region}")
+}
+
+/// Now, RFC 3339 (seconds).
+pub fn now() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+/// The state table.
+#[derive(Clone)]
+pub struct StateStore {
+    client: aws_sdk_dynamodb::Client,
+    table: String,
+}
+
+fn to_item<T: Serialize>(
+    what: &str,
+    value: &T,
+) -> Result<HashMap<String, AttributeValue>, HarvestError> {
+    serde_dynamo::to_item(value).map_err(|e| HarvestError::CorruptState {
+        what: what.to_string(),
+        message: e.to_string(),
+    })
+}
+
+fn from_item<T: DeserializeOwned>(
+    what: &str,
+    item: HashMap<String, AttributeValue>,
+) -> Result<T, HarvestError> {
+    serde_dynamo::from_item(item).map_err(|e| HarvestError::CorruptState {
+        what: what.to_string(),
+        message: e.to_string(),
+    })
+}
+
+fn s(value: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(value.into())
+}
+
+impl StateStore {
+    /// The store over `table`.
+    pub fn new(client: aws_sdk_dynamodb::Client, table: impl Into<String>) -> Self {
+        Self {
+            client,
+            table: table.into(),
+        }
+    }
+
+    /// Puts `item` unless an item with its key exists; `Ok(false)` when one does.
+    pub async fn put_if_absent<T: Serialize>(
+        &self,
+        what: &str,
+        item: &T,
+    ) -> Result<bool, HarvestError> {
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(to_item(what, item)?))
+            .condition_expression("attribute_not_exists(pk)")
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(err) if conditional_failed(&err) => Ok(false),
+            Err(err) => Err(sdk_error(format!("put {what}"), err)),
+        }
+    }
+
+    /// Puts `item`, replacing any item with its key.
+    pub async fn put<T: Serialize>(&self, what: &str, item: &T) -> Result<(), HarvestError> {
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(to_item(what, item)?))
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| sdk_error(format!("put {what}"), e))
+    }
+
+    /// The item at (`pk`, `sk`).
+    pub async fn get<T: DeserializeOwned>(
+        &self,
+        pk: &str,
+        sk: &str,
+    ) -> Result<Option<T>, HarvestError> {
+        let answer = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("pk", s(pk))
+            .key("sk", s(sk))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| sdk_error(format!("get {pk} {sk}"), e))?;
+        answer
+            .item
+            .map(|item| from_item(&format!("{pk} {sk}"), item))
+            .transpose()
+    }
+
+    /// The run record of `run_id`.
+    pub async fn run(&self, run_id: &str) -> Result<Option<RunRecord>, HarvestError> {
+        self.get(&run_pk(run_id), "run").await
+    }
+
+    /// The run record of `run_id`, or `RunNotFound`.
+    pub async fn require_run(&self, run_id: &str) -> Result<RunRecord, HarvestError> {
+        self.run(run_id)
+            .await?
+            .ok_or_else(|| HarvestError::RunNotFound(run_id.to_string()))
+    }
+
+    /// Every item of the run whose sort key starts with `prefix`, all pages.
+    pub async fn query_prefix<T: DeserializeOwned>(
+        &self,
+        run_id: &str,
+        prefix: &str,
+    ) -> Result<Vec<T>, HarvestError> {
+        let mut out = Vec::new();
+        let mut start: Option<HashMap<String, AttributeValue>> = None;
+        loop {
+            let answer = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
+                .expression_attribute_values(":pk", s(run_pk(run_id)))
+                .expression_attribute_values(":prefix", s(prefix))
+                .consistent_read(true)
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(|e| sdk_error(format!("query run {run_id} {prefix}"), e))?;
+            for item in answer.items.unwrap_or_default() {
+                out.push(from_item(&format!("run {run_id} {prefix}"), item)?);
+            }
+            match answer.last_evaluated_key {
+                Some(key) if !key.is_empty() => start = Some(key),
+                _ => return Ok(out),
+            }
+        }
+    }
+
+    /// Every bucket of the run.
+    pub async fn buckets(&self, run_id: &str) -> Result<Vec<BucketRecord>, HarvestError> {
+        self.query_prefix(run_id, "bucket#").await
+    }
+
+    /// Every bucket of one account of the run.
+    pub async fn account_buckets(
+        &self,
+        run_id: &str,
+        account: &str,
+    ) -> Result<Vec<BucketRecord>, HarvestError> {
+        self.query_prefix(run_id, &format!("bucket#{account}#"))
+            .await
+    }
+
+    /// Buckets still waiting for their report (the sparse `InProgress` index), all pages.
+    pub async fn waiting_buckets(&self, run_id: &str) -> Result<Vec<BucketRecord>, HarvestError> {
+        let mut out = Vec::new();
+        let mut start: Option<HashMap<String, AttributeValue>> = None;
+        loop {
+            let answer = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name("InProgress")
+                .key_condition_expression("in_progress_run = :run")
+                .expression_attribute_values(":run", s(run_id))
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(|e| sdk_error(format!("query waiting buckets of {run_id}"), e))?;
+            for item in answer.items.unwrap_or_default() {
+                out.push(from_item(&format!("waiting bucket of {run_id}"), item)?);
+            }
+            match answer.last_evaluated_key {
+                Some(key) if !key.is_empty() => start = Some(key),
+                _ => return Ok(out),
+            }
+        }
+    }
+
+    /// Runs whose transient resources may remain (the sparse `CleanupPending` index).
+    pub async fn runs_pending_cleanup(&self) -> Result<Vec<RunRecord>, HarvestError> {
+        let mut out = Vec::new();
+        let mut start: Option<HashMap<String, AttributeValue>> = None;
+        loop {
+            let answer = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name("CleanupPending")
+                .key_condition_expression("cleanup_pending = :p")
+                .expression_attribute_values(":p", s(CLEANUP_PENDING))
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(|e| sdk_error("query runs pending cleanup", e))?;
+            for item in answer.items.unwrap_or_default() {
+                out.push(from_item("run pending cleanup", item)?);
+            }
+            match answer.last_evaluated_key {
+                Some(key) if !key.is_empty() => start = Some(key),
+                _ => return Ok(out),
+            }
+        }
+    }
+
+    /// Moves a bucket to `to` if its status is one of `from`; `Ok(false)` when it was not (a duplicate
+    /// or late message, or a concurrent decision that won). Leaving `in_progress` removes the
+    /// sparse-index key.
+    pub async fn transition_bucket(
+        &self,
+        run_id: &str,
+        sk: &str,
+        from: &[BucketStatus],
+        change: BucketChange<'_>,
+    ) -> Result<bool, HarvestError> {
+        let mut update = String::from("SET #status = :to, updated_at = :now");
+        let mut remove = Vec::new();
+        let mut request = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s(run_pk(run_id)))
+            .key("sk", s(sk))
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":to", s(change.to.as_str()))
+            .expression_attribute_values(":now", s(now()));
+        match change.reason {
+            Some(reason) => {
+                update.push_str(", reason = :reason");
+                request = request.expression_attribute_values(":reason", s(reason));
+            }
+            None => remove.push("reason"),
+        }
+        if let Some(figures) = change.figures {
+            let value = serde_dynamo::to_attribute_value(figures).map_err(|e| {
+                HarvestError::CorruptState {
+                    what: "bucket figures".into(),
+                    message: e.to_string(),
+                }
+            })?;
+            update.push_str(", figures = :figures");
+            request = request.expression_attribute_values(":figures", value);
+        }
+        if let Some(manifest) = change.manifest_key {
+            update.push_str(", manifest_key = :manifest");
+            request = request.expression_attribute_values(":manifest", s(manifest));
+        }
+        if let Some(files) = change.files {
+            update.push_str(", files = :files");
+            request = request.expression_attribute_values(":files", AttributeValue::N(files.to_string()));
+        }
+        if let Some(configured) = change.configured {
+            update.push_str(", configured = :configured");
+            request = request.expression_attribute_values(":configured", AttributeValue::Bool(configured));
+        }
+        if change.to == BucketStatus::InProgress {
+            update.push_str(", in_progress_run = :run");
+            request = request.expression_attribute_values(":run", s(run_id));
+        } else {
+            remove.push("in_progress_run");
+        }
+        if !remove.is_empty() {
+            update.push_str(" REMOVE ");
+            update.push_str(&remove.join(", "));
+        }
+        let mut condition = Vec::new();
+        for (i, status) in from.iter().enumerate() {
+            let name = format!(":from{i}");
+            condition.push(format!("#status = {name}"));
+            request = request.expression_attribute_values(name, s(status.as_str()));
+        }
+        let condition = format!("attribute_exists(pk) AND ({})", condition.join(" OR "));
+        match request
+            .update_expression(update)
+            .condition_expression(condition)
+            .send()
+            .await
+        {
+            Ok(_) => Ok(true),
+            Err(err) if conditional_failed(&err) => Ok(false),
+            Err(err) => Err(sdk_error(format!("update bucket {sk} of run {run_id}"), err)),
+        }
+    }
+}
+
+/// What a bucket transition writes besides the status.
+#[derive(Debug, Clone, Copy)]
+pub struct BucketChange<'a> {
+    /// The new status.
+    pub to: BucketStatus,
+    /// Why (removed when `None`).
+    pub reason: Option<&'a str>,
+    /// Figures of the consolidated report.
+    pub figures: Option<&'a BucketFigures>,
+    /// The consolidated manifest.
+    pub manifest_key: Option<&'a str>,
+    /// Consolidated files written.
+    pub files: Option<u64>,
+    /// Whether our configuration is on the bucket.
+    pub configured: Option<bool>,
+}
+
+impl<'a> BucketChange<'a> {
+    /// A change to `to` and nothing else.
+    pub fn to(to: BucketStatus) -> Self {
+        Self {
+            to,
+            reason: None,
+            figures: None,
+            manifest_key: None,
+            files: None,
+            configured: None,
+        }
+    }
+
+    /// With a reason.
+    pub fn because(mut self, reason: &'a str) -> Self {
+        self.reason = Some(reason);
+        self
+    }
+}
+
+fn conditional_failed<E>(err: &aws_sdk_dynamodb::error::SdkError<E>) -> bool
+where
+    E: aws_sdk_dynamodb::error::ProvideErrorMetadata,
+{
+    crate::error::error_code(err) == Some("ConditionalCheckFailedException")
+}
