@@ -17,6 +17,8 @@ use local::paths::Workspace;
 use local::sdk::Target;
 use tokio::sync::OnceCell;
 
+pub mod harvest;
+
 /// The host account (where our stack lives).
 pub const HOST: &str = local::sdk::HOST_ACCOUNT;
 /// Member accounts used by tests.

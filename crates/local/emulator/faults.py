@@ -3,7 +3,8 @@
 Not an emulator gap but a test instrument: the state machines' Retry and Catch, and the event source
 mappings' redrive to DLQs, can only be proved if a real invocation fails on demand. A rule names a
 function (its physical name), the kind of fault, how many invocations to let through first (`skip`) and
-how many to break (`times`). Faults are answered with the result shapes ministack itself produces for
+how many to break (`times`); `matching`, when given, limits the rule to invocations whose JSON payload
+contains that text (so concurrent tests can break their own run and nobody else's). Faults are answered with the result shapes ministack itself produces for
 those failures, so every caller (Invoke, Step Functions, event source mappings) reacts as it would to
 the real thing:
 - `error`: an unhandled function error with the given `errorType` / `errorMessage`;
@@ -37,6 +38,7 @@ def add(rule: dict) -> dict:
         "skip": skip,
         "error_type": rule.get("error_type") or "InjectedFault",
         "message": rule.get("message") or f"fault injected by the offline CLI ({kind})",
+        "matching": rule.get("matching") or None,
         "injected": 0,
     }
     with _lock:
@@ -54,11 +56,26 @@ def listing():
         return [dict(r) for r in _rules]
 
 
-def _take(function_name):
+def _payload_text(event):
+    import json
+
+    try:
+        if isinstance(event, (bytes, bytearray)):
+            event = event.decode("utf-8", "replace")
+        if isinstance(event, str):
+            event = json.loads(event)
+        return json.dumps(event, separators=(",", ":"))
+    except (TypeError, ValueError):
+        return str(event)
+
+
+def _take(function_name, event=None):
     """The rule that breaks this invocation, if any, consuming one use of it."""
     with _lock:
         for rule in _rules:
             if rule["function"] != function_name or rule["times"] <= 0:
+                continue
+            if rule.get("matching") and rule["matching"] not in _payload_text(event):
                 continue
             if rule["skip"] > 0:
                 rule["skip"] -= 1
@@ -90,7 +107,7 @@ def install():
 
     def execute_with_faults(func, event):
         config = func.get("config") or func
-        rule = _take(config.get("FunctionName", ""))
+        rule = _take(config.get("FunctionName", ""), event)
         if rule is not None:
             return _result(rule, config)
         return execute(func, event)

@@ -12,6 +12,7 @@ instrument) and says what AWS documents, what ministack does, and what the patch
 - dynamodb_ttl.py  TTL expiry emits the REMOVE stream record with the service identity
 - s3_versions.py   GetObjectAcl on a noncurrent version of a deleted key
 - cloudformation_fixes.py  template properties 1.5.33 ignores (a table's TimeToLiveSpecification)
+- sts_assume_role.py  AssumeRole refuses a missing role or an untrusted caller (proved in sts_offline.rs)
 - faults.py        fault injection for tests (not a gap)
 - activity.py      the idle check behind `offline pump --until-idle` (not a gap)
 
@@ -44,6 +45,7 @@ import faults  # noqa: E402
 import s3_inventory  # noqa: E402
 import s3_versions  # noqa: E402
 import sfn_integrations  # noqa: E402
+import sts_assume_role  # noqa: E402
 
 PATCHES = {
     "s3-inventory-configurations": s3_inventory.install,
@@ -53,6 +55,7 @@ PATCHES = {
     "athena-ddl-and-partitions": athena_ddl.install,
     "dynamodb-ttl-stream-record": dynamodb_ttl.install,
     "cloudformation-table-ttl": cloudformation_fixes.install,
+    "sts-assume-role-trust": sts_assume_role.install,
     "fault-injection": faults.install,
 }
 
@@ -85,8 +88,8 @@ async def _admin(scope, receive, send):
             return await _respond(send, 200, {"configurations": s3_inventory.all_configurations()})
         if path == "/_offline/s3/inventory-configurations/served" and method == "POST":
             served = json.loads(body or b"{}")
-            s3_inventory.mark_served(served["account"], served["bucket"], served["id"])
-            return await _respond(send, 200, served)
+            claimed = s3_inventory.mark_served(served["account"], served["bucket"], served["id"])
+            return await _respond(send, 200, dict(served, claimed=claimed))
         if path == "/_offline/activity" and method == "GET":
             return await _respond(send, 200, activity.snapshot())
         if path == "/_offline/faults":

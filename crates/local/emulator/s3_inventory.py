@@ -15,6 +15,7 @@ dispatching), and the offline CLI reads every enabled configuration through
 `GET /_offline/s3/inventory-configurations` to deliver the reports S3 would write.
 """
 
+import threading
 from xml.etree.ElementTree import Element, SubElement
 
 from defusedxml.ElementTree import fromstring
@@ -238,9 +239,20 @@ def all_configurations():
     return out
 
 
+_served_lock = threading.Lock()
+
+
 def mark_served(account, bucket, config_id):
-    """Record that this configuration's report has been delivered (or found undeliverable)."""
-    _served.add((account, bucket, config_id))
+    """Claim this configuration's report for one deliverer: True when it was not claimed before.
+
+    Several `offline` processes may wait on executions at once; the claim is atomic so that exactly
+    one of them delivers a pending report (S3 itself delivers one report per period)."""
+    key = (account, bucket, config_id)
+    with _served_lock:
+        if key in _served:
+            return False
+        _served.add(key)
+        return True
 
 
 def install():

@@ -39,6 +39,10 @@ const LAUNCHER_FILES: &[(&str, &str)] = &[
         "cloudformation_fixes.py",
         include_str!("../emulator/cloudformation_fixes.py"),
     ),
+    (
+        "sts_assume_role.py",
+        include_str!("../emulator/sts_assume_role.py"),
+    ),
     ("faults.py", include_str!("../emulator/faults.py")),
     ("activity.py", include_str!("../emulator/activity.py")),
 ];

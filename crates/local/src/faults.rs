@@ -38,6 +38,9 @@ pub struct FaultRule {
     /// `errorMessage` of an injected error.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
+    /// Only invocations whose JSON payload contains this text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub matching: Option<String>,
 }
 
 /// Add a rule.

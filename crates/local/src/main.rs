@@ -180,6 +180,9 @@ enum FaultCommand {
         /// errorMessage of an injected error.
         #[arg(long)]
         message: Option<String>,
+        /// Only invocations whose JSON payload contains this text (compact JSON, e.g. `"run_id":"r7"`).
+        #[arg(long)]
+        matching: Option<String>,
         #[command(flatten)]
         stack: StackArgs,
     },
@@ -327,6 +330,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             skip,
             error_type,
             message,
+            matching,
             stack,
         }) => {
             let target = target(&workspace, stack.account.as_deref())?;
@@ -341,6 +345,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 skip,
                 error_type,
                 message,
+                matching,
             };
             println!("{}", faults::add(&target.endpoint, &rule).await?);
         }

@@ -203,7 +203,8 @@ pub enum Round {
 
 /// Deliver a report for the enabled configurations of the `buckets` (all, if empty) that `round`
 /// selects. A configuration S3 cannot serve is reported in [`Delivery::undelivered`]; either way the
-/// local AWS records it as served, so a pending round does not try it again.
+/// local AWS records it as served (before delivering: the claim is atomic, so of several processes
+/// waiting at once exactly one delivers a pending report), and a pending round does not try it again.
 pub async fn deliver_round(
     target: &Target,
     buckets: &[String],
@@ -215,6 +216,19 @@ pub async fn deliver_round(
         if (!buckets.is_empty() && !buckets.contains(&stored.bucket))
             || (round == Round::Pending && stored.served)
         {
+            continue;
+        }
+        // Claim the report first: another `offline` process waiting on another execution may be
+        // looking at the same configuration, and S3 delivers one report per period, not two.
+        let claim: serde_json::Value = admin
+            .post(
+                "/_offline/s3/inventory-configurations/served",
+                serde_json::json!({
+                    "account": stored.account, "bucket": stored.bucket, "id": stored.configuration.id
+                }),
+            )
+            .await?;
+        if round == Round::Pending && claim["claimed"] != serde_json::Value::Bool(true) {
             continue;
         }
         let undelivered = |reason: String| Undelivered {
@@ -234,14 +248,6 @@ pub async fn deliver_round(
             }
             Err(e) => return Err(e),
         }
-        let _: serde_json::Value = admin
-            .post(
-                "/_offline/s3/inventory-configurations/served",
-                serde_json::json!({
-                    "account": stored.account, "bucket": stored.bucket, "id": stored.configuration.id
-                }),
-            )
-            .await?;
     }
     Ok(delivery)
 }

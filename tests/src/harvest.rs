@@ -1,0 +1,405 @@
+//! Helpers of the S3Insights integration tests: member accounts with the real role, buckets with known
+//! content, Harvester and Cleanup executions through the real state machines, and checks that nothing
+//! transient is left.
+//!
+//! Every test uses member accounts of its own (fresh random ids, the role deployed from
+//! `cross-account-role.yaml`), so concurrent runs never see each other's buckets.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use aws_sdk_s3::types::{BucketVersioningStatus, VersioningConfiguration};
+use serde_json::{json, Value};
+
+use crate::{env, stack, unique, Env};
+
+impl Env {
+    /// DynamoDB in the host account.
+    pub fn dynamodb(&self) -> aws_sdk_dynamodb::Client {
+        aws_sdk_dynamodb::Client::new(&self.host.sdk_config())
+    }
+}
+use local::deploy::{self, DeployRequest};
+use local::package::BuildOptions;
+use local::sdk::Target;
+
+/// The offline deployment name (`DeploymentName` default).
+pub const DEPLOYMENT: &str = "s3insights";
+
+/// A fresh account id no other test uses, with the member role deployed in it.
+pub async fn member_account() -> String {
+    let env = env().await;
+    let account = format!("5{:011}", rand_u64() % 100_000_000_000);
+    let request = DeployRequest {
+        template: "cross-account-role.yaml".into(),
+        stack: "s3insights-member".into(),
+        parameters: BTreeMap::new(),
+        build: BuildOptions::default(),
+    };
+    deploy::deploy(&env.workspace, &env.account(&account), &request)
+        .await
+        .unwrap_or_else(|e| panic!("deploy the member role into {account}: {e}"));
+    account
+}
+
+/// Deploys the member role into `account` again; returns the account.
+pub async fn member_role_again(account: &str) -> String {
+    let env = env().await;
+    let request = DeployRequest {
+        template: "cross-account-role.yaml".into(),
+        stack: "s3insights-member".into(),
+        parameters: BTreeMap::new(),
+        build: BuildOptions::default(),
+    };
+    deploy::deploy(&env.workspace, &env.account(account), &request)
+        .await
+        .unwrap_or_else(|e| panic!("deploy the member role into {account}: {e}"));
+    account.to_string()
+}
+
+/// Deletes the member role's stack (the role goes with it): the host loses access.
+pub async fn remove_member_role(account: &str) {
+    let env = env().await;
+    let cfn = env.account(account).cloudformation();
+    cfn.delete_stack()
+        .stack_name("s3insights-member")
+        .send()
+        .await
+        .expect("delete member stack");
+    for _ in 0..100 {
+        match cfn.describe_stacks().stack_name("s3insights-member").send().await {
+            Ok(answer)
+                if answer
+                    .stacks()
+                    .first()
+                    .and_then(|s| s.stack_status())
+                    .is_some_and(|s| s.as_str() != "DELETE_COMPLETE") =>
+            {
+                tokio::time::sleep(Duration::from_millis(100)).await
+            }
+            _ => return,
+        }
+    }
+    panic!("member stack of {account} not deleted");
+}
+
+fn rand_u64() -> u64 {
+    let id = uuid::Uuid::new_v4();
+    u64::from_le_bytes(id.as_bytes()[..8].try_into().expect("8 bytes"))
+}
+
+/// A run id no other test uses (1–12 lower-case letters and digits).
+pub fn run_id() -> String {
+    format!("t{}", &uuid::Uuid::new_v4().simple().to_string()[..11])
+}
+
+/// S3 in `account` and `region`.
+pub async fn s3(account: &str, region: &str) -> aws_sdk_s3::Client {
+    env().await.account(account).in_region(region).s3()
+}
+
+/// Creates a bucket (in `region`) and puts `objects` (key, body) into it.
+pub async fn bucket(account: &str, region: &str, prefix: &str, objects: &[(&str, &[u8])]) -> String {
+    let name = unique(prefix);
+    let s3 = s3(account, region).await;
+    let mut create = s3.create_bucket().bucket(&name);
+    if region != "us-east-1" {
+        create = create.create_bucket_configuration(
+            aws_sdk_s3::types::CreateBucketConfiguration::builder()
+                .location_constraint(aws_sdk_s3::types::BucketLocationConstraint::from(region))
+                .build(),
+        );
+    }
+    create.send().await.expect("create bucket");
+    for (key, body) in objects {
+        s3.put_object()
+            .bucket(&name)
+            .key(*key)
+            .body(body.to_vec().into())
+            .send()
+            .await
+            .expect("put object");
+    }
+    name
+}
+
+/// Turns on versioning.
+pub async fn version(account: &str, region: &str, bucket: &str) {
+    s3(account, region)
+        .await
+        .put_bucket_versioning()
+        .bucket(bucket)
+        .versioning_configuration(
+            VersioningConfiguration::builder()
+                .status(BucketVersioningStatus::Enabled)
+                .build(),
+        )
+        .send()
+        .await
+        .expect("enable versioning");
+}
+
+/// Deletes every version of every object and the bucket itself.
+pub async fn delete_bucket(account: &str, region: &str, bucket: &str) {
+    let s3 = s3(account, region).await;
+    let versions = s3
+        .list_object_versions()
+        .bucket(bucket)
+        .send()
+        .await
+        .expect("list versions");
+    for v in versions.versions() {
+        s3.delete_object()
+            .bucket(bucket)
+            .key(v.key().unwrap_or_default())
+            .set_version_id(v.version_id().map(str::to_string))
+            .send()
+            .await
+            .expect("delete version");
+    }
+    for m in versions.delete_markers() {
+        s3.delete_object()
+            .bucket(bucket)
+            .key(m.key().unwrap_or_default())
+            .set_version_id(m.version_id().map(str::to_string))
+            .send()
+            .await
+            .expect("delete marker");
+    }
+    s3.delete_bucket()
+        .bucket(bucket)
+        .send()
+        .await
+        .expect("delete bucket");
+}
+
+/// A Harvester input for `accounts` and `regions`.
+pub fn input(run_id: &str, accounts: &[&str], regions: &[&str]) -> Value {
+    json!({
+        "run_id": run_id,
+        "accounts": accounts.iter().map(|a| json!({"id": a})).collect::<Vec<_>>(),
+        "sender_email_address": "s3insights@example.com",
+        "recipient_email_addresses": ["ops@example.com"],
+        "supported_regions": regions,
+    })
+}
+
+/// What `offline start-execution --summary` reports.
+#[derive(Debug, Clone)]
+pub struct Finished {
+    /// Exit status of the CLI.
+    pub exit: Option<i32>,
+    /// The JSON summary.
+    pub summary: Value,
+    /// Stderr (progress, delivery log).
+    pub stderr: String,
+}
+
+impl Finished {
+    /// The execution's status (`SUCCEEDED`, `FAILED`, ...).
+    pub fn status(&self) -> &str {
+        self.summary["status"].as_str().unwrap_or_default()
+    }
+
+    /// The execution's output, parsed.
+    pub fn output(&self) -> Value {
+        match &self.summary["output"] {
+            Value::String(text) => serde_json::from_str(text).unwrap_or(Value::Null),
+            other => other.clone(),
+        }
+    }
+}
+
+/// Runs a state machine of the stack to the end through `offline start-execution`.
+pub fn start_execution(env: &Env, machine: &str, input: &Value, extra: &[&str]) -> Finished {
+    let dir = env.state_dir.join("inputs");
+    std::fs::create_dir_all(&dir).expect("inputs directory");
+    let file = dir.join(format!("{}.json", unique("input")));
+    std::fs::write(&file, input.to_string()).expect("input file");
+    let mut args = vec![
+        "start-execution",
+        "--state-machine",
+        machine,
+        "--input",
+        file.to_str().expect("UTF-8 path"),
+        "--summary",
+        "--timeout",
+        "240",
+    ];
+    args.extend_from_slice(extra);
+    let out = env.offline(&args);
+    let _ = std::fs::remove_file(&file);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let summary = serde_json::from_str(&stdout).unwrap_or_else(|_| json!({"unparsed": stdout}));
+    Finished {
+        exit: out.status.code(),
+        summary,
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// Runs the Harvester (delivering inventory reports as S3 would, unless `extra` says otherwise).
+pub async fn harvest(input: &Value, extra: &[&str]) -> Finished {
+    stack().await;
+    start_execution(env().await, "HarvesterStateMachine", input, extra)
+}
+
+/// Runs Cleanup.
+pub async fn cleanup(input: &Value) -> Finished {
+    stack().await;
+    start_execution(env().await, "CleanupStateMachine", input, &["--no-inventory"])
+}
+
+/// A stack output.
+pub async fn output(name: &str) -> String {
+    stack()
+        .await
+        .get(name)
+        .unwrap_or_else(|| panic!("stack output {name} missing"))
+        .clone()
+}
+
+/// Reads an object of the consolidated bucket as text, if it exists.
+pub async fn consolidated_text(key: &str) -> Option<String> {
+    let bucket = output("ConsolidatedBucketName").await;
+    let answer = env()
+        .await
+        .host
+        .s3()
+        .get_object()
+        .bucket(&bucket)
+        .key(key)
+        .send()
+        .await
+        .ok()?;
+    let bytes = answer.body.collect().await.ok()?.into_bytes();
+    Some(String::from_utf8_lossy(&bytes).into_owned())
+}
+
+/// The run's `summary.json`.
+pub async fn summary(run_id: &str) -> Value {
+    let text = consolidated_text(&format!("reports/{run_id}/summary.json"))
+        .await
+        .unwrap_or_else(|| panic!("no summary.json for run {run_id}"));
+    serde_json::from_str(&text).expect("summary.json is JSON")
+}
+
+/// The summary's bucket entry for `bucket`.
+pub fn bucket_entry<'a>(summary: &'a Value, bucket: &str) -> &'a Value {
+    summary["buckets"]
+        .as_array()
+        .and_then(|b| b.iter().find(|e| e["bucket"] == bucket))
+        .unwrap_or_else(|| panic!("bucket {bucket} not in the summary: {summary:#}"))
+}
+
+/// The run record in the state table, if any.
+pub async fn run_record(run_id: &str) -> Option<Value> {
+    let table = output("StateTableName").await;
+    let answer = env()
+        .await
+        .dynamodb()
+        .get_item()
+        .table_name(table)
+        .key("pk", aws_sdk_dynamodb::types::AttributeValue::S(format!("run#{run_id}")))
+        .key("sk", aws_sdk_dynamodb::types::AttributeValue::S("run".into()))
+        .send()
+        .await
+        .expect("get run record");
+    answer.item.map(|item| {
+        let mut out = serde_json::Map::new();
+        for (k, v) in item {
+            let value = match v {
+                aws_sdk_dynamodb::types::AttributeValue::S(s) => Value::String(s),
+                aws_sdk_dynamodb::types::AttributeValue::Bool(b) => Value::Bool(b),
+                aws_sdk_dynamodb::types::AttributeValue::N(n) => Value::String(n),
+                other => Value::String(format!("{other:?}")),
+            };
+            out.insert(k, value);
+        }
+        Value::Object(out)
+    })
+}
+
+/// What a run left behind: staging buckets, regional stacks, and our inventory configurations on
+/// `buckets` ((account, region, name)).
+pub async fn transient_left(run_id: &str, regions: &[&str], buckets: &[(&str, &str, &str)]) -> Vec<String> {
+    let env = env().await;
+    let mut left = Vec::new();
+    for region in regions {
+        let target: Target = env.host.in_region(region);
+        let staging = format!("{DEPLOYMENT}-{run_id}-stg-{}-{region}", crate::HOST);
+        if target.s3().head_bucket().bucket(&staging).send().await.is_ok() {
+            left.push(format!("staging bucket {staging}"));
+        }
+        let stack_name = format!("{DEPLOYMENT}-{run_id}-staging");
+        if let Ok(answer) = target
+            .cloudformation()
+            .describe_stacks()
+            .stack_name(&stack_name)
+            .send()
+            .await
+        {
+            let status = answer
+                .stacks()
+                .first()
+                .and_then(|s| s.stack_status())
+                .map(|s| s.as_str().to_string())
+                .unwrap_or_default();
+            if status != "DELETE_COMPLETE" {
+                left.push(format!("stack {stack_name} in {region} ({status})"));
+            }
+        }
+    }
+    let id = format!("s3insights-{DEPLOYMENT}-{run_id}");
+    for (account, region, bucket) in buckets {
+        let s3 = s3(account, region).await;
+        if s3
+            .get_bucket_inventory_configuration()
+            .bucket(*bucket)
+            .id(&id)
+            .send()
+            .await
+            .is_ok()
+        {
+            left.push(format!("inventory configuration {id} on {bucket}"));
+        }
+    }
+    left
+}
+
+/// Waits until `check` holds, polling every 200 ms for up to a minute.
+pub async fn eventually<F, Fut>(what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    for _ in 0..300 {
+        if check().await {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    panic!("timed out waiting for {what}");
+}
+
+/// The status of a bucket in the state table.
+pub async fn bucket_status(run_id: &str, account: &str, region: &str, bucket: &str) -> Option<String> {
+    let table = output("StateTableName").await;
+    let answer = env()
+        .await
+        .dynamodb()
+        .get_item()
+        .table_name(table)
+        .key("pk", aws_sdk_dynamodb::types::AttributeValue::S(format!("run#{run_id}")))
+        .key(
+            "sk",
+            aws_sdk_dynamodb::types::AttributeValue::S(format!("bucket#{account}#{region}#{bucket}")),
+        )
+        .send()
+        .await
+        .ok()?;
+    match answer.item?.get("status") {
+        Some(aws_sdk_dynamodb::types::AttributeValue::S(s)) => Some(s.clone()),
+        _ => None,
+    }
+}

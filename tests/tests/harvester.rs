@@ -1,0 +1,419 @@
+//! The Harvester and Cleanup state machines end to end on the local AWS: the real template, the real
+//! Lambda binaries, S3 Inventory reports delivered as S3 documents them, Athena on the consolidated
+//! Parquet, the email through SESv2, and what is left behind afterwards.
+
+use integration::harvest::*;
+use integration::env;
+use serde_json::{json, Value};
+
+const HOSTILE: &str = "<script>alert('x')</script> \"quoted\".env";
+
+#[tokio::test]
+async fn a_run_inventories_every_bucket_reports_it_and_leaves_nothing_behind() {
+    let (a, b) = (member_account().await, member_account().await);
+    let plain = bucket(&a, "eu-west-1", "plain", &[
+        ("photos/2024/cat 1.jpg", b"0123456789"),
+        ("docs/readme.txt", b"hello"),
+        (HOSTILE, b"SECRET=1"),
+        ("keys/id_rsa", b"-----BEGIN"),
+    ])
+    .await;
+    let versioned = bucket(&b, "us-west-2", "versioned", &[("a.txt", b"v1")]).await;
+    version(&b, "us-west-2", &versioned).await;
+    let s3b = s3(&b, "us-west-2").await;
+    s3b.put_object().bucket(&versioned).key("a.txt").body(b"v2-longer".to_vec().into()).send().await.unwrap();
+    s3b.put_object().bucket(&versioned).key("gone.txt").body(b"x".to_vec().into()).send().await.unwrap();
+    s3b.delete_object().bucket(&versioned).key("gone.txt").send().await.unwrap();
+    let empty = bucket(&b, "eu-west-1", "empty", &[]).await;
+    let elsewhere = bucket(&a, "ap-south-1", "elsewhere", &[("x", b"1")]).await;
+
+    let run = run_id();
+    let mut input = input(&run, &[&a, &b], &["eu-west-1", "us-west-2"]);
+    input["athena_queries"] = json!([{"name": "per bucket", "query": "SELECT bucket, count(*) AS versions FROM {table} GROUP BY bucket ORDER BY bucket"}]);
+    let finished = harvest(&input, &[]).await;
+    assert_eq!(finished.status(), "SUCCEEDED", "{finished:#?}");
+    let output = finished.output();
+    assert_eq!(output["status"], "succeeded");
+    assert_eq!(output["cleanup"]["complete"], true, "{output:#}");
+    assert_eq!(output["report"]["email"]["sent"], true, "{output:#}");
+
+    let summary = summary(&run).await;
+    let p = bucket_entry(&summary, &plain);
+    assert_eq!(p["status"], "done", "{p:#}");
+    assert_eq!(p["figures"]["objects"], 4);
+    assert_eq!(p["figures"]["rows"], 4);
+    assert_eq!(p["figures"]["bytes"], 10 + 5 + 8 + 10);
+    let v = bucket_entry(&summary, &versioned);
+    assert_eq!(v["status"], "done");
+    assert_eq!(v["figures"]["objects"], 1, "{v:#}");
+    assert_eq!(v["figures"]["noncurrent_versions"], 2, "{v:#}");
+    assert_eq!(v["figures"]["delete_markers"], 1, "{v:#}");
+    assert_eq!(v["figures"]["current_bytes"], 9, "{v:#}");
+    assert_eq!(bucket_entry(&summary, &empty)["status"], "bucket_is_empty");
+    assert!(
+        summary["buckets"].as_array().unwrap().iter().all(|e| e["bucket"] != elsewhere.as_str()),
+        "a bucket outside the run's regions was inventoried"
+    );
+
+    // Every query ran; the user's counted versions per bucket from the registered partitions.
+    let queries = summary["queries"].as_array().unwrap();
+    assert!(queries.len() >= 10);
+    for q in queries {
+        assert_eq!(q["state"], "SUCCEEDED", "{q:#}");
+    }
+    let per_bucket = queries.iter().find(|q| q["name"] == "per bucket").unwrap();
+    let rows: Vec<(String, String)> = per_bucket["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r[0].as_str().unwrap().to_string(), r[1].as_str().unwrap().to_string()))
+        .collect();
+    assert!(rows.contains(&(plain.clone(), "4".into())), "{rows:?}");
+    assert!(rows.contains(&(versioned.clone(), "4".into())), "{rows:?}");
+    let secrets = queries.iter().find(|q| q["name"] == "secret_like_keys").unwrap();
+    let found: Vec<&str> = secrets["rows"].as_array().unwrap().iter().filter_map(|r| r[3].as_str()).collect();
+    assert!(found.contains(&HOSTILE) && found.contains(&"keys/id_rsa"), "{found:?}");
+
+    // The report is stored and escaped.
+    let html = consolidated_text(&format!("reports/{run}/report.html")).await.expect("report.html");
+    assert!(!html.contains("<script>alert"), "unescaped key in the report");
+    assert!(html.contains("&lt;script&gt;"), "the hostile key is missing from the report");
+    assert!(consolidated_text(&format!("reports/{run}/report.txt")).await.is_some());
+
+    let record = run_record(&run).await.expect("run record");
+    assert_eq!(record["status"], "succeeded");
+    assert!(record.get("cleanup_pending").is_none(), "{record:#}");
+    let left = transient_left(&run, &["eu-west-1", "us-west-2"], &[
+        (a.as_str(), "eu-west-1", plain.as_str()),
+        (b.as_str(), "us-west-2", versioned.as_str()),
+    ])
+    .await;
+    assert!(left.is_empty(), "left behind: {left:?}");
+}
+
+#[tokio::test]
+async fn an_account_without_buckets_and_one_with_only_empty_buckets_succeed() {
+    let (none, empties) = (member_account().await, member_account().await);
+    let e1 = bucket(&empties, "eu-west-2", "e1", &[]).await;
+    let run = run_id();
+    let finished = harvest(&input(&run, &[&none, &empties], &["eu-west-2"]), &[]).await;
+    assert_eq!(finished.status(), "SUCCEEDED", "{finished:#?}");
+    let summary = summary(&run).await;
+    assert_eq!(bucket_entry(&summary, &e1)["status"], "bucket_is_empty");
+    assert!(summary["buckets"].as_array().unwrap().iter().all(|b| b["account"] != none.as_str()));
+    assert!(transient_left(&run, &["eu-west-2"], &[]).await.is_empty());
+}
+
+#[tokio::test]
+async fn a_reused_run_id_is_refused_and_the_first_run_is_untouched() {
+    let a = member_account().await;
+    bucket(&a, "ca-central-1", "reuse", &[("k", b"v")]).await;
+    let run = run_id();
+    let input = input(&run, &[&a], &["ca-central-1"]);
+    assert_eq!(harvest(&input, &[]).await.status(), "SUCCEEDED");
+    let again = harvest(&input, &[]).await;
+    assert_eq!(again.status(), "FAILED");
+    assert_eq!(again.summary["error"], "RunAlreadyExists", "{again:#?}");
+    assert!(again.summary["cause"].as_str().unwrap().contains(&run));
+    assert_eq!(run_record(&run).await.unwrap()["status"], "succeeded");
+}
+
+#[tokio::test]
+async fn a_failing_step_records_its_cause_cleans_up_and_fails_the_execution() {
+    let a = member_account().await;
+    let data = bucket(&a, "eu-central-1", "fails", &[("k", b"v")]).await;
+    let run = run_id();
+    let env = env().await;
+    let rule = env.offline(&[
+        "fault", "add", "--function", "ReportFunction", "--kind", "error",
+        "--error-type", "ReportBroken", "--message", "injected report failure",
+        "--times", "20", "--matching", &format!("\"run_id\":\"{run}\""),
+    ]);
+    assert!(rule.status.success(), "{rule:?}");
+    let finished = harvest(&input(&run, &[&a], &["eu-central-1"]), &[]).await;
+    assert_eq!(finished.status(), "FAILED", "{finished:#?}");
+    assert_eq!(finished.summary["error"], "ReportBroken");
+    assert!(finished.summary["cause"].as_str().unwrap().contains("injected report failure"));
+    let record = run_record(&run).await.unwrap();
+    assert_eq!(record["status"], "failed");
+    assert_eq!(record["error"], "ReportBroken");
+    assert!(record["cause"].as_str().unwrap().contains("injected report failure"));
+    let left = transient_left(&run, &["eu-central-1"], &[(a.as_str(), "eu-central-1", data.as_str())]).await;
+    assert!(left.is_empty(), "left behind after a failure: {left:?}");
+}
+
+#[tokio::test]
+async fn cleanup_runs_any_number_of_times() {
+    let a = member_account().await;
+    let data = bucket(&a, "eu-west-3", "thrice", &[("k", b"v")]).await;
+    let run = run_id();
+    // The run stops before the report: its transient resources exist when Cleanup starts.
+    let env = env().await;
+    env.offline(&[
+        "fault", "add", "--function", "AnalysisFunction", "--error-type", "Stop",
+        "--times", "20", "--matching", &format!("\"run_id\":\"{run}\""),
+    ]);
+    assert_eq!(harvest(&input(&run, &[&a], &["eu-west-3"]), &[]).await.status(), "FAILED");
+    for attempt in 1..=3 {
+        let cleaned = cleanup(&json!({"run_id": run})).await;
+        assert_eq!(cleaned.status(), "SUCCEEDED", "attempt {attempt}: {cleaned:#?}");
+        let outcome = cleaned.output();
+        assert_eq!(outcome["complete"], true, "attempt {attempt}: {outcome:#}");
+        assert_eq!(outcome["not_removed"], json!([]));
+    }
+    let left = transient_left(&run, &["eu-west-3"], &[(a.as_str(), "eu-west-3", data.as_str())]).await;
+    assert!(left.is_empty(), "{left:?}");
+}
+
+#[tokio::test]
+async fn cleanup_of_an_unknown_run_says_so() {
+    let cleaned = cleanup(&json!({"run_id": "neverran1"})).await;
+    assert_eq!(cleaned.status(), "FAILED");
+    assert_eq!(cleaned.summary["error"], "RunNotFound", "{cleaned:#?}");
+}
+
+/// Every case of `tests/inputs/harvester-bad.json` is refused by the deployed Harvester, naming its
+/// fields, and creates nothing: no run record, no staging stack.
+#[tokio::test]
+async fn every_bad_input_is_refused_before_anything_is_created() {
+    let corpus: Value = serde_json::from_str(
+        &std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/inputs/harvester-bad.json")).unwrap(),
+    )
+    .unwrap();
+    let cases = corpus["cases"].as_array().unwrap().clone();
+    assert!(cases.len() >= 30);
+    let env = env().await;
+    integration::stack().await;
+    let mut handles = Vec::new();
+    for chunk in cases.chunks(cases.len().div_ceil(4)) {
+        let chunk = chunk.to_vec();
+        handles.push(std::thread::spawn(move || {
+            let mut failures = Vec::new();
+            for case in chunk {
+                let mut input = case["input"].clone();
+                // Each case gets its own run id, unless the run id is what the case is about.
+                let fields = case["fields"].as_array().unwrap();
+                let about_run_id = fields.iter().any(|f| f == "run_id");
+                let run = run_id();
+                if input.get("run_id") == Some(&json!("r1")) && !about_run_id {
+                    input["run_id"] = json!(run);
+                }
+                let finished = start_execution(env, "HarvesterStateMachine", &input, &["--no-inventory"]);
+                let cause = finished.summary["cause"].as_str().unwrap_or_default().to_string();
+                let name = case["name"].as_str().unwrap().to_string();
+                if finished.status() != "FAILED" || finished.summary["error"] != "InvalidInput" {
+                    failures.push(format!("{name}: {:?}", finished.summary));
+                    continue;
+                }
+                for field in fields {
+                    if !cause.contains(field.as_str().unwrap()) {
+                        failures.push(format!("{name}: cause does not name {field}: {cause}"));
+                    }
+                }
+                failures.extend(finished.stderr.lines().filter(|l| l.contains("> DeployStagingStacks")).map(|_| format!("{name}: reached DeployStagingStacks")));
+                if let Some(run) = input["run_id"].as_str() {
+                    if run.len() <= 12 && run.bytes().all(|b| b.is_ascii_alphanumeric()) {
+                        failures.push(format!("RECORD?{run}"));
+                    }
+                }
+            }
+            failures
+        }));
+    }
+    let mut failures = Vec::new();
+    let mut created = Vec::new();
+    for handle in handles {
+        for failure in handle.join().unwrap() {
+            match failure.strip_prefix("RECORD?") {
+                Some(run) => created.push(run.to_string()),
+                None => failures.push(failure),
+            }
+        }
+    }
+    for run in created {
+        if run_record(&run).await.is_some() {
+            failures.push(format!("run {run} was recorded"));
+        }
+        if !transient_left(&run, &["us-east-1"], &[]).await.is_empty() {
+            failures.push(format!("run {run} left resources"));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[tokio::test]
+async fn two_runs_at_once_both_succeed() {
+    let (a, b) = (member_account().await, member_account().await);
+    bucket(&a, "sa-east-1", "one", &[("k", b"v")]).await;
+    bucket(&b, "sa-east-1", "two", &[("k", b"v"), ("l", b"w")]).await;
+    let (r1, r2) = (run_id(), run_id());
+    let (i1, i2) = (input(&r1, &[&a], &["sa-east-1"]), input(&r2, &[&b], &["sa-east-1"]));
+    let (f1, f2) = tokio::join!(harvest(&i1, &[]), harvest(&i2, &[]));
+    assert_eq!(f1.status(), "SUCCEEDED", "{f1:#?}");
+    assert_eq!(f2.status(), "SUCCEEDED", "{f2:#?}");
+    assert_eq!(summary(&r1).await["buckets"].as_array().unwrap().iter().filter(|b| b["account"] == a.as_str()).count(), 1);
+}
+
+/// Runs the Harvester in a thread without automatic inventory delivery, so the test decides what S3
+/// delivers and when.
+fn harvest_in_background(input: Value) -> std::thread::JoinHandle<Finished> {
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        runtime.block_on(async { harvest(&input, &["--no-inventory"]).await })
+    })
+}
+
+async fn wait_for_status(run: &str, account: &str, region: &str, bucket: &str, status: &str) {
+    eventually(&format!("{bucket} to be {status}"), || async {
+        bucket_status(run, account, region, bucket).await.as_deref() == Some(status)
+    })
+    .await;
+}
+
+fn deliver(bucket: &str) {
+    let env = futures_env();
+    let out = env.offline(&["deliver-inventory", "--bucket", bucket]);
+    assert!(out.status.success(), "deliver-inventory {bucket}: {out:?}");
+}
+
+fn futures_env() -> &'static integration::Env {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(env())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_bucket_deleted_mid_run_is_reported_not_available() {
+    let a = member_account().await;
+    let keep = bucket(&a, "eu-north-1", "keep", &[("k", b"v")]).await;
+    let doomed = bucket(&a, "eu-north-1", "doomed", &[("k", b"v")]).await;
+    let run = run_id();
+    integration::stack().await;
+    let running = harvest_in_background(input(&run, &[&a], &["eu-north-1"]));
+    wait_for_status(&run, &a, "eu-north-1", &doomed, "in_progress").await;
+    wait_for_status(&run, &a, "eu-north-1", &keep, "in_progress").await;
+    delete_bucket(&a, "eu-north-1", &doomed).await;
+    let keep2 = keep.clone();
+    tokio::task::spawn_blocking(move || deliver(&keep2)).await.unwrap();
+    let finished = tokio::task::spawn_blocking(move || running.join().unwrap()).await.unwrap();
+    assert_eq!(finished.status(), "SUCCEEDED", "{finished:#?}");
+    let summary = summary(&run).await;
+    assert_eq!(bucket_entry(&summary, &keep)["status"], "done");
+    let gone = bucket_entry(&summary, &doomed);
+    assert_eq!(gone["status"], "bucket_not_available", "{gone:#}");
+    assert!(gone["reason"].as_str().unwrap().contains("deleted"));
+    assert!(transient_left(&run, &["eu-north-1"], &[(a.as_str(), "eu-north-1", keep.as_str())]).await.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_bucket_whose_role_access_is_lost_is_reported_and_cleanup_says_what_it_could_not_remove() {
+    let (a, b) = (member_account().await, member_account().await);
+    let reachable = bucket(&a, "ap-northeast-1", "reachable", &[("k", b"v")]).await;
+    let lost = bucket(&b, "ap-northeast-1", "lost", &[("k", b"v")]).await;
+    let run = run_id();
+    integration::stack().await;
+    let running = harvest_in_background(input(&run, &[&a, &b], &["ap-northeast-1"]));
+    wait_for_status(&run, &a, "ap-northeast-1", &reachable, "in_progress").await;
+    wait_for_status(&run, &b, "ap-northeast-1", &lost, "in_progress").await;
+    remove_member_role(&b).await;
+    let r = reachable.clone();
+    tokio::task::spawn_blocking(move || deliver(&r)).await.unwrap();
+    let finished = tokio::task::spawn_blocking(move || running.join().unwrap()).await.unwrap();
+    assert_eq!(finished.status(), "SUCCEEDED", "{finished:#?}");
+    let summary = summary(&run).await;
+    assert_eq!(bucket_entry(&summary, &reachable)["status"], "done");
+    let entry = bucket_entry(&summary, &lost);
+    assert_eq!(entry["status"], "bucket_access_lost", "{entry:#}");
+    // Our configuration is still on the lost bucket, and Cleanup says so.
+    let cleanup_outcome = &finished.output()["cleanup"];
+    assert_eq!(cleanup_outcome["complete"], false, "{cleanup_outcome:#}");
+    let not_removed = cleanup_outcome["not_removed"].as_array().unwrap();
+    assert!(not_removed.iter().any(|n| n["bucket"] == lost.as_str()), "{cleanup_outcome:#}");
+    assert!(run_record(&run).await.unwrap().get("cleanup_pending").is_some());
+    // With the role back, Cleanup finishes the job.
+    let restored = member_role_again(&b).await;
+    assert_eq!(restored, b);
+    let cleaned = cleanup(&json!({"run_id": run})).await;
+    assert_eq!(cleaned.output()["complete"], true, "{cleaned:#?}");
+    assert!(transient_left(&run, &["ap-northeast-1"], &[(b.as_str(), "ap-northeast-1", lost.as_str())]).await.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_corrupt_report_marks_its_bucket_and_rests_in_the_dead_letter_queue() {
+    let a = member_account().await;
+    let good = bucket(&a, "us-east-2", "good", &[("k", b"v")]).await;
+    let bad = bucket(&a, "us-east-2", "bad", &[("k", b"v")]).await;
+    let run = run_id();
+    integration::stack().await;
+    let running = harvest_in_background(input(&run, &[&a], &["us-east-2"]));
+    wait_for_status(&run, &a, "us-east-2", &bad, "in_progress").await;
+    wait_for_status(&run, &a, "us-east-2", &good, "in_progress").await;
+    let checksum_key = write_corrupt_report(&run, &a, "us-east-2", &bad).await;
+    let g = good.clone();
+    tokio::task::spawn_blocking(move || deliver(&g)).await.unwrap();
+    let finished = tokio::task::spawn_blocking(move || running.join().unwrap()).await.unwrap();
+    assert_eq!(finished.status(), "SUCCEEDED", "{finished:#?}");
+    let summary = summary(&run).await;
+    assert_eq!(bucket_entry(&summary, &good)["status"], "done");
+    let entry = bucket_entry(&summary, &bad);
+    assert_eq!(entry["status"], "report_invalid", "{entry:#}");
+    assert!(entry["reason"].as_str().unwrap().contains("MD5"), "{entry:#}");
+    // The notification is kept in the dead-letter queue, not dropped.
+    let dlq = output("InventoryDeadLetterQueueUrl").await;
+    let sqs = aws_sdk_sqs::Client::new(&env().await.host.sdk_config());
+    let mut found = false;
+    for _ in 0..60 {
+        let answer = sqs.receive_message().queue_url(&dlq).max_number_of_messages(10).visibility_timeout(0).send().await.unwrap();
+        if answer.messages().iter().any(|m| m.body().unwrap_or_default().contains(&bad)) {
+            found = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    }
+    assert!(found, "no message for {checksum_key} in the dead-letter queue");
+}
+
+/// Writes a report for `bucket` into the run's staging bucket whose data file does not match the
+/// MD5 its manifest gives, as a damaged delivery would look.
+async fn write_corrupt_report(run: &str, account: &str, region: &str, bucket: &str) -> String {
+    use inventory_format::manifest::{data_file_key, manifest_checksum_key, manifest_json_key, md5_hex};
+    use inventory_format::{report_fields, write_data_file, FileFormat, InventoryManifest, InventoryRecord, ManifestFile};
+    let staging = format!("{DEPLOYMENT}-{run}-stg-{}-{region}", integration::HOST);
+    let config = format!("s3insights-{DEPLOYMENT}-{run}");
+    let prefix = format!("{account}/{region}");
+    let fields = report_fields(&[], true);
+    let record = InventoryRecord { bucket: bucket.into(), key: "k".into(), ..Default::default() };
+    let data = write_data_file(FileFormat::Parquet, &fields, &[record]).unwrap();
+    let data_key = data_file_key(Some(&prefix), bucket, &config, "corrupt.parquet");
+    let mut file = ManifestFile::describe(data_key.clone(), &data);
+    file.md5_checksum = "00000000000000000000000000000000".into();
+    let created = chrono::Utc::now();
+    let manifest = InventoryManifest::new(bucket, &staging, created, FileFormat::Parquet, &fields, vec![file]).to_json();
+    let s3 = env().await.host.in_region(region).s3();
+    s3.put_object().bucket(&staging).key(&data_key).body(data.into()).send().await.unwrap();
+    let checksum = md5_hex(&manifest);
+    s3.put_object().bucket(&staging).key(manifest_json_key(Some(&prefix), bucket, &config, created)).body(manifest.into()).send().await.unwrap();
+    let checksum_key = manifest_checksum_key(Some(&prefix), bucket, &config, created);
+    s3.put_object().bucket(&staging).key(&checksum_key).body(checksum.into_bytes().into()).send().await.unwrap();
+    checksum_key
+}
+
+#[tokio::test]
+async fn a_smoke_test_drives_the_real_pipeline_on_a_sample() {
+    let a = member_account().await;
+    let one = bucket(&a, "ap-southeast-1", "smoke", &[("a/1", b"1"), ("a/2", b"22")]).await;
+    let run = run_id();
+    let mut input = input(&run, &[&a], &["ap-southeast-1"]);
+    input["is_smoke_test"] = json!(true);
+    // No delivery by "S3": the smoke test writes its own documented-format report.
+    let finished = harvest(&input, &["--no-inventory"]).await;
+    assert_eq!(finished.status(), "SUCCEEDED", "{finished:#?}");
+    let summary = summary(&run).await;
+    assert_eq!(summary["is_smoke_test"], true);
+    let entry = bucket_entry(&summary, &one);
+    assert_eq!(entry["status"], "done", "{entry:#}");
+    assert_eq!(entry["figures"]["objects"], 2);
+    assert_eq!(entry["figures"]["bytes"], 3);
+}
