@@ -124,6 +124,7 @@ async fn a_failing_step_records_its_cause_cleans_up_and_fails_the_execution() {
     let data = bucket(&a, "eu-central-1", "fails", &[("k", b"v")]).await;
     let run = run_id();
     let env = env().await;
+    integration::stack().await;
     let rule = env.offline(&[
         "fault", "add", "--function", "ReportFunction", "--kind", "error",
         "--error-type", "ReportBroken", "--message", "injected report failure",
@@ -149,6 +150,7 @@ async fn cleanup_runs_any_number_of_times() {
     let run = run_id();
     // The run stops before the report: its transient resources exist when Cleanup starts.
     let env = env().await;
+    integration::stack().await;
     env.offline(&[
         "fault", "add", "--function", "AnalysisFunction", "--error-type", "Stop",
         "--times", "20", "--matching", &format!("\"run_id\":\"{run}\""),

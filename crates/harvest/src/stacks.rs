@@ -19,6 +19,24 @@ use s3insights::names::keys;
 /// The template every regional stack is made from: the same file SAM users read.
 pub const REGIONAL_TEMPLATE: &str = include_str!("../../../regional-transient.yaml");
 
+/// Accounts per `SourceAccounts*` parameter: 300 ids of 12 digits and their commas stay under
+/// CloudFormation's 4,096-character limit on a parameter value.
+pub const ACCOUNTS_PER_PARAMETER: usize = 300;
+
+/// The template's four account-list parameters, filled in order (empty ones stay empty, and the
+/// template omits their policy statements).
+pub fn source_account_parameters(accounts: &[String]) -> Vec<(String, String)> {
+    let names = ["SourceAccounts", "SourceAccounts2", "SourceAccounts3", "SourceAccounts4"];
+    let mut chunks = accounts.chunks(ACCOUNTS_PER_PARAMETER);
+    names
+        .iter()
+        .map(|name| {
+            let value = chunks.next().map(|c| c.join(",")).unwrap_or_default();
+            (name.to_string(), value)
+        })
+        .collect()
+}
+
 /// Deletion attempts before a stack is reported as not removable.
 pub const MAX_DELETE_ATTEMPTS: u32 = 3;
 
@@ -47,6 +65,24 @@ pub async fn handle(ctx: &HarvestContext, request: Value) -> Result<Value, Harve
         other => Err(HarvestError::UnknownRequest(format!(
             "regional stacks have no action {other:?}"
         ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_thousand_accounts_fit_the_four_parameters_under_the_size_limit() {
+        let accounts: Vec<String> = (0..1200).map(|i| format!("{i:012}")).collect();
+        let parameters = source_account_parameters(&accounts);
+        assert_eq!(parameters.len(), 4);
+        assert!(parameters.iter().all(|(_, v)| v.len() <= 4096));
+        let all: Vec<&str> = parameters.iter().flat_map(|(_, v)| v.split(',')).collect();
+        assert_eq!(all.len(), 1200);
+        let few = source_account_parameters(&accounts[..2]);
+        assert_eq!(few[0].1, "000000000000,000000000001");
+        assert!(few[1..].iter().all(|(_, v)| v.is_empty()));
     }
 }
 
@@ -86,18 +122,20 @@ async fn create(
             .parameter_value(value)
             .build()
     };
+    let mut parameters = vec![
+        parameter("BucketName", &rec.staging_bucket),
+        parameter("TopicName", &ctx.deployment.staging_topic(&request.run_id)),
+        parameter("QueueArn", &ctx.inventory_queue_arn),
+    ];
+    for (key, value) in source_account_parameters(&accounts) {
+        parameters.push(parameter(&key, &value));
+    }
     let answer = cfn
         .create_stack()
         .stack_name(&rec.stack_name)
         .template_body(REGIONAL_TEMPLATE)
         .role_arn(&ctx.staging_stack_role_arn)
-        .parameters(parameter("BucketName", &rec.staging_bucket))
-        .parameters(parameter(
-            "TopicName",
-            &ctx.deployment.staging_topic(&request.run_id),
-        ))
-        .parameters(parameter("QueueArn", &ctx.inventory_queue_arn))
-        .parameters(parameter("SourceAccounts", &accounts.join(",")))
+        .set_parameters(Some(parameters))
         .tags(
             aws_sdk_cloudformation::types::Tag::builder()
                 .key("s3insights:run")

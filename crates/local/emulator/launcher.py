@@ -109,6 +109,14 @@ async def _admin(scope, receive, send):
 async def app(scope, receive, send):
     if scope["type"] == "http" and scope["path"].startswith("/_offline/"):
         return await _admin(scope, receive, send)
+    if scope["type"] == "http":
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
+        refused = sts_assume_role.revoked_session_answer(headers, scope.get("query_string", b"").decode("latin-1"))
+        if refused is not None:
+            status, content_type, body = refused
+            await send({"type": "http.response.start", "status": status,
+                        "headers": [(b"content-type", content_type.encode()), (b"content-length", str(len(body)).encode())]})
+            return await send({"type": "http.response.body", "body": body})
     return await ministack_app.app(scope, receive, send)
 
 

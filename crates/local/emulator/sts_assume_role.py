@@ -329,3 +329,54 @@ def install():
         return await original(method, path, headers, body, query_params)
 
     sts.handle_request = handle_request
+
+
+# ---------------------------------------------------------------------------------------------------
+# Sessions of a deleted role.
+#
+# AWS: deleting a role does not recall credentials already issued, but every request they sign is
+# evaluated against the role's policies, which are gone, so it is denied (AccessDenied); "When you
+# delete a role ... any active sessions for the role fail" (IAM user guide, "Deleting roles or instance
+# profiles", https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_manage_delete.html).
+# ministack 1.5.33 (IAM not enforced) kept honouring such sessions, so a function holding cached
+# session credentials never noticed that a member account had withdrawn its role.
+# The launcher calls `revoked_session_answer` before every request: a request signed by a session whose
+# role no longer exists is refused, in the caller's protocol (JSON services: 400 AccessDeniedException;
+# the others: 403 AccessDenied).
+
+_CREDENTIAL = re.compile(r"Credential=([A-Z0-9]+)/")
+
+
+def _access_key(headers, query_string):
+    match = _CREDENTIAL.search(headers.get("authorization", ""))
+    if match:
+        return match.group(1)
+    for part in (query_string or "").split("&"):
+        if part.startswith("X-Amz-Credential="):
+            return part.split("=", 1)[1].split("%2F", 1)[0].split("/", 1)[0]
+    return None
+
+
+def revoked_session_answer(headers, query_string):
+    """(status, content type, body) refusing a request signed by a deleted role's session, or None."""
+    key = _access_key(headers, query_string)
+    if not key or not key.startswith("ASIA"):
+        return None
+    session = sts._sessions.get(key)
+    if not session:
+        return None
+    arn = str(session.get("Arn", ""))  # arn:aws:sts::<account>:assumed-role/<role>/<session>
+    parts = arn.split(":", 5)
+    if len(parts) < 6 or not parts[5].startswith("assumed-role/"):
+        return None
+    account, role_name = parts[4], parts[5].split("/")[1]
+    if iam._roles.get_scoped(account, None, role_name) is not None:
+        return None
+    message = (f"User: {arn} is not authorized to perform this operation: "
+               f"the role {role_name} in account {account} no longer exists")
+    if headers.get("x-amz-target") or "amz-json" in headers.get("content-type", ""):
+        body = json.dumps({"__type": "AccessDeniedException", "message": message}).encode()
+        return 400, "application/x-amz-json-1.0", body
+    body = (f"<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>AccessDenied</Code>"
+            f"<Message>{message}</Message><RequestId>offline</RequestId></Error>").encode()
+    return 403, "application/xml", body

@@ -43,6 +43,9 @@ pub const MAX_RUN_ID_LEN: usize = 12;
 pub const DEFAULT_INVENTORY_TIMEOUT_HOURS: u32 = 48;
 /// Longest deadline a run may ask for.
 pub const MAX_INVENTORY_TIMEOUT_HOURS: u32 = 96;
+/// Accounts per run: the staging buckets' policies name every account (`aws:SourceAccount`, as AWS
+/// documents for inventory destinations), in four CloudFormation parameters of at most 300 each.
+pub const MAX_ACCOUNTS: usize = 1200;
 /// SESv2 accepts at most 50 recipients per message.
 pub const MAX_RECIPIENTS: usize = 50;
 /// User queries per run; each runs as its own Athena query.
@@ -347,6 +350,15 @@ fn accounts(object: &Map<String, Value>, c: &mut Collector) -> Vec<AccountInput>
     };
     if list.is_empty() {
         c.add("accounts", "must name at least one account");
+    }
+    if list.len() > MAX_ACCOUNTS {
+        c.add(
+            "accounts",
+            format!(
+                "at most {MAX_ACCOUNTS} accounts per run, got {}; split the estate over several runs",
+                list.len()
+            ),
+        );
     }
     let mut seen = BTreeSet::new();
     let mut out = Vec::with_capacity(list.len());
