@@ -67,7 +67,12 @@ pub async fn remove_member_role(account: &str) {
         .await
         .expect("delete member stack");
     for _ in 0..100 {
-        match cfn.describe_stacks().stack_name("s3insights-member").send().await {
+        match cfn
+            .describe_stacks()
+            .stack_name("s3insights-member")
+            .send()
+            .await
+        {
             Ok(answer)
                 if answer
                     .stacks()
@@ -99,7 +104,12 @@ pub async fn s3(account: &str, region: &str) -> aws_sdk_s3::Client {
 }
 
 /// Creates a bucket (in `region`) and puts `objects` (key, body) into it.
-pub async fn bucket(account: &str, region: &str, prefix: &str, objects: &[(&str, &[u8])]) -> String {
+pub async fn bucket(
+    account: &str,
+    region: &str,
+    prefix: &str,
+    objects: &[(&str, &[u8])],
+) -> String {
     let name = unique(prefix);
     let s3 = s3(account, region).await;
     let mut create = s3.create_bucket().bucket(&name);
@@ -247,7 +257,12 @@ pub async fn harvest(input: &Value, extra: &[&str]) -> Finished {
 /// Runs Cleanup.
 pub async fn cleanup(input: &Value) -> Finished {
     stack().await;
-    start_execution(env().await, "CleanupStateMachine", input, &["--no-inventory"])
+    start_execution(
+        env().await,
+        "CleanupStateMachine",
+        input,
+        &["--no-inventory"],
+    )
 }
 
 /// A stack output.
@@ -300,8 +315,14 @@ pub async fn run_record(run_id: &str) -> Option<Value> {
         .dynamodb()
         .get_item()
         .table_name(table)
-        .key("pk", aws_sdk_dynamodb::types::AttributeValue::S(format!("run#{run_id}")))
-        .key("sk", aws_sdk_dynamodb::types::AttributeValue::S("run".into()))
+        .key(
+            "pk",
+            aws_sdk_dynamodb::types::AttributeValue::S(format!("run#{run_id}")),
+        )
+        .key(
+            "sk",
+            aws_sdk_dynamodb::types::AttributeValue::S("run".into()),
+        )
         .send()
         .await
         .expect("get run record");
@@ -322,13 +343,24 @@ pub async fn run_record(run_id: &str) -> Option<Value> {
 
 /// What a run left behind: staging buckets, regional stacks, and our inventory configurations on
 /// `buckets` ((account, region, name)).
-pub async fn transient_left(run_id: &str, regions: &[&str], buckets: &[(&str, &str, &str)]) -> Vec<String> {
+pub async fn transient_left(
+    run_id: &str,
+    regions: &[&str],
+    buckets: &[(&str, &str, &str)],
+) -> Vec<String> {
     let env = env().await;
     let mut left = Vec::new();
     for region in regions {
         let target: Target = env.host.in_region(region);
         let staging = format!("{DEPLOYMENT}-{run_id}-stg-{}-{region}", crate::HOST);
-        if target.s3().head_bucket().bucket(&staging).send().await.is_ok() {
+        if target
+            .s3()
+            .head_bucket()
+            .bucket(&staging)
+            .send()
+            .await
+            .is_ok()
+        {
             left.push(format!("staging bucket {staging}"));
         }
         let stack_name = format!("{DEPLOYMENT}-{run_id}-staging");
@@ -383,17 +415,27 @@ where
 }
 
 /// The status of a bucket in the state table.
-pub async fn bucket_status(run_id: &str, account: &str, region: &str, bucket: &str) -> Option<String> {
+pub async fn bucket_status(
+    run_id: &str,
+    account: &str,
+    region: &str,
+    bucket: &str,
+) -> Option<String> {
     let table = output("StateTableName").await;
     let answer = env()
         .await
         .dynamodb()
         .get_item()
         .table_name(table)
-        .key("pk", aws_sdk_dynamodb::types::AttributeValue::S(format!("run#{run_id}")))
+        .key(
+            "pk",
+            aws_sdk_dynamodb::types::AttributeValue::S(format!("run#{run_id}")),
+        )
         .key(
             "sk",
-            aws_sdk_dynamodb::types::AttributeValue::S(format!("bucket#{account}#{region}#{bucket}")),
+            aws_sdk_dynamodb::types::AttributeValue::S(format!(
+                "bucket#{account}#{region}#{bucket}"
+            )),
         )
         .send()
         .await

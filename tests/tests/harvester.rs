@@ -2,8 +2,8 @@
 //! Lambda binaries, S3 Inventory reports delivered as S3 documents them, Athena on the consolidated
 //! Parquet, the email through SESv2, and what is left behind afterwards.
 
-use integration::harvest::*;
 use integration::env;
+use integration::harvest::*;
 use serde_json::{json, Value};
 
 const HOSTILE: &str = "<script>alert('x')</script> \"quoted\".env";
@@ -11,19 +11,41 @@ const HOSTILE: &str = "<script>alert('x')</script> \"quoted\".env";
 #[tokio::test]
 async fn a_run_inventories_every_bucket_reports_it_and_leaves_nothing_behind() {
     let (a, b) = (member_account().await, member_account().await);
-    let plain = bucket(&a, "eu-west-1", "plain", &[
-        ("photos/2024/cat 1.jpg", b"0123456789"),
-        ("docs/readme.txt", b"hello"),
-        (HOSTILE, b"SECRET=1"),
-        ("keys/id_rsa", b"-----BEGIN"),
-    ])
+    let plain = bucket(
+        &a,
+        "eu-west-1",
+        "plain",
+        &[
+            ("photos/2024/cat 1.jpg", b"0123456789"),
+            ("docs/readme.txt", b"hello"),
+            (HOSTILE, b"SECRET=1"),
+            ("keys/id_rsa", b"-----BEGIN"),
+        ],
+    )
     .await;
     let versioned = bucket(&b, "us-west-2", "versioned", &[("a.txt", b"v1")]).await;
     version(&b, "us-west-2", &versioned).await;
     let s3b = s3(&b, "us-west-2").await;
-    s3b.put_object().bucket(&versioned).key("a.txt").body(b"v2-longer".to_vec().into()).send().await.unwrap();
-    s3b.put_object().bucket(&versioned).key("gone.txt").body(b"x".to_vec().into()).send().await.unwrap();
-    s3b.delete_object().bucket(&versioned).key("gone.txt").send().await.unwrap();
+    s3b.put_object()
+        .bucket(&versioned)
+        .key("a.txt")
+        .body(b"v2-longer".to_vec().into())
+        .send()
+        .await
+        .unwrap();
+    s3b.put_object()
+        .bucket(&versioned)
+        .key("gone.txt")
+        .body(b"x".to_vec().into())
+        .send()
+        .await
+        .unwrap();
+    s3b.delete_object()
+        .bucket(&versioned)
+        .key("gone.txt")
+        .send()
+        .await
+        .unwrap();
     let empty = bucket(&b, "eu-west-1", "empty", &[]).await;
     let elsewhere = bucket(&a, "ap-south-1", "elsewhere", &[("x", b"1")]).await;
 
@@ -51,7 +73,11 @@ async fn a_run_inventories_every_bucket_reports_it_and_leaves_nothing_behind() {
     assert_eq!(v["figures"]["current_bytes"], 9, "{v:#}");
     assert_eq!(bucket_entry(&summary, &empty)["status"], "bucket_is_empty");
     assert!(
-        summary["buckets"].as_array().unwrap().iter().all(|e| e["bucket"] != elsewhere.as_str()),
+        summary["buckets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|e| e["bucket"] != elsewhere.as_str()),
         "a bucket outside the run's regions was inventoried"
     );
 
@@ -66,27 +92,57 @@ async fn a_run_inventories_every_bucket_reports_it_and_leaves_nothing_behind() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|r| (r[0].as_str().unwrap().to_string(), r[1].as_str().unwrap().to_string()))
+        .map(|r| {
+            (
+                r[0].as_str().unwrap().to_string(),
+                r[1].as_str().unwrap().to_string(),
+            )
+        })
         .collect();
     assert!(rows.contains(&(plain.clone(), "4".into())), "{rows:?}");
     assert!(rows.contains(&(versioned.clone(), "4".into())), "{rows:?}");
-    let secrets = queries.iter().find(|q| q["name"] == "secret_like_keys").unwrap();
-    let found: Vec<&str> = secrets["rows"].as_array().unwrap().iter().filter_map(|r| r[3].as_str()).collect();
-    assert!(found.contains(&HOSTILE) && found.contains(&"keys/id_rsa"), "{found:?}");
+    let secrets = queries
+        .iter()
+        .find(|q| q["name"] == "secret_like_keys")
+        .unwrap();
+    let found: Vec<&str> = secrets["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|r| r[3].as_str())
+        .collect();
+    assert!(
+        found.contains(&HOSTILE) && found.contains(&"keys/id_rsa"),
+        "{found:?}"
+    );
 
     // The report is stored and escaped.
-    let html = consolidated_text(&format!("reports/{run}/report.html")).await.expect("report.html");
-    assert!(!html.contains("<script>alert"), "unescaped key in the report");
-    assert!(html.contains("&lt;script&gt;"), "the hostile key is missing from the report");
-    assert!(consolidated_text(&format!("reports/{run}/report.txt")).await.is_some());
+    let html = consolidated_text(&format!("reports/{run}/report.html"))
+        .await
+        .expect("report.html");
+    assert!(
+        !html.contains("<script>alert"),
+        "unescaped key in the report"
+    );
+    assert!(
+        html.contains("&lt;script&gt;"),
+        "the hostile key is missing from the report"
+    );
+    assert!(consolidated_text(&format!("reports/{run}/report.txt"))
+        .await
+        .is_some());
 
     let record = run_record(&run).await.expect("run record");
     assert_eq!(record["status"], "succeeded");
     assert!(record.get("cleanup_pending").is_none(), "{record:#}");
-    let left = transient_left(&run, &["eu-west-1", "us-west-2"], &[
-        (a.as_str(), "eu-west-1", plain.as_str()),
-        (b.as_str(), "us-west-2", versioned.as_str()),
-    ])
+    let left = transient_left(
+        &run,
+        &["eu-west-1", "us-west-2"],
+        &[
+            (a.as_str(), "eu-west-1", plain.as_str()),
+            (b.as_str(), "us-west-2", versioned.as_str()),
+        ],
+    )
     .await;
     assert!(left.is_empty(), "left behind: {left:?}");
 }
@@ -100,7 +156,11 @@ async fn an_account_without_buckets_and_one_with_only_empty_buckets_succeed() {
     assert_eq!(finished.status(), "SUCCEEDED", "{finished:#?}");
     let summary = summary(&run).await;
     assert_eq!(bucket_entry(&summary, &e1)["status"], "bucket_is_empty");
-    assert!(summary["buckets"].as_array().unwrap().iter().all(|b| b["account"] != none.as_str()));
+    assert!(summary["buckets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|b| b["account"] != none.as_str()));
     assert!(transient_left(&run, &["eu-west-2"], &[]).await.is_empty());
 }
 
@@ -126,20 +186,42 @@ async fn a_failing_step_records_its_cause_cleans_up_and_fails_the_execution() {
     let env = env().await;
     integration::stack().await;
     let rule = env.offline(&[
-        "fault", "add", "--function", "ReportFunction", "--kind", "error",
-        "--error-type", "ReportBroken", "--message", "injected report failure",
-        "--times", "20", "--matching", &format!("\"run_id\":\"{run}\""),
+        "fault",
+        "add",
+        "--function",
+        "ReportFunction",
+        "--kind",
+        "error",
+        "--error-type",
+        "ReportBroken",
+        "--message",
+        "injected report failure",
+        "--times",
+        "20",
+        "--matching",
+        &format!("\"run_id\":\"{run}\""),
     ]);
     assert!(rule.status.success(), "{rule:?}");
     let finished = harvest(&input(&run, &[&a], &["eu-central-1"]), &[]).await;
     assert_eq!(finished.status(), "FAILED", "{finished:#?}");
     assert_eq!(finished.summary["error"], "ReportBroken");
-    assert!(finished.summary["cause"].as_str().unwrap().contains("injected report failure"));
+    assert!(finished.summary["cause"]
+        .as_str()
+        .unwrap()
+        .contains("injected report failure"));
     let record = run_record(&run).await.unwrap();
     assert_eq!(record["status"], "failed");
     assert_eq!(record["error"], "ReportBroken");
-    assert!(record["cause"].as_str().unwrap().contains("injected report failure"));
-    let left = transient_left(&run, &["eu-central-1"], &[(a.as_str(), "eu-central-1", data.as_str())]).await;
+    assert!(record["cause"]
+        .as_str()
+        .unwrap()
+        .contains("injected report failure"));
+    let left = transient_left(
+        &run,
+        &["eu-central-1"],
+        &[(a.as_str(), "eu-central-1", data.as_str())],
+    )
+    .await;
     assert!(left.is_empty(), "left behind after a failure: {left:?}");
 }
 
@@ -152,18 +234,40 @@ async fn cleanup_runs_any_number_of_times() {
     let env = env().await;
     integration::stack().await;
     env.offline(&[
-        "fault", "add", "--function", "AnalysisFunction", "--error-type", "Stop",
-        "--times", "20", "--matching", &format!("\"run_id\":\"{run}\""),
+        "fault",
+        "add",
+        "--function",
+        "AnalysisFunction",
+        "--error-type",
+        "Stop",
+        "--times",
+        "20",
+        "--matching",
+        &format!("\"run_id\":\"{run}\""),
     ]);
-    assert_eq!(harvest(&input(&run, &[&a], &["eu-west-3"]), &[]).await.status(), "FAILED");
+    assert_eq!(
+        harvest(&input(&run, &[&a], &["eu-west-3"]), &[])
+            .await
+            .status(),
+        "FAILED"
+    );
     for attempt in 1..=3 {
         let cleaned = cleanup(&json!({"run_id": run})).await;
-        assert_eq!(cleaned.status(), "SUCCEEDED", "attempt {attempt}: {cleaned:#?}");
+        assert_eq!(
+            cleaned.status(),
+            "SUCCEEDED",
+            "attempt {attempt}: {cleaned:#?}"
+        );
         let outcome = cleaned.output();
         assert_eq!(outcome["complete"], true, "attempt {attempt}: {outcome:#}");
         assert_eq!(outcome["not_removed"], json!([]));
     }
-    let left = transient_left(&run, &["eu-west-3"], &[(a.as_str(), "eu-west-3", data.as_str())]).await;
+    let left = transient_left(
+        &run,
+        &["eu-west-3"],
+        &[(a.as_str(), "eu-west-3", data.as_str())],
+    )
+    .await;
     assert!(left.is_empty(), "{left:?}");
 }
 
@@ -179,7 +283,11 @@ async fn cleanup_of_an_unknown_run_says_so() {
 #[tokio::test]
 async fn every_bad_input_is_refused_before_anything_is_created() {
     let corpus: Value = serde_json::from_str(
-        &std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/inputs/harvester-bad.json")).unwrap(),
+        &std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/inputs/harvester-bad.json"
+        ))
+        .unwrap(),
     )
     .unwrap();
     let cases = corpus["cases"].as_array().unwrap().clone();
@@ -200,8 +308,12 @@ async fn every_bad_input_is_refused_before_anything_is_created() {
                 if input.get("run_id") == Some(&json!("r1")) && !about_run_id {
                     input["run_id"] = json!(run);
                 }
-                let finished = start_execution(env, "HarvesterStateMachine", &input, &["--no-inventory"]);
-                let cause = finished.summary["cause"].as_str().unwrap_or_default().to_string();
+                let finished =
+                    start_execution(env, "HarvesterStateMachine", &input, &["--no-inventory"]);
+                let cause = finished.summary["cause"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string();
                 let name = case["name"].as_str().unwrap().to_string();
                 if finished.status() != "FAILED" || finished.summary["error"] != "InvalidInput" {
                     failures.push(format!("{name}: {:?}", finished.summary));
@@ -212,7 +324,13 @@ async fn every_bad_input_is_refused_before_anything_is_created() {
                         failures.push(format!("{name}: cause does not name {field}: {cause}"));
                     }
                 }
-                failures.extend(finished.stderr.lines().filter(|l| l.contains("> DeployStagingStacks")).map(|_| format!("{name}: reached DeployStagingStacks")));
+                failures.extend(
+                    finished
+                        .stderr
+                        .lines()
+                        .filter(|l| l.contains("> DeployStagingStacks"))
+                        .map(|_| format!("{name}: reached DeployStagingStacks")),
+                );
                 if let Some(run) = input["run_id"].as_str() {
                     if run.len() <= 12 && run.bytes().all(|b| b.is_ascii_alphanumeric()) {
                         failures.push(format!("RECORD?{run}"));
@@ -249,18 +367,32 @@ async fn two_runs_at_once_both_succeed() {
     bucket(&a, "sa-east-1", "one", &[("k", b"v")]).await;
     bucket(&b, "sa-east-1", "two", &[("k", b"v"), ("l", b"w")]).await;
     let (r1, r2) = (run_id(), run_id());
-    let (i1, i2) = (input(&r1, &[&a], &["sa-east-1"]), input(&r2, &[&b], &["sa-east-1"]));
+    let (i1, i2) = (
+        input(&r1, &[&a], &["sa-east-1"]),
+        input(&r2, &[&b], &["sa-east-1"]),
+    );
     let (f1, f2) = tokio::join!(harvest(&i1, &[]), harvest(&i2, &[]));
     assert_eq!(f1.status(), "SUCCEEDED", "{f1:#?}");
     assert_eq!(f2.status(), "SUCCEEDED", "{f2:#?}");
-    assert_eq!(summary(&r1).await["buckets"].as_array().unwrap().iter().filter(|b| b["account"] == a.as_str()).count(), 1);
+    assert_eq!(
+        summary(&r1).await["buckets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|b| b["account"] == a.as_str())
+            .count(),
+        1
+    );
 }
 
 /// Runs the Harvester in a thread without automatic inventory delivery, so the test decides what S3
 /// delivers and when.
 fn harvest_in_background(input: Value) -> std::thread::JoinHandle<Finished> {
     std::thread::spawn(move || {
-        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
         runtime.block_on(async { harvest(&input, &["--no-inventory"]).await })
     })
 }
@@ -298,19 +430,30 @@ async fn a_bucket_deleted_mid_run_is_reported_not_available() {
     wait_for_status(&run, &a, "eu-north-1", &keep, "in_progress").await;
     delete_bucket(&a, "eu-north-1", &doomed).await;
     let keep2 = keep.clone();
-    tokio::task::spawn_blocking(move || deliver(&keep2)).await.unwrap();
-    let finished = tokio::task::spawn_blocking(move || running.join().unwrap()).await.unwrap();
+    tokio::task::spawn_blocking(move || deliver(&keep2))
+        .await
+        .unwrap();
+    let finished = tokio::task::spawn_blocking(move || running.join().unwrap())
+        .await
+        .unwrap();
     assert_eq!(finished.status(), "SUCCEEDED", "{finished:#?}");
     let summary = summary(&run).await;
     assert_eq!(bucket_entry(&summary, &keep)["status"], "done");
     let gone = bucket_entry(&summary, &doomed);
     assert_eq!(gone["status"], "bucket_not_available", "{gone:#}");
     assert!(gone["reason"].as_str().unwrap().contains("deleted"));
-    assert!(transient_left(&run, &["eu-north-1"], &[(a.as_str(), "eu-north-1", keep.as_str())]).await.is_empty());
+    assert!(transient_left(
+        &run,
+        &["eu-north-1"],
+        &[(a.as_str(), "eu-north-1", keep.as_str())]
+    )
+    .await
+    .is_empty());
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn a_bucket_whose_role_access_is_lost_is_reported_and_cleanup_says_what_it_could_not_remove() {
+async fn a_bucket_whose_role_access_is_lost_is_reported_and_cleanup_says_what_it_could_not_remove()
+{
     let (a, b) = (member_account().await, member_account().await);
     let reachable = bucket(&a, "ap-northeast-1", "reachable", &[("k", b"v")]).await;
     let lost = bucket(&b, "ap-northeast-1", "lost", &[("k", b"v")]).await;
@@ -321,8 +464,12 @@ async fn a_bucket_whose_role_access_is_lost_is_reported_and_cleanup_says_what_it
     wait_for_status(&run, &b, "ap-northeast-1", &lost, "in_progress").await;
     remove_member_role(&b).await;
     let r = reachable.clone();
-    tokio::task::spawn_blocking(move || deliver(&r)).await.unwrap();
-    let finished = tokio::task::spawn_blocking(move || running.join().unwrap()).await.unwrap();
+    tokio::task::spawn_blocking(move || deliver(&r))
+        .await
+        .unwrap();
+    let finished = tokio::task::spawn_blocking(move || running.join().unwrap())
+        .await
+        .unwrap();
     assert_eq!(finished.status(), "SUCCEEDED", "{finished:#?}");
     let summary = summary(&run).await;
     assert_eq!(bucket_entry(&summary, &reachable)["status"], "done");
@@ -332,14 +479,27 @@ async fn a_bucket_whose_role_access_is_lost_is_reported_and_cleanup_says_what_it
     let cleanup_outcome = &finished.output()["cleanup"];
     assert_eq!(cleanup_outcome["complete"], false, "{cleanup_outcome:#}");
     let not_removed = cleanup_outcome["not_removed"].as_array().unwrap();
-    assert!(not_removed.iter().any(|n| n["bucket"] == lost.as_str()), "{cleanup_outcome:#}");
-    assert!(run_record(&run).await.unwrap().get("cleanup_pending").is_some());
+    assert!(
+        not_removed.iter().any(|n| n["bucket"] == lost.as_str()),
+        "{cleanup_outcome:#}"
+    );
+    assert!(run_record(&run)
+        .await
+        .unwrap()
+        .get("cleanup_pending")
+        .is_some());
     // With the role back, Cleanup finishes the job.
     let restored = member_role_again(&b).await;
     assert_eq!(restored, b);
     let cleaned = cleanup(&json!({"run_id": run})).await;
     assert_eq!(cleaned.output()["complete"], true, "{cleaned:#?}");
-    assert!(transient_left(&run, &["ap-northeast-1"], &[(b.as_str(), "ap-northeast-1", lost.as_str())]).await.is_empty());
+    assert!(transient_left(
+        &run,
+        &["ap-northeast-1"],
+        &[(b.as_str(), "ap-northeast-1", lost.as_str())]
+    )
+    .await
+    .is_empty());
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -354,58 +514,120 @@ async fn a_corrupt_report_marks_its_bucket_and_rests_in_the_dead_letter_queue() 
     wait_for_status(&run, &a, "us-east-2", &good, "in_progress").await;
     let checksum_key = write_corrupt_report(&run, &a, "us-east-2", &bad).await;
     let g = good.clone();
-    tokio::task::spawn_blocking(move || deliver(&g)).await.unwrap();
-    let finished = tokio::task::spawn_blocking(move || running.join().unwrap()).await.unwrap();
+    tokio::task::spawn_blocking(move || deliver(&g))
+        .await
+        .unwrap();
+    let finished = tokio::task::spawn_blocking(move || running.join().unwrap())
+        .await
+        .unwrap();
     assert_eq!(finished.status(), "SUCCEEDED", "{finished:#?}");
     let summary = summary(&run).await;
     assert_eq!(bucket_entry(&summary, &good)["status"], "done");
     let entry = bucket_entry(&summary, &bad);
     assert_eq!(entry["status"], "report_invalid", "{entry:#}");
-    assert!(entry["reason"].as_str().unwrap().contains("MD5"), "{entry:#}");
+    assert!(
+        entry["reason"].as_str().unwrap().contains("MD5"),
+        "{entry:#}"
+    );
     // The notification is kept in the dead-letter queue, not dropped.
     let dlq = output("InventoryDeadLetterQueueUrl").await;
     let sqs = aws_sdk_sqs::Client::new(&env().await.host.sdk_config());
     let mut found = false;
     for _ in 0..60 {
-        let answer = sqs.receive_message().queue_url(&dlq).max_number_of_messages(10).visibility_timeout(0).send().await.unwrap();
-        if answer.messages().iter().any(|m| m.body().unwrap_or_default().contains(&bad)) {
+        let answer = sqs
+            .receive_message()
+            .queue_url(&dlq)
+            .max_number_of_messages(10)
+            .visibility_timeout(0)
+            .send()
+            .await
+            .unwrap();
+        if answer
+            .messages()
+            .iter()
+            .any(|m| m.body().unwrap_or_default().contains(&bad))
+        {
             found = true;
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(500)).await;
     }
-    assert!(found, "no message for {checksum_key} in the dead-letter queue");
+    assert!(
+        found,
+        "no message for {checksum_key} in the dead-letter queue"
+    );
 }
 
 /// Writes a report for `bucket` into the run's staging bucket whose data file does not match the
 /// MD5 its manifest gives, as a damaged delivery would look.
 async fn write_corrupt_report(run: &str, account: &str, region: &str, bucket: &str) -> String {
-    use inventory_format::manifest::{data_file_key, manifest_checksum_key, manifest_json_key, md5_hex};
-    use inventory_format::{report_fields, write_data_file, FileFormat, InventoryManifest, InventoryRecord, ManifestFile};
+    use inventory_format::manifest::{
+        data_file_key, manifest_checksum_key, manifest_json_key, md5_hex,
+    };
+    use inventory_format::{
+        report_fields, write_data_file, FileFormat, InventoryManifest, InventoryRecord,
+        ManifestFile,
+    };
     let staging = format!("{DEPLOYMENT}-{run}-stg-{}-{region}", integration::HOST);
     let config = format!("s3insights-{DEPLOYMENT}-{run}");
     let prefix = format!("{account}/{region}");
     let fields = report_fields(&[], true);
-    let record = InventoryRecord { bucket: bucket.into(), key: "k".into(), ..Default::default() };
+    let record = InventoryRecord {
+        bucket: bucket.into(),
+        key: "k".into(),
+        ..Default::default()
+    };
     let data = write_data_file(FileFormat::Parquet, &fields, &[record]).unwrap();
     let data_key = data_file_key(Some(&prefix), bucket, &config, "corrupt.parquet");
     let mut file = ManifestFile::describe(data_key.clone(), &data);
     file.md5_checksum = "00000000000000000000000000000000".into();
     let created = chrono::Utc::now();
-    let manifest = InventoryManifest::new(bucket, &staging, created, FileFormat::Parquet, &fields, vec![file]).to_json();
+    let manifest = InventoryManifest::new(
+        bucket,
+        &staging,
+        created,
+        FileFormat::Parquet,
+        &fields,
+        vec![file],
+    )
+    .to_json();
     let s3 = env().await.host.in_region(region).s3();
-    s3.put_object().bucket(&staging).key(&data_key).body(data.into()).send().await.unwrap();
+    s3.put_object()
+        .bucket(&staging)
+        .key(&data_key)
+        .body(data.into())
+        .send()
+        .await
+        .unwrap();
     let checksum = md5_hex(&manifest);
-    s3.put_object().bucket(&staging).key(manifest_json_key(Some(&prefix), bucket, &config, created)).body(manifest.into()).send().await.unwrap();
+    s3.put_object()
+        .bucket(&staging)
+        .key(manifest_json_key(Some(&prefix), bucket, &config, created))
+        .body(manifest.into())
+        .send()
+        .await
+        .unwrap();
     let checksum_key = manifest_checksum_key(Some(&prefix), bucket, &config, created);
-    s3.put_object().bucket(&staging).key(&checksum_key).body(checksum.into_bytes().into()).send().await.unwrap();
+    s3.put_object()
+        .bucket(&staging)
+        .key(&checksum_key)
+        .body(checksum.into_bytes().into())
+        .send()
+        .await
+        .unwrap();
     checksum_key
 }
 
 #[tokio::test]
 async fn a_smoke_test_drives_the_real_pipeline_on_a_sample() {
     let a = member_account().await;
-    let one = bucket(&a, "ap-southeast-1", "smoke", &[("a/1", b"1"), ("a/2", b"22")]).await;
+    let one = bucket(
+        &a,
+        "ap-southeast-1",
+        "smoke",
+        &[("a/1", b"1"), ("a/2", b"22")],
+    )
+    .await;
     let run = run_id();
     let mut input = input(&run, &[&a], &["ap-southeast-1"]);
     input["is_smoke_test"] = json!(true);

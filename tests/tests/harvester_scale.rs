@@ -66,7 +66,9 @@ async fn history(arn: &str) -> Vec<HistoryEvent> {
 #[tokio::test]
 async fn a_thousand_accounts_in_seventeen_regions_fit_step_functions_limits() {
     let run = run_id();
-    let accounts: Vec<String> = (0..1000).map(|i| format!("7{:011}", i + rand_offset())).collect();
+    let accounts: Vec<String> = (0..1000)
+        .map(|i| format!("7{:011}", i + rand_offset()))
+        .collect();
     let refs: Vec<&str> = accounts.iter().map(String::as_str).collect();
     let mut input = input(&run, &refs, &[]);
     input.as_object_mut().unwrap().remove("supported_regions");
@@ -78,7 +80,10 @@ async fn a_thousand_accounts_in_seventeen_regions_fit_step_functions_limits() {
     assert_eq!(output["cleanup"]["complete"], true, "{output:#}");
     assert_eq!(output["cleanup"]["stacks_removed"], 17, "{output:#}");
 
-    let arn = finished.summary["executionArn"].as_str().expect("execution arn").to_string();
+    let arn = finished.summary["executionArn"]
+        .as_str()
+        .expect("execution arn")
+        .to_string();
     let events = history(&arn).await;
     let largest = events.iter().flat_map(payload_sizes).max().unwrap_or(0);
     eprintln!(
@@ -87,16 +92,28 @@ async fn a_thousand_accounts_in_seventeen_regions_fit_step_functions_limits() {
         largest
     );
     assert!(events.len() < MAX_EVENTS / 10, "{} events", events.len());
-    assert!(largest < MAX_PAYLOAD / 10, "a state carried {largest} bytes");
+    assert!(
+        largest < MAX_PAYLOAD / 10,
+        "a state carried {largest} bytes"
+    );
 
     // Every account is accounted for in the report, none silently skipped.
     let summary = summary(&run).await;
     let notes = summary["notes"].as_array().unwrap();
     let unreachable = notes
         .iter()
-        .filter(|n| n.as_str().unwrap_or_default().contains("could not be reached"))
+        .filter(|n| {
+            n.as_str()
+                .unwrap_or_default()
+                .contains("could not be reached")
+        })
         .count();
-    assert_eq!(unreachable, 1000, "{}", json!(notes.iter().take(3).collect::<Vec<_>>()));
+    assert_eq!(
+        unreachable,
+        1000,
+        "{}",
+        json!(notes.iter().take(3).collect::<Vec<_>>())
+    );
 }
 
 fn rand_offset() -> u64 {

@@ -55,8 +55,8 @@ pub async fn handle(
     athena: &aws_sdk_athena::Client,
     request: Value,
 ) -> Result<Value, HarvestError> {
-    let request: AnalysisRequest = serde_json::from_value(request)
-        .map_err(|e| HarvestError::UnknownRequest(e.to_string()))?;
+    let request: AnalysisRequest =
+        serde_json::from_value(request).map_err(|e| HarvestError::UnknownRequest(e.to_string()))?;
     match request.action.as_str() {
         "prepare" => prepare(ctx, &request.run_id).await,
         "summarise" => summarise(ctx, athena, &request.run_id, &request.query_runs).await,
@@ -124,7 +124,13 @@ async fn prepare(ctx: &HarvestContext, run_id: &str) -> Result<Value, HarvestErr
     let statements =
         partition_statements(&database, &table, &partitions, PARTITION_STATEMENT_BYTES)
             .map_err(catalogue_error)?;
-    put_json(&ctx.s3, bucket, &keys::partition_statements(run_id), &statements).await?;
+    put_json(
+        &ctx.s3,
+        bucket,
+        &keys::partition_statements(run_id),
+        &statements,
+    )
+    .await?;
     let plan = plan(&input)?;
     put_json(&ctx.s3, bucket, &keys::query_plan(run_id), &plan).await?;
     Ok(json!({
@@ -202,7 +208,13 @@ async fn summarise(
         }
         reports.push(report);
     }
-    put_json(&ctx.s3, &ctx.consolidated_bucket, &keys::query_outcomes(run_id), &reports).await?;
+    put_json(
+        &ctx.s3,
+        &ctx.consolidated_bucket,
+        &keys::query_outcomes(run_id),
+        &reports,
+    )
+    .await?;
     let failed = reports
         .iter()
         .filter(|r| r.state != QueryState::Succeeded)
@@ -226,7 +238,9 @@ async fn fill_from_athena(
         .map_err(|e| sdk_error(format!("get query execution {id}"), e))?;
     let execution = execution.query_execution();
     let status = execution.and_then(|e| e.status());
-    let state = status.and_then(|s| s.state()).map(|s| s.as_str().to_string());
+    let state = status
+        .and_then(|s| s.state())
+        .map(|s| s.as_str().to_string());
     report.data_scanned_bytes = execution
         .and_then(|e| e.statistics())
         .and_then(|s| s.data_scanned_in_bytes())

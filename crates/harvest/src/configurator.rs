@@ -18,8 +18,8 @@ use inventory_format::manifest::{
     data_file_key, manifest_checksum_key, manifest_json_key, md5_hex,
 };
 use inventory_format::{
-    report_fields, write_data_file, FileFormat, InventoryField, InventoryManifest,
-    InventoryRecord, ManifestFile,
+    report_fields, write_data_file, FileFormat, InventoryField, InventoryManifest, InventoryRecord,
+    ManifestFile,
 };
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -51,8 +51,8 @@ pub struct AccountRequest {
 
 /// Handles one request.
 pub async fn handle(ctx: &HarvestContext, request: Value) -> Result<Value, HarvestError> {
-    let request: AccountRequest = serde_json::from_value(request)
-        .map_err(|e| HarvestError::UnknownRequest(e.to_string()))?;
+    let request: AccountRequest =
+        serde_json::from_value(request).map_err(|e| HarvestError::UnknownRequest(e.to_string()))?;
     let store = StateStore::new(ctx.dynamodb.clone(), &ctx.state_table);
     match request.action.as_str() {
         "configure_account" => configure_account(ctx, &store, &request).await,
@@ -197,8 +197,16 @@ async fn configure_account(
         .map(|(bucket, region)| {
             let configuration_id = configuration_id.clone();
             async move {
-                configure_bucket(ctx, store, &request.run_id, account, &region, &bucket, &configuration_id)
-                    .await
+                configure_bucket(
+                    ctx,
+                    store,
+                    &request.run_id,
+                    account,
+                    &region,
+                    &bucket,
+                    &configuration_id,
+                )
+                .await
             }
         })
         .buffer_unordered(CONCURRENCY)
@@ -252,7 +260,12 @@ async fn configure_bucket(
     if let Some(reason) = region.strip_prefix("unknown:") {
         let reason = format!("GetBucketLocation failed: {reason}");
         store
-            .transition_bucket(run_id, &sk, &pending, BucketChange::to(BucketStatus::InventoryConfigurationNotCreated).because(&reason))
+            .transition_bucket(
+                run_id,
+                &sk,
+                &pending,
+                BucketChange::to(BucketStatus::InventoryConfigurationNotCreated).because(&reason),
+            )
             .await?;
         return Ok(BucketStatus::InventoryConfigurationNotCreated);
     }
@@ -261,7 +274,12 @@ async fn configure_bucket(
         Err(err) => {
             let reason = err.to_string();
             store
-                .transition_bucket(run_id, &sk, &pending, BucketChange::to(BucketStatus::BucketAccessLost).because(&reason))
+                .transition_bucket(
+                    run_id,
+                    &sk,
+                    &pending,
+                    BucketChange::to(BucketStatus::BucketAccessLost).because(&reason),
+                )
                 .await?;
             return Ok(BucketStatus::BucketAccessLost);
         }
@@ -277,10 +295,14 @@ async fn configure_bucket(
         Ok(page) if page.versions().is_empty() && page.delete_markers().is_empty() => {
             (BucketStatus::BucketIsEmpty, None)
         }
-        Ok(_) => match put_configuration(&s3, ctx, run_id, account, region, bucket, configuration_id).await {
-            Ok(()) => (BucketStatus::InProgress, None),
-            Err(reason) => (BucketStatus::InventoryConfigurationNotCreated, Some(reason)),
-        },
+        Ok(_) => {
+            match put_configuration(&s3, ctx, run_id, account, region, bucket, configuration_id)
+                .await
+            {
+                Ok(()) => (BucketStatus::InProgress, None),
+                Err(reason) => (BucketStatus::InventoryConfigurationNotCreated, Some(reason)),
+            }
+        }
         Err(err) if error_code(&err) == Some("NoSuchBucket") => (
             BucketStatus::BucketNotAvailable,
             Some("the bucket was deleted before it could be configured".to_string()),
@@ -297,7 +319,9 @@ async fn configure_bucket(
     let mut change = BucketChange::to(status);
     change.reason = reason.as_deref();
     change.configured = Some(status == BucketStatus::InProgress);
-    store.transition_bucket(run_id, &sk, &pending, change).await?;
+    store
+        .transition_bucket(run_id, &sk, &pending, change)
+        .await?;
     Ok(status)
 }
 
@@ -531,12 +555,11 @@ async fn write_smoke_report(
         ],
         true,
     );
-    let data = write_data_file(FileFormat::Parquet, &fields, records).map_err(|e| {
-        HarvestError::Aws {
+    let data =
+        write_data_file(FileFormat::Parquet, &fields, records).map_err(|e| HarvestError::Aws {
             operation: format!("write smoke report of {}", bucket.bucket),
             message: e.to_string(),
-        }
-    })?;
+        })?;
     let file_name = format!("{}.parquet", uuid::Uuid::new_v4());
     let data_key = data_file_key(Some(&prefix), &bucket.bucket, configuration_id, &file_name);
     let file = ManifestFile::describe(data_key.clone(), &data);
@@ -556,5 +579,39 @@ async fn write_smoke_report(
     put_bytes(&s3, &staging, &json_key, manifest, "application/json").await?;
     let checksum_key =
         manifest_checksum_key(Some(&prefix), &bucket.bucket, configuration_id, created);
-    put_bytes(&s3, &staging, &checksum_key, checksum.into_bytes(), "text/plain").await
+    put_bytes(
+        &s3,
+        &staging,
+        &checksum_key,
+        checksum.into_bytes(),
+        "text/plain",
+    )
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn location_constraints_name_regions_as_s3_documents() {
+        assert_eq!(location_region(None), "us-east-1");
+        assert_eq!(location_region(Some("")), "us-east-1");
+        assert_eq!(location_region(Some("EU")), "eu-west-1");
+        assert_eq!(location_region(Some("ap-southeast-2")), "ap-southeast-2");
+    }
+
+    #[test]
+    fn every_optional_field_is_asked_for() {
+        let names: Vec<&str> = optional_fields().iter().map(|f| f.config_name()).collect();
+        for expected in [
+            "Size",
+            "EncryptionStatus",
+            "ReplicationStatus",
+            "ObjectLockMode",
+            "StorageClass",
+        ] {
+            assert!(names.contains(&expected), "{names:?}");
+        }
+    }
 }

@@ -98,7 +98,10 @@ impl From<HarvestError> for Failure {
 }
 
 /// Turns any SDK error into a [`HarvestError`], transient when retrying may help.
-pub fn sdk_error<E>(operation: impl Into<String>, err: aws_sdk_s3::error::SdkError<E>) -> HarvestError
+pub fn sdk_error<E>(
+    operation: impl Into<String>,
+    err: aws_sdk_s3::error::SdkError<E>,
+) -> HarvestError
 where
     E: std::error::Error + aws_sdk_s3::error::ProvideErrorMetadata + 'static,
 {
@@ -137,7 +140,9 @@ where
 {
     use aws_sdk_s3::error::SdkError;
     match err {
-        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => true,
+        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => {
+            true
+        }
         SdkError::ServiceError(service) => {
             let status = service.raw().status().as_u16();
             let code = service.err().code().unwrap_or_default();

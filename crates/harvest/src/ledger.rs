@@ -84,8 +84,8 @@ pub async fn handle(
     clients: &LedgerClients,
     request: Value,
 ) -> Result<Value, HarvestError> {
-    let request: LedgerRequest = serde_json::from_value(request)
-        .map_err(|e| HarvestError::UnknownRequest(e.to_string()))?;
+    let request: LedgerRequest =
+        serde_json::from_value(request).map_err(|e| HarvestError::UnknownRequest(e.to_string()))?;
     let store = StateStore::new(ctx.dynamodb.clone(), &ctx.state_table);
     match request {
         LedgerRequest::Start {
@@ -166,7 +166,12 @@ async fn start(
             });
         }
     }
-    put_json(ctx, &keys::input(&run_id), &serde_json::to_value(&input).unwrap_or_default()).await?;
+    put_json(
+        ctx,
+        &keys::input(&run_id),
+        &serde_json::to_value(&input).unwrap_or_default(),
+    )
+    .await?;
     put_json(
         ctx,
         &keys::accounts(&run_id),
@@ -226,8 +231,8 @@ async fn check_identities(
     input: &HarvesterInput,
 ) -> Result<Vec<String>, HarvestError> {
     let mut notes = Vec::new();
-    let addresses = std::iter::once(&input.sender_email_address)
-        .chain(input.recipient_email_addresses.iter());
+    let addresses =
+        std::iter::once(&input.sender_email_address).chain(input.recipient_email_addresses.iter());
     for address in addresses {
         let domain = address.rsplit('@').next().unwrap_or_default();
         if identity_verified(clients, domain).await? || identity_verified(clients, address).await? {
@@ -282,7 +287,9 @@ async fn fail(
         return Ok(json!({"recorded": false, "reason": "no run id"}));
     };
     let Some(mut record) = store.run(run_id).await? else {
-        return Ok(json!({"recorded": false, "reason": format!("run {run_id} was never recorded")}));
+        return Ok(
+            json!({"recorded": false, "reason": format!("run {run_id} was never recorded")}),
+        );
     };
     let error_type = error["Error"].as_str().unwrap_or("Unknown").to_string();
     let mut cause = error["Cause"].as_str().unwrap_or_default().to_string();
@@ -343,7 +350,8 @@ async fn runs_to_clean(
     let requested_by = request["requested_by"].as_str().unwrap_or_default();
     if let Some(run_id) = request["run_id"].as_str() {
         let record = store.require_run(run_id).await?;
-        if record.execution_id != requested_by && still_running(clients, &record.execution_id).await?
+        if record.execution_id != requested_by
+            && still_running(clients, &record.execution_id).await?
         {
             return Err(HarvestError::RunStillRunning {
                 run_id: run_id.to_string(),
@@ -371,8 +379,15 @@ async fn cleaned(store: &StateStore, run_id: &str) -> Result<Value, HarvestError
     let mut record = store.require_run(run_id).await?;
     let mut not_removed = Vec::new();
     let mut configurations_removed = 0u64;
-    for account in store.query_prefix::<AccountRecord>(run_id, "account#").await? {
-        match account.removal.as_deref().map(serde_json::from_str::<Value>) {
+    for account in store
+        .query_prefix::<AccountRecord>(run_id, "account#")
+        .await?
+    {
+        match account
+            .removal
+            .as_deref()
+            .map(serde_json::from_str::<Value>)
+        {
             Some(Ok(removal)) => {
                 configurations_removed += removal["removed"].as_u64().unwrap_or(0);
                 for item in removal["not_removed"].as_array().into_iter().flatten() {
@@ -392,7 +407,10 @@ async fn cleaned(store: &StateStore, run_id: &str) -> Result<Value, HarvestError
         }
     }
     let mut stacks_removed = 0u64;
-    for region in store.query_prefix::<RegionRecord>(run_id, "region#").await? {
+    for region in store
+        .query_prefix::<RegionRecord>(run_id, "region#")
+        .await?
+    {
         match &region.not_removed {
             Some(reason) => not_removed.push(json!({
                 "kind": "regional_stack",

@@ -31,8 +31,8 @@ pub struct MonitorRequest {
 
 /// Handles one request.
 pub async fn handle(ctx: &HarvestContext, request: Value) -> Result<Value, HarvestError> {
-    let request: MonitorRequest = serde_json::from_value(request)
-        .map_err(|e| HarvestError::UnknownRequest(e.to_string()))?;
+    let request: MonitorRequest =
+        serde_json::from_value(request).map_err(|e| HarvestError::UnknownRequest(e.to_string()))?;
     if request.action != "check" {
         return Err(HarvestError::UnknownRequest(format!(
             "the monitor has no action {:?}",
@@ -126,8 +126,14 @@ async fn check(ctx: &HarvestContext, run_id: &str) -> Result<Value, HarvestError
             .await?
         {
             changed += 1;
-            if status != BucketStatus::BucketAccessLost && status != BucketStatus::BucketNotAvailable {
-                if let Ok(config) = ctx.roles.config_for_region(&bucket.account, &bucket.region).await {
+            if status != BucketStatus::BucketAccessLost
+                && status != BucketStatus::BucketNotAvailable
+            {
+                if let Ok(config) = ctx
+                    .roles
+                    .config_for_region(&bucket.account, &bucket.region)
+                    .await
+                {
                     let _ = remove_configuration(
                         &platform::aws::s3_client(&config),
                         &bucket.bucket,

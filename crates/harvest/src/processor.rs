@@ -154,7 +154,9 @@ pub async fn handle(ctx: &HarvestContext, event: SqsEvent) -> SqsBatchResponse {
         let mut failed = false;
         for arrival in arrivals {
             match process(ctx, &store, &arrival).await {
-                Ok(outcome) => info!(message_id = %id, key = %arrival.checksum_key, ?outcome, "report handled"),
+                Ok(outcome) => {
+                    info!(message_id = %id, key = %arrival.checksum_key, ?outcome, "report handled")
+                }
                 Err(err) => {
                     warn!(message_id = %id, key = %arrival.checksum_key, error = %err, "report failed");
                     failed = true;
@@ -298,12 +300,7 @@ async fn read_all(
     bucket: &str,
     key: &str,
 ) -> Result<Vec<u8>, ProcessError> {
-    let answer = s3
-        .get_object()
-        .bucket(bucket)
-        .key(key)
-        .send()
-        .await;
+    let answer = s3.get_object().bucket(bucket).key(key).send().await;
     match answer {
         Ok(object) => Ok(object
             .body
@@ -397,7 +394,9 @@ async fn consolidate(
     let bucket = &arrival.staging_bucket;
     let checksum = read_all(staging, bucket, &arrival.checksum_key).await?;
     let manifest_bytes = read_all(staging, bucket, manifest_key).await?;
-    let expected = String::from_utf8_lossy(&checksum).trim().to_ascii_lowercase();
+    let expected = String::from_utf8_lossy(&checksum)
+        .trim()
+        .to_ascii_lowercase();
     let actual = md5_hex(&manifest_bytes);
     if expected != actual {
         return Err(invalid(
@@ -429,7 +428,13 @@ async fn consolidate(
             let mut sink = BufWriter::new(sink);
             let figures = consolidate_file(&file_key, format, &fields, source, &mut sink)
                 .map_err(|e| (e.is_bad_input(), e.to_string()))
-                .map_err(|(bad, message)| if bad { format!("bad:{message}") } else { message })?;
+                .map_err(|(bad, message)| {
+                    if bad {
+                        format!("bad:{message}")
+                    } else {
+                        message
+                    }
+                })?;
             sink.flush().map_err(|e| e.to_string())?;
             Ok::<_, String>(figures)
         })
@@ -467,7 +472,12 @@ async fn consolidate(
             .body(body)
             .send()
             .await
-            .map_err(|e| sdk_error(format!("write s3://{}/{target}", ctx.consolidated_bucket), e))?;
+            .map_err(|e| {
+                sdk_error(
+                    format!("write s3://{}/{target}", ctx.consolidated_bucket),
+                    e,
+                )
+            })?;
     }
     Ok((figures, manifest.files.len() as u64))
 }
@@ -478,7 +488,10 @@ mod tests {
 
     #[test]
     fn event_keys_are_decoded_like_s3_encodes_them() {
-        assert_eq!(decode_event_key("a/b+c/%3Cscript%3E.txt"), "a/b c/<script>.txt");
+        assert_eq!(
+            decode_event_key("a/b+c/%3Cscript%3E.txt"),
+            "a/b c/<script>.txt"
+        );
         assert_eq!(decode_event_key("100%25"), "100%");
         assert_eq!(decode_event_key("bad%zz"), "bad%zz");
         assert_eq!(decode_event_key("end%4"), "end%4");
@@ -487,19 +500,28 @@ mod tests {
     #[test]
     fn only_checksum_arrivals_matter() {
         let fixture = include_str!("../fixtures/s3-event-manifest-checksum.json");
-        let arrivals = arrivals(fixture).unwrap();
-        assert_eq!(arrivals.len(), 1);
-        assert!(arrivals[0].checksum_key.ends_with("/manifest.checksum"));
-        assert!(arrivals(r#"{"Service":"Amazon S3","Event":"s3:TestEvent"}"#)
-            .unwrap()
-            .is_empty());
+        let found = arrivals(fixture).unwrap();
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].region, "eu-west-1");
+        assert!(found[0].checksum_key.ends_with("/manifest.checksum"));
+        assert!(
+            arrivals(r#"{"Service":"Amazon S3","Event":"s3:TestEvent"}"#)
+                .unwrap()
+                .is_empty()
+        );
         assert!(arrivals("[]").is_err());
     }
 
     #[test]
     fn report_keys_name_account_region_bucket_and_configuration() {
-        let key = report_key("111111111111/us-east-1/photos/s3insights-x-r1/2026-11-26T00-00Z/manifest.checksum").unwrap();
-        assert_eq!((key.account, key.region, key.bucket), ("111111111111", "us-east-1", "photos"));
+        let key = report_key(
+            "111111111111/us-east-1/photos/s3insights-x-r1/2026-11-26T00-00Z/manifest.checksum",
+        )
+        .unwrap();
+        assert_eq!(
+            (key.account, key.region, key.bucket),
+            ("111111111111", "us-east-1", "photos")
+        );
         assert_eq!(key.configuration_id, "s3insights-x-r1");
         assert!(report_key("a/b/manifest.checksum").is_none());
     }

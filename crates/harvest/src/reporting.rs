@@ -33,8 +33,8 @@ pub async fn handle(
     ses: &aws_sdk_sesv2::Client,
     request: Value,
 ) -> Result<Value, HarvestError> {
-    let request: ReportRequest = serde_json::from_value(request)
-        .map_err(|e| HarvestError::UnknownRequest(e.to_string()))?;
+    let request: ReportRequest =
+        serde_json::from_value(request).map_err(|e| HarvestError::UnknownRequest(e.to_string()))?;
     if request.action != "send" {
         return Err(HarvestError::UnknownRequest(format!(
             "the report has no action {:?}",
@@ -51,7 +51,10 @@ fn parse_time(text: &str) -> chrono::DateTime<chrono::Utc> {
 }
 
 /// Builds the report from the run's records and files.
-pub async fn build(ctx: &HarvestContext, run_id: &str) -> Result<(RunReport, HarvesterInput, RunRecord), HarvestError> {
+pub async fn build(
+    ctx: &HarvestContext,
+    run_id: &str,
+) -> Result<(RunReport, HarvesterInput, RunRecord), HarvestError> {
     let store = StateStore::new(ctx.dynamodb.clone(), &ctx.state_table);
     let run = store.require_run(run_id).await?;
     let input: HarvesterInput =
@@ -69,13 +72,21 @@ pub async fn build(ctx: &HarvestContext, run_id: &str) -> Result<(RunReport, Har
             figures: b.figures,
         })
         .collect();
-    buckets.sort_by(|a, b| (&a.account, &a.region, &a.bucket).cmp(&(&b.account, &b.region, &b.bucket)));
-    let queries: Vec<QueryReport> =
-        get_json(&ctx.s3, &ctx.consolidated_bucket, &keys::query_outcomes(run_id))
-            .await
-            .unwrap_or_default();
+    buckets.sort_by(|a, b| {
+        (&a.account, &a.region, &a.bucket).cmp(&(&b.account, &b.region, &b.bucket))
+    });
+    let queries: Vec<QueryReport> = get_json(
+        &ctx.s3,
+        &ctx.consolidated_bucket,
+        &keys::query_outcomes(run_id),
+    )
+    .await
+    .unwrap_or_default();
     let mut notes = run.notes.clone();
-    for account in store.query_prefix::<AccountRecord>(run_id, "account#").await? {
+    for account in store
+        .query_prefix::<AccountRecord>(run_id, "account#")
+        .await?
+    {
         if account.status == "unreachable" {
             notes.push(format!(
                 "Account {} could not be reached, none of its buckets were inventoried: {}",
@@ -126,8 +137,22 @@ async fn send(
     let html = render_html(&report);
     let text = render_text(&report);
     let bucket = &ctx.consolidated_bucket;
-    put_bytes(&ctx.s3, bucket, &keys::report_html(run_id), html.clone().into_bytes(), "text/html; charset=utf-8").await?;
-    put_bytes(&ctx.s3, bucket, &keys::report_text(run_id), text.clone().into_bytes(), "text/plain; charset=utf-8").await?;
+    put_bytes(
+        &ctx.s3,
+        bucket,
+        &keys::report_html(run_id),
+        html.clone().into_bytes(),
+        "text/html; charset=utf-8",
+    )
+    .await?;
+    put_bytes(
+        &ctx.s3,
+        bucket,
+        &keys::report_text(run_id),
+        text.clone().into_bytes(),
+        "text/plain; charset=utf-8",
+    )
+    .await?;
     put_json(&ctx.s3, bucket, &keys::summary_json(run_id), &report).await?;
     let content = |data: String| {
         Content::builder()
@@ -141,7 +166,12 @@ async fn send(
     };
     let message = Message::builder()
         .subject(content(subject(&report))?)
-        .body(Body::builder().html(content(html)?).text(content(text)?).build())
+        .body(
+            Body::builder()
+                .html(content(html)?)
+                .text(content(text)?)
+                .build(),
+        )
         .build();
     let sent = ses
         .send_email()
@@ -159,7 +189,8 @@ async fn send(
         Err(err) => {
             let reason = aws_sdk_sesv2::error::DisplayErrorContext(&err).to_string();
             let store = StateStore::new(ctx.dynamodb.clone(), &ctx.state_table);
-            run.notes.push(format!("The report email was not sent: {reason}"));
+            run.notes
+                .push(format!("The report email was not sent: {reason}"));
             store.put("run", &run).await?;
             json!({"sent": false, "reason": reason})
         }

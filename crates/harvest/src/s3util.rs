@@ -11,7 +11,13 @@ use crate::error::{error_code, sdk_error, HarvestError};
 pub async fn empty_bucket(s3: &aws_sdk_s3::Client, bucket: &str) -> Result<u64, HarvestError> {
     let mut deleted = 0u64;
     loop {
-        let page = match s3.list_object_versions().bucket(bucket).max_keys(1000).send().await {
+        let page = match s3
+            .list_object_versions()
+            .bucket(bucket)
+            .max_keys(1000)
+            .send()
+            .await
+        {
             Ok(page) => page,
             Err(err) if error_code(&err) == Some("NoSuchBucket") => return Ok(deleted),
             Err(err) => return Err(sdk_error(format!("list versions of {bucket}"), err)),

@@ -26,7 +26,12 @@ pub const ACCOUNTS_PER_PARAMETER: usize = 300;
 /// The template's four account-list parameters, filled in order (empty ones stay empty, and the
 /// template omits their policy statements).
 pub fn source_account_parameters(accounts: &[String]) -> Vec<(String, String)> {
-    let names = ["SourceAccounts", "SourceAccounts2", "SourceAccounts3", "SourceAccounts4"];
+    let names = [
+        "SourceAccounts",
+        "SourceAccounts2",
+        "SourceAccounts3",
+        "SourceAccounts4",
+    ];
     let mut chunks = accounts.chunks(ACCOUNTS_PER_PARAMETER);
     names
         .iter()
@@ -53,8 +58,8 @@ pub struct StackRequest {
 
 /// Handles one request.
 pub async fn handle(ctx: &HarvestContext, request: Value) -> Result<Value, HarvestError> {
-    let request: StackRequest = serde_json::from_value(request)
-        .map_err(|e| HarvestError::UnknownRequest(e.to_string()))?;
+    let request: StackRequest =
+        serde_json::from_value(request).map_err(|e| HarvestError::UnknownRequest(e.to_string()))?;
     let store = StateStore::new(ctx.dynamodb.clone(), &ctx.state_table);
     let cfn = aws_sdk_cloudformation::Client::new(&ctx.in_region(&request.region));
     match request.action.as_str() {
@@ -65,24 +70,6 @@ pub async fn handle(ctx: &HarvestContext, request: Value) -> Result<Value, Harve
         other => Err(HarvestError::UnknownRequest(format!(
             "regional stacks have no action {other:?}"
         ))),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_thousand_accounts_fit_the_four_parameters_under_the_size_limit() {
-        let accounts: Vec<String> = (0..1200).map(|i| format!("{i:012}")).collect();
-        let parameters = source_account_parameters(&accounts);
-        assert_eq!(parameters.len(), 4);
-        assert!(parameters.iter().all(|(_, v)| v.len() <= 4096));
-        let all: Vec<&str> = parameters.iter().flat_map(|(_, v)| v.split(',')).collect();
-        assert_eq!(all.len(), 1200);
-        let few = source_account_parameters(&accounts[..2]);
-        assert_eq!(few[0].1, "000000000000,000000000001");
-        assert!(few[1..].iter().all(|(_, v)| v.is_empty()));
     }
 }
 
@@ -165,8 +152,12 @@ async fn stack_status(
 ) -> Result<Option<(StackStatus, String)>, HarvestError> {
     match cfn.describe_stacks().stack_name(stack).send().await {
         Ok(answer) => Ok(answer.stacks().first().and_then(|s| {
-            s.stack_status()
-                .map(|status| (status.clone(), s.stack_status_reason().unwrap_or_default().to_string()))
+            s.stack_status().map(|status| {
+                (
+                    status.clone(),
+                    s.stack_status_reason().unwrap_or_default().to_string(),
+                )
+            })
         })),
         Err(err)
             if error_code(&err) == Some("ValidationError")
@@ -176,13 +167,21 @@ async fn stack_status(
         {
             Ok(None)
         }
-        Err(err) => Err(sdk_error(format!("describe stack {stack} in {region}"), err)),
+        Err(err) => Err(sdk_error(
+            format!("describe stack {stack} in {region}"),
+            err,
+        )),
     }
 }
 
 /// The first failed resource's reason, for a stack that did not create.
 async fn failure_reason(cfn: &aws_sdk_cloudformation::Client, stack: &str) -> Option<String> {
-    let events = cfn.describe_stack_events().stack_name(stack).send().await.ok()?;
+    let events = cfn
+        .describe_stack_events()
+        .stack_name(stack)
+        .send()
+        .await
+        .ok()?;
     events
         .stack_events()
         .iter()
@@ -252,7 +251,13 @@ async fn delete(
     rec.not_removed = None;
     // The bucket must be empty before CloudFormation can delete it.
     let emptied = empty_bucket(&ctx.s3_in(&request.region), &rec.staging_bucket).await?;
-    match cfn.delete_stack().stack_name(&rec.stack_name).role_arn(&ctx.staging_stack_role_arn).send().await {
+    match cfn
+        .delete_stack()
+        .stack_name(&rec.stack_name)
+        .role_arn(&ctx.staging_stack_role_arn)
+        .send()
+        .await
+    {
         Ok(_) => {}
         Err(err) => {
             return Err(sdk_error(
@@ -308,4 +313,22 @@ async fn delete_status(
     };
     store.put("region", &rec).await?;
     Ok(json!({"region": request.region, "status": rec.stack_status, "settled": settled}))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_thousand_accounts_fit_the_four_parameters_under_the_size_limit() {
+        let accounts: Vec<String> = (0..1200).map(|i| format!("{i:012}")).collect();
+        let parameters = source_account_parameters(&accounts);
+        assert_eq!(parameters.len(), 4);
+        assert!(parameters.iter().all(|(_, v)| v.len() <= 4096));
+        let all: Vec<&str> = parameters.iter().flat_map(|(_, v)| v.split(',')).collect();
+        assert_eq!(all.len(), 1200);
+        let few = source_account_parameters(&accounts[..2]);
+        assert_eq!(few[0].1, "000000000000,000000000001");
+        assert!(few[1..].iter().all(|(_, v)| v.is_empty()));
+    }
 }

@@ -452,11 +452,13 @@ impl StateStore {
         }
         if let Some(files) = change.files {
             update.push_str(", files = :files");
-            request = request.expression_attribute_values(":files", AttributeValue::N(files.to_string()));
+            request =
+                request.expression_attribute_values(":files", AttributeValue::N(files.to_string()));
         }
         if let Some(configured) = change.configured {
             update.push_str(", configured = :configured");
-            request = request.expression_attribute_values(":configured", AttributeValue::Bool(configured));
+            request = request
+                .expression_attribute_values(":configured", AttributeValue::Bool(configured));
         }
         if change.to == BucketStatus::InProgress {
             update.push_str(", in_progress_run = :run");
@@ -483,7 +485,10 @@ impl StateStore {
         {
             Ok(_) => Ok(true),
             Err(err) if conditional_failed(&err) => Ok(false),
-            Err(err) => Err(sdk_error(format!("update bucket {sk} of run {run_id}"), err)),
+            Err(err) => Err(sdk_error(
+                format!("update bucket {sk} of run {run_id}"),
+                err,
+            )),
         }
     }
 }

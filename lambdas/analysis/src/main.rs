@@ -16,7 +16,9 @@ async fn main() -> anyhow::Result<()> {
     let athena = aws_sdk_athena::Client::new(&ctx.sdk);
     let athena = &athena;
     run(service_fn(move |event: LambdaEvent<Value>| async move {
-        harvest::analysis::handle(ctx, athena, event.payload).await.map_err(Failure::from)
+        harvest::analysis::handle(ctx, athena, event.payload)
+            .await
+            .map_err(Failure::from)
     }))
     .await
     .map_err(|e| anyhow::anyhow!(e))

@@ -14,7 +14,9 @@ async fn main() -> anyhow::Result<()> {
         .context("configuration")?;
     let ctx = &ctx;
     run(service_fn(move |event: LambdaEvent<Value>| async move {
-        harvest::stacks::handle(ctx, event.payload).await.map_err(Failure::from)
+        harvest::stacks::handle(ctx, event.payload)
+            .await
+            .map_err(Failure::from)
     }))
     .await
     .map_err(|e| anyhow::anyhow!(e))

@@ -18,7 +18,9 @@ async fn main() -> anyhow::Result<()> {
     let ses = aws_sdk_sesv2::Client::new(&ctx.sdk);
     let ses = &ses;
     run(service_fn(move |event: LambdaEvent<Value>| async move {
-        harvest::reporting::handle(ctx, ses, event.payload).await.map_err(Failure::from)
+        harvest::reporting::handle(ctx, ses, event.payload)
+            .await
+            .map_err(Failure::from)
     }))
     .await
     .map_err(|e| anyhow::anyhow!(e))

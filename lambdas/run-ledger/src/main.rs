@@ -13,10 +13,12 @@ async fn main() -> anyhow::Result<()> {
         .await
         .context("configuration")?;
     let ctx = &ctx;
-    let clients = harvest::ledger::LedgerClients::new(&ctx);
+    let clients = harvest::ledger::LedgerClients::new(ctx);
     let clients = &clients;
     run(service_fn(move |event: LambdaEvent<Value>| async move {
-        harvest::ledger::handle(ctx, clients, event.payload).await.map_err(Failure::from)
+        harvest::ledger::handle(ctx, clients, event.payload)
+            .await
+            .map_err(Failure::from)
     }))
     .await
     .map_err(|e| anyhow::anyhow!(e))
