@@ -561,36 +561,51 @@ async fn a_corrupt_report_marks_its_bucket_and_rests_in_the_dead_letter_queue() 
 /// Writes a report for `bucket` into the run's staging bucket whose data file does not match the
 /// MD5 its manifest gives, as a damaged delivery would look.
 async fn write_corrupt_report(run: &str, account: &str, region: &str, bucket: &str) -> String {
-    use inventory_format::manifest::{
-        data_file_key, manifest_checksum_key, manifest_json_key, md5_hex,
-    };
-    use inventory_format::{
-        report_fields, write_data_file, FileFormat, InventoryManifest, InventoryRecord,
-        ManifestFile,
-    };
-    let staging = format!("{DEPLOYMENT}-{run}-stg-{}-{region}", integration::HOST);
-    let config = format!("s3insights-{DEPLOYMENT}-{run}");
-    let prefix = format!("{account}/{region}");
-    let fields = report_fields(&[], true);
-    let record = InventoryRecord {
+    let record = inventory_format::InventoryRecord {
         bucket: bucket.into(),
         key: "k".into(),
         ..Default::default()
     };
-    let data = write_data_file(FileFormat::Parquet, &fields, &[record]).unwrap();
-    let data_key = data_file_key(Some(&prefix), bucket, &config, "corrupt.parquet");
+    let format = inventory_format::FileFormat::Parquet;
+    write_report(run, account, region, bucket, format, &[record], true).await
+}
+
+/// Writes a report the way S3 does (data file, `manifest.json`, `manifest.checksum` last) into the
+/// run's staging bucket, in `format`; with `corrupt`, the manifest gives the data file a wrong MD5.
+async fn write_report(
+    run: &str,
+    account: &str,
+    region: &str,
+    bucket: &str,
+    format: inventory_format::FileFormat,
+    records: &[inventory_format::InventoryRecord],
+    corrupt: bool,
+) -> String {
+    use inventory_format::manifest::{
+        data_file_key, manifest_checksum_key, manifest_json_key, md5_hex,
+    };
+    use inventory_format::{
+        report_fields, write_data_file, InventoryField, InventoryManifest, ManifestFile,
+    };
+    let staging = format!("{DEPLOYMENT}-{run}-stg-{}-{region}", integration::HOST);
+    let config = format!("s3insights-{DEPLOYMENT}-{run}");
+    let prefix = format!("{account}/{region}");
+    let optional = [
+        InventoryField::Size,
+        InventoryField::StorageClass,
+        InventoryField::LastModifiedDate,
+    ];
+    let fields = report_fields(&optional, true);
+    let data = write_data_file(format, &fields, records).unwrap();
+    let name = format!("{}.{}", uuid::Uuid::new_v4(), format.extension());
+    let data_key = data_file_key(Some(&prefix), bucket, &config, &name);
     let mut file = ManifestFile::describe(data_key.clone(), &data);
-    file.md5_checksum = "00000000000000000000000000000000".into();
+    if corrupt {
+        file.md5_checksum = "00000000000000000000000000000000".into();
+    }
     let created = chrono::Utc::now();
-    let manifest = InventoryManifest::new(
-        bucket,
-        &staging,
-        created,
-        FileFormat::Parquet,
-        &fields,
-        vec![file],
-    )
-    .to_json();
+    let manifest =
+        InventoryManifest::new(bucket, &staging, created, format, &fields, vec![file]).to_json();
     let s3 = env().await.host.in_region(region).s3();
     s3.put_object()
         .bucket(&staging)
@@ -640,4 +655,173 @@ async fn a_smoke_test_drives_the_real_pipeline_on_a_sample() {
     assert_eq!(entry["status"], "done", "{entry:#}");
     assert_eq!(entry["figures"]["objects"], 2);
     assert_eq!(entry["figures"]["bytes"], 3);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn csv_and_orc_reports_are_consolidated_and_a_repeated_notification_changes_nothing() {
+    use inventory_format::{FileFormat, InventoryRecord};
+    let a = member_account().await;
+    let csv = bucket(&a, "eu-south-1", "csv", &[("x", b"1")]).await;
+    let orc = bucket(&a, "eu-south-1", "orc", &[("x", b"1")]).await;
+    let run = run_id();
+    integration::stack().await;
+    let running = harvest_in_background(input(&run, &[&a], &["eu-south-1"]));
+    wait_for_status(&run, &a, "eu-south-1", &csv, "in_progress").await;
+    wait_for_status(&run, &a, "eu-south-1", &orc, "in_progress").await;
+    let rows = |bucket: &str| -> Vec<InventoryRecord> {
+        (0..3)
+            .map(|i| InventoryRecord {
+                bucket: bucket.into(),
+                key: format!("dir/\"odd, key\"\n{i}"),
+                version_id: Some(format!("v{i}")),
+                is_latest: Some(i == 0),
+                is_delete_marker: Some(false),
+                size: Some(10 * (i + 1)),
+                storage_class: Some(if i == 0 { "STANDARD" } else { "GLACIER" }.into()),
+                last_modified: chrono::DateTime::from_timestamp(1_700_000_000 + i, 0),
+                ..Default::default()
+            })
+            .collect()
+    };
+    let csv_checksum = write_report(
+        &run,
+        &a,
+        "eu-south-1",
+        &csv,
+        FileFormat::Csv,
+        &rows(&csv),
+        false,
+    )
+    .await;
+    wait_for_status(&run, &a, "eu-south-1", &csv, "done").await;
+    // S3 delivers notifications at least once: the same manifest.checksum again changes nothing.
+    let staging = format!("{DEPLOYMENT}-{run}-stg-{}-eu-south-1", integration::HOST);
+    let s3 = env().await.host.in_region("eu-south-1").s3();
+    let checksum = s3
+        .get_object()
+        .bucket(&staging)
+        .key(&csv_checksum)
+        .send()
+        .await
+        .unwrap();
+    let checksum = checksum.body.collect().await.unwrap().into_bytes();
+    s3.put_object()
+        .bucket(&staging)
+        .key(&csv_checksum)
+        .body(checksum.to_vec().into())
+        .send()
+        .await
+        .unwrap();
+    integration::pump().await;
+    assert_eq!(
+        bucket_status(&run, &a, "eu-south-1", &csv).await.as_deref(),
+        Some("done")
+    );
+    write_report(
+        &run,
+        &a,
+        "eu-south-1",
+        &orc,
+        FileFormat::Orc,
+        &rows(&orc),
+        false,
+    )
+    .await;
+    let finished = tokio::task::spawn_blocking(move || running.join().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(finished.status(), "SUCCEEDED", "{finished:#?}");
+    let summary = summary(&run).await;
+    for name in [&csv, &orc] {
+        let entry = bucket_entry(&summary, name);
+        assert_eq!(entry["status"], "done", "{entry:#}");
+        assert_eq!(entry["figures"]["rows"], 3, "{entry:#}");
+        assert_eq!(entry["figures"]["objects"], 1, "{entry:#}");
+        assert_eq!(entry["figures"]["noncurrent_versions"], 2, "{entry:#}");
+        assert_eq!(
+            entry["figures"]["bytes_by_storage_class"]["GLACIER"], 50,
+            "{entry:#}"
+        );
+    }
+    // One consolidated file per report data file, whatever the number of notifications.
+    let consolidated = output("ConsolidatedBucketName").await;
+    let listed = env()
+        .await
+        .host
+        .s3()
+        .list_objects_v2()
+        .bucket(&consolidated)
+        .prefix(format!(
+            "inventory/run={run}/account={a}/region=eu-south-1/bucket={csv}/"
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(listed.key_count(), Some(1), "{listed:?}");
+}
+
+#[tokio::test]
+async fn cleanup_without_a_run_id_cleans_every_pending_run() {
+    let a = member_account().await;
+    let data = bucket(&a, "il-central-1", "pending", &[("k", b"v")]).await;
+    let run = run_id();
+    let env = env().await;
+    integration::stack().await;
+    // The run fails, and its own cleanup cannot delete the regional stack once: the run stays pending.
+    let only_this_run = format!("\"run_id\":\"{run}\"");
+    env.offline(&[
+        "fault",
+        "add",
+        "--function",
+        "AnalysisFunction",
+        "--error-type",
+        "Stop",
+        "--times",
+        "20",
+        "--matching",
+        &only_this_run,
+    ]);
+    let delete_of_this_run = format!("\"action\":\"delete_stack\",\"run_id\":\"{run}\"");
+    env.offline(&[
+        "fault",
+        "add",
+        "--function",
+        "RegionalStacksFunction",
+        "--error-type",
+        "Stuck",
+        "--times",
+        "1",
+        "--matching",
+        &delete_of_this_run,
+    ]);
+    let failed = harvest(&input(&run, &[&a], &["il-central-1"]), &[]).await;
+    assert_eq!(failed.status(), "FAILED", "{failed:#?}");
+    let record = run_record(&run).await.unwrap();
+    assert!(record.get("cleanup_pending").is_some(), "{record:#}");
+    assert!(!transient_left(&run, &["il-central-1"], &[])
+        .await
+        .is_empty());
+
+    let cleaned = cleanup(&json!({})).await;
+    assert_eq!(cleaned.status(), "SUCCEEDED", "{cleaned:#?}");
+    let runs = cleaned.output()["runs"].clone();
+    assert!(
+        runs.as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["run_id"] == run.as_str() && r["complete"] == true),
+        "{runs:#}"
+    );
+    assert!(run_record(&run)
+        .await
+        .unwrap()
+        .get("cleanup_pending")
+        .is_none());
+    let left = transient_left(
+        &run,
+        &["il-central-1"],
+        &[(a.as_str(), "il-central-1", data.as_str())],
+    )
+    .await;
+    assert!(left.is_empty(), "{left:?}");
 }

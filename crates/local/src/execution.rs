@@ -104,6 +104,9 @@ pub struct WaitOptions {
     pub progress: bool,
     /// Deliver S3 Inventory reports for configurations that appear while waiting.
     pub deliver_inventory: bool,
+    /// Deliver only for configurations whose id ends with `-<this>` (an S3Insights run's id), so that
+    /// several executions waiting at once each serve their own run; `None` serves every configuration.
+    pub deliver_for_run: Option<String>,
 }
 
 impl Default for WaitOptions {
@@ -112,6 +115,7 @@ impl Default for WaitOptions {
             timeout: Duration::from_secs(1800),
             progress: false,
             deliver_inventory: true,
+            deliver_for_run: None,
         }
     }
 }
@@ -220,7 +224,11 @@ pub async fn wait(
             });
         }
         if options.deliver_inventory {
-            match inventory::deliver_round(target, &[], Round::Pending).await {
+            let scope = inventory::Scope {
+                buckets: &[],
+                run_id: options.deliver_for_run.as_deref(),
+            };
+            match inventory::deliver_scoped(target, &scope, Round::Pending).await {
                 Ok(delivery) => {
                     if !delivery.reports.is_empty() {
                         pause = Duration::from_millis(50);

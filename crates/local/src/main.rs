@@ -205,6 +205,7 @@ fn wait_options(args: &WaitArgs) -> WaitOptions {
         timeout: Duration::from_secs(args.timeout),
         progress: args.progress,
         deliver_inventory: !args.no_inventory,
+        deliver_for_run: None,
     }
 }
 
@@ -308,8 +309,11 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             let target = target(&workspace, args.stack.account.as_deref())?;
             let input = read_json(&format!("@{}", args.input.display()))?;
             let arn = deploy::physical_id(&target, &args.stack.stack, &args.state_machine).await?;
-            let outcome =
-                execution::start(&target, &arn, &input, &wait_options(&args.wait)).await?;
+            // An S3Insights run is served its own reports only (configuration ids end with its run
+            // id), so executions waiting at once do not deliver each other's.
+            let mut options = wait_options(&args.wait);
+            options.deliver_for_run = input["run_id"].as_str().map(str::to_string);
+            let outcome = execution::start(&target, &arn, &input, &options).await?;
             return Ok(report(&outcome, &args.wait));
         }
         Command::Pump(args) => {

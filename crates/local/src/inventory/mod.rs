@@ -210,12 +210,41 @@ pub async fn deliver_round(
     buckets: &[String],
     round: Round,
 ) -> Result<Delivery, DeliveryError> {
+    let scope = Scope {
+        buckets,
+        run_id: None,
+    };
+    deliver_scoped(target, &scope, round).await
+}
+
+/// Which configurations a delivery round serves.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Scope<'a> {
+    /// Only these source buckets (all, if empty).
+    pub buckets: &'a [String],
+    /// Only configurations whose id ends with `-<run_id>` (an S3Insights run's), if given.
+    pub run_id: Option<&'a str>,
+}
+
+impl Scope<'_> {
+    fn includes(&self, stored: &StoredConfiguration) -> bool {
+        (self.buckets.is_empty() || self.buckets.contains(&stored.bucket))
+            && self
+                .run_id
+                .is_none_or(|run| stored.configuration.id.ends_with(&format!("-{run}")))
+    }
+}
+
+/// [`deliver_round`] over the configurations `scope` selects.
+pub async fn deliver_scoped(
+    target: &Target,
+    scope: &Scope<'_>,
+    round: Round,
+) -> Result<Delivery, DeliveryError> {
     let admin = Admin::new(&target.endpoint);
     let mut delivery = Delivery::default();
     for stored in enabled_configurations(target).await? {
-        if (!buckets.is_empty() && !buckets.contains(&stored.bucket))
-            || (round == Round::Pending && stored.served)
-        {
+        if !scope.includes(&stored) || (round == Round::Pending && stored.served) {
             continue;
         }
         // Claim the report first: another `offline` process waiting on another execution may be
