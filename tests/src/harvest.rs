@@ -445,3 +445,111 @@ pub async fn bucket_status(
         _ => None,
     }
 }
+
+/// Runs the Harvester in a thread without automatic inventory delivery, so the test decides what S3
+/// delivers and when.
+pub fn harvest_in_background(input: Value) -> std::thread::JoinHandle<Finished> {
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async { harvest(&input, &["--no-inventory"]).await })
+    })
+}
+
+pub async fn wait_for_status(run: &str, account: &str, region: &str, bucket: &str, status: &str) {
+    eventually(&format!("{bucket} to be {status}"), || async {
+        bucket_status(run, account, region, bucket).await.as_deref() == Some(status)
+    })
+    .await;
+}
+
+pub fn deliver(bucket: &str) {
+    let env = blocking_env();
+    let out = env.offline(&["deliver-inventory", "--bucket", bucket]);
+    assert!(out.status.success(), "deliver-inventory {bucket}: {out:?}");
+}
+
+fn blocking_env() -> &'static crate::Env {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(env())
+}
+
+/// Writes a report for `bucket` into the run's staging bucket whose data file does not match the
+/// MD5 its manifest gives, as a damaged delivery would look.
+pub async fn write_corrupt_report(run: &str, account: &str, region: &str, bucket: &str) -> String {
+    let record = inventory_format::InventoryRecord {
+        bucket: bucket.into(),
+        key: "k".into(),
+        ..Default::default()
+    };
+    let format = inventory_format::FileFormat::Parquet;
+    write_report(run, account, region, bucket, format, &[record], true).await
+}
+
+/// Writes a report the way S3 does (data file, `manifest.json`, `manifest.checksum` last) into the
+/// run's staging bucket, in `format`; with `corrupt`, the manifest gives the data file a wrong MD5.
+pub async fn write_report(
+    run: &str,
+    account: &str,
+    region: &str,
+    bucket: &str,
+    format: inventory_format::FileFormat,
+    records: &[inventory_format::InventoryRecord],
+    corrupt: bool,
+) -> String {
+    use inventory_format::manifest::{
+        data_file_key, manifest_checksum_key, manifest_json_key, md5_hex,
+    };
+    use inventory_format::{
+        report_fields, write_data_file, InventoryField, InventoryManifest, ManifestFile,
+    };
+    let staging = format!("{DEPLOYMENT}-{run}-stg-{}-{region}", crate::HOST);
+    let config = format!("s3insights-{DEPLOYMENT}-{run}");
+    let prefix = format!("{account}/{region}");
+    let optional = [
+        InventoryField::Size,
+        InventoryField::StorageClass,
+        InventoryField::LastModifiedDate,
+    ];
+    let fields = report_fields(&optional, true);
+    let data = write_data_file(format, &fields, records).unwrap();
+    let name = format!("{}.{}", uuid::Uuid::new_v4(), format.extension());
+    let data_key = data_file_key(Some(&prefix), bucket, &config, &name);
+    let mut file = ManifestFile::describe(data_key.clone(), &data);
+    if corrupt {
+        file.md5_checksum = "00000000000000000000000000000000".into();
+    }
+    let created = chrono::Utc::now();
+    let manifest =
+        InventoryManifest::new(bucket, &staging, created, format, &fields, vec![file]).to_json();
+    let s3 = env().await.host.in_region(region).s3();
+    s3.put_object()
+        .bucket(&staging)
+        .key(&data_key)
+        .body(data.into())
+        .send()
+        .await
+        .unwrap();
+    let checksum = md5_hex(&manifest);
+    s3.put_object()
+        .bucket(&staging)
+        .key(manifest_json_key(Some(&prefix), bucket, &config, created))
+        .body(manifest.into())
+        .send()
+        .await
+        .unwrap();
+    let checksum_key = manifest_checksum_key(Some(&prefix), bucket, &config, created);
+    s3.put_object()
+        .bucket(&staging)
+        .key(&checksum_key)
+        .body(checksum.into_bytes().into())
+        .send()
+        .await
+        .unwrap();
+    checksum_key
+}

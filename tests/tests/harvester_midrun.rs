@@ -1,0 +1,251 @@
+//! The Harvester while S3 and the estate move under it: a bucket deleted mid-run, a member account
+//! withdrawing its role, a corrupt report, reports in CSV and ORC, a repeated notification. The test
+//! decides what S3 delivers and when (`--no-inventory`, then the report files itself or
+//! `offline deliver-inventory`).
+
+use integration::env;
+use integration::harvest::*;
+use serde_json::json;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_bucket_deleted_mid_run_is_reported_not_available() {
+    let a = member_account().await;
+    let keep = bucket(&a, "eu-north-1", "keep", &[("k", b"v")]).await;
+    let doomed = bucket(&a, "eu-north-1", "doomed", &[("k", b"v")]).await;
+    let run = run_id();
+    integration::stack().await;
+    let running = harvest_in_background(input(&run, &[&a], &["eu-north-1"]));
+    wait_for_status(&run, &a, "eu-north-1", &doomed, "in_progress").await;
+    wait_for_status(&run, &a, "eu-north-1", &keep, "in_progress").await;
+    delete_bucket(&a, "eu-north-1", &doomed).await;
+    let keep2 = keep.clone();
+    tokio::task::spawn_blocking(move || deliver(&keep2))
+        .await
+        .unwrap();
+    let finished = tokio::task::spawn_blocking(move || running.join().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(finished.status(), "SUCCEEDED", "{finished:#?}");
+    let summary = summary(&run).await;
+    assert_eq!(bucket_entry(&summary, &keep)["status"], "done");
+    let gone = bucket_entry(&summary, &doomed);
+    assert_eq!(gone["status"], "bucket_not_available", "{gone:#}");
+    assert!(gone["reason"].as_str().unwrap().contains("deleted"));
+    assert!(transient_left(
+        &run,
+        &["eu-north-1"],
+        &[(a.as_str(), "eu-north-1", keep.as_str())]
+    )
+    .await
+    .is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_bucket_whose_role_access_is_lost_is_reported_and_cleanup_says_what_it_could_not_remove()
+{
+    let (a, b) = (member_account().await, member_account().await);
+    let reachable = bucket(&a, "ap-northeast-1", "reachable", &[("k", b"v")]).await;
+    let lost = bucket(&b, "ap-northeast-1", "lost", &[("k", b"v")]).await;
+    let run = run_id();
+    integration::stack().await;
+    let running = harvest_in_background(input(&run, &[&a, &b], &["ap-northeast-1"]));
+    wait_for_status(&run, &a, "ap-northeast-1", &reachable, "in_progress").await;
+    wait_for_status(&run, &b, "ap-northeast-1", &lost, "in_progress").await;
+    remove_member_role(&b).await;
+    let r = reachable.clone();
+    tokio::task::spawn_blocking(move || deliver(&r))
+        .await
+        .unwrap();
+    let finished = tokio::task::spawn_blocking(move || running.join().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(finished.status(), "SUCCEEDED", "{finished:#?}");
+    let summary = summary(&run).await;
+    assert_eq!(bucket_entry(&summary, &reachable)["status"], "done");
+    let entry = bucket_entry(&summary, &lost);
+    assert_eq!(entry["status"], "bucket_access_lost", "{entry:#}");
+    // Our configuration is still on the lost bucket, and Cleanup says so.
+    let cleanup_outcome = &finished.output()["cleanup"];
+    assert_eq!(cleanup_outcome["complete"], false, "{cleanup_outcome:#}");
+    let not_removed = cleanup_outcome["not_removed"].as_array().unwrap();
+    assert!(
+        not_removed.iter().any(|n| n["bucket"] == lost.as_str()),
+        "{cleanup_outcome:#}"
+    );
+    assert!(run_record(&run)
+        .await
+        .unwrap()
+        .get("cleanup_pending")
+        .is_some());
+    // With the role back, Cleanup finishes the job.
+    let restored = member_role_again(&b).await;
+    assert_eq!(restored, b);
+    let cleaned = cleanup(&json!({"run_id": run})).await;
+    assert_eq!(cleaned.output()["complete"], true, "{cleaned:#?}");
+    assert!(transient_left(
+        &run,
+        &["ap-northeast-1"],
+        &[(b.as_str(), "ap-northeast-1", lost.as_str())]
+    )
+    .await
+    .is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_corrupt_report_marks_its_bucket_and_rests_in_the_dead_letter_queue() {
+    let a = member_account().await;
+    let good = bucket(&a, "us-east-2", "good", &[("k", b"v")]).await;
+    let bad = bucket(&a, "us-east-2", "bad", &[("k", b"v")]).await;
+    let run = run_id();
+    integration::stack().await;
+    let running = harvest_in_background(input(&run, &[&a], &["us-east-2"]));
+    wait_for_status(&run, &a, "us-east-2", &bad, "in_progress").await;
+    wait_for_status(&run, &a, "us-east-2", &good, "in_progress").await;
+    let checksum_key = write_corrupt_report(&run, &a, "us-east-2", &bad).await;
+    let g = good.clone();
+    tokio::task::spawn_blocking(move || deliver(&g))
+        .await
+        .unwrap();
+    let finished = tokio::task::spawn_blocking(move || running.join().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(finished.status(), "SUCCEEDED", "{finished:#?}");
+    let summary = summary(&run).await;
+    assert_eq!(bucket_entry(&summary, &good)["status"], "done");
+    let entry = bucket_entry(&summary, &bad);
+    assert_eq!(entry["status"], "report_invalid", "{entry:#}");
+    assert!(
+        entry["reason"].as_str().unwrap().contains("MD5"),
+        "{entry:#}"
+    );
+    // The notification is kept in the dead-letter queue, not dropped.
+    let dlq = output("InventoryDeadLetterQueueUrl").await;
+    let sqs = aws_sdk_sqs::Client::new(&env().await.host.sdk_config());
+    let mut found = false;
+    for _ in 0..60 {
+        let answer = sqs
+            .receive_message()
+            .queue_url(&dlq)
+            .max_number_of_messages(10)
+            .visibility_timeout(0)
+            .send()
+            .await
+            .unwrap();
+        if answer
+            .messages()
+            .iter()
+            .any(|m| m.body().unwrap_or_default().contains(&bad))
+        {
+            found = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    }
+    assert!(
+        found,
+        "no message for {checksum_key} in the dead-letter queue"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn csv_and_orc_reports_are_consolidated_and_a_repeated_notification_changes_nothing() {
+    use inventory_format::{FileFormat, InventoryRecord};
+    let a = member_account().await;
+    let csv = bucket(&a, "eu-south-1", "csv", &[("x", b"1")]).await;
+    let orc = bucket(&a, "eu-south-1", "orc", &[("x", b"1")]).await;
+    let run = run_id();
+    integration::stack().await;
+    let running = harvest_in_background(input(&run, &[&a], &["eu-south-1"]));
+    wait_for_status(&run, &a, "eu-south-1", &csv, "in_progress").await;
+    wait_for_status(&run, &a, "eu-south-1", &orc, "in_progress").await;
+    let rows = |bucket: &str| -> Vec<InventoryRecord> {
+        (0..3)
+            .map(|i| InventoryRecord {
+                bucket: bucket.into(),
+                key: format!("dir/\"odd, key\"\n{i}"),
+                version_id: Some(format!("v{i}")),
+                is_latest: Some(i == 0),
+                is_delete_marker: Some(false),
+                size: Some(10 * (i + 1)),
+                storage_class: Some(if i == 0 { "STANDARD" } else { "GLACIER" }.into()),
+                last_modified: chrono::DateTime::from_timestamp(1_700_000_000 + i, 0),
+                ..Default::default()
+            })
+            .collect()
+    };
+    let csv_checksum = write_report(
+        &run,
+        &a,
+        "eu-south-1",
+        &csv,
+        FileFormat::Csv,
+        &rows(&csv),
+        false,
+    )
+    .await;
+    wait_for_status(&run, &a, "eu-south-1", &csv, "done").await;
+    // S3 delivers notifications at least once: the same manifest.checksum again changes nothing.
+    let staging = format!("{DEPLOYMENT}-{run}-stg-{}-eu-south-1", integration::HOST);
+    let s3 = env().await.host.in_region("eu-south-1").s3();
+    let checksum = s3
+        .get_object()
+        .bucket(&staging)
+        .key(&csv_checksum)
+        .send()
+        .await
+        .unwrap();
+    let checksum = checksum.body.collect().await.unwrap().into_bytes();
+    s3.put_object()
+        .bucket(&staging)
+        .key(&csv_checksum)
+        .body(checksum.to_vec().into())
+        .send()
+        .await
+        .unwrap();
+    integration::pump().await;
+    assert_eq!(
+        bucket_status(&run, &a, "eu-south-1", &csv).await.as_deref(),
+        Some("done")
+    );
+    write_report(
+        &run,
+        &a,
+        "eu-south-1",
+        &orc,
+        FileFormat::Orc,
+        &rows(&orc),
+        false,
+    )
+    .await;
+    let finished = tokio::task::spawn_blocking(move || running.join().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(finished.status(), "SUCCEEDED", "{finished:#?}");
+    let summary = summary(&run).await;
+    for name in [&csv, &orc] {
+        let entry = bucket_entry(&summary, name);
+        assert_eq!(entry["status"], "done", "{entry:#}");
+        assert_eq!(entry["figures"]["rows"], 3, "{entry:#}");
+        assert_eq!(entry["figures"]["objects"], 1, "{entry:#}");
+        assert_eq!(entry["figures"]["noncurrent_versions"], 2, "{entry:#}");
+        assert_eq!(
+            entry["figures"]["bytes_by_storage_class"]["GLACIER"], 50,
+            "{entry:#}"
+        );
+    }
+    // One consolidated file per report data file, whatever the number of notifications.
+    let consolidated = output("ConsolidatedBucketName").await;
+    let listed = env()
+        .await
+        .host
+        .s3()
+        .list_objects_v2()
+        .bucket(&consolidated)
+        .prefix(format!(
+            "inventory/run={run}/account={a}/region=eu-south-1/bucket={csv}/"
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(listed.key_count(), Some(1), "{listed:?}");
+}
