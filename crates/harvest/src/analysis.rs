@@ -50,16 +50,12 @@ pub struct AnalysisRequest {
 }
 
 /// Handles one request.
-pub async fn handle(
-    ctx: &HarvestContext,
-    athena: &aws_sdk_athena::Client,
-    request: Value,
-) -> Result<Value, HarvestError> {
+pub async fn handle(ctx: &HarvestContext, request: Value) -> Result<Value, HarvestError> {
     let request: AnalysisRequest =
         serde_json::from_value(request).map_err(|e| HarvestError::UnknownRequest(e.to_string()))?;
     match request.action.as_str() {
         "prepare" => prepare(ctx, &request.run_id).await,
-        "summarise" => summarise(ctx, athena, &request.run_id, &request.query_runs).await,
+        "summarise" => summarise(ctx, &request.run_id, &request.query_runs).await,
         other => Err(HarvestError::UnknownRequest(format!(
             "the analysis has no action {other:?}"
         ))),
@@ -165,7 +161,6 @@ fn failure_reason(cause: &str) -> (Option<String>, String) {
 
 async fn summarise(
     ctx: &HarvestContext,
-    athena: &aws_sdk_athena::Client,
     run_id: &str,
     runs: &[Value],
 ) -> Result<Value, HarvestError> {
@@ -203,7 +198,7 @@ async fn summarise(
                 report.reason = Some(reason);
             }
             if let Some(id) = execution_id {
-                fill_from_athena(ctx, athena, &mut report, &id).await?;
+                fill_from_athena(ctx, &mut report, &id).await?;
             }
         }
         reports.push(report);
@@ -224,13 +219,13 @@ async fn summarise(
 
 async fn fill_from_athena(
     ctx: &HarvestContext,
-    athena: &aws_sdk_athena::Client,
     report: &mut QueryReport,
     id: &str,
 ) -> Result<(), HarvestError> {
     report.execution_id = Some(id.to_string());
     report.console_link = console_link(&ctx.region, id).ok();
-    let execution = athena
+    let execution = ctx
+        .athena
         .get_query_execution()
         .query_execution_id(id)
         .send()
@@ -267,7 +262,8 @@ async fn fill_from_athena(
         }
     }
     // The first page holds the header row and up to FIRST_ROWS rows; one more tells us of truncation.
-    let results = athena
+    let results = ctx
+        .athena
         .get_query_results()
         .query_execution_id(id)
         .max_results((FIRST_ROWS + 2) as i32)

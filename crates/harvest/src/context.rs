@@ -32,6 +32,12 @@ pub struct HarvestContext {
     pub s3: aws_sdk_s3::Client,
     /// The state table's DynamoDB.
     pub dynamodb: aws_sdk_dynamodb::Client,
+    /// Athena (table checks, query results).
+    pub athena: aws_sdk_athena::Client,
+    /// SESv2 (identities, the report email).
+    pub ses: aws_sdk_sesv2::Client,
+    /// Step Functions (is a run's execution still running).
+    pub sfn: aws_sdk_sfn::Client,
 }
 
 /// The role name every member account deploys (`cross-account-role.yaml`).
@@ -79,6 +85,9 @@ impl HarvestContext {
             region,
             s3: platform::aws::s3_client(&sdk),
             dynamodb: aws_sdk_dynamodb::Client::new(&sdk),
+            athena: aws_sdk_athena::Client::new(&sdk),
+            ses: aws_sdk_sesv2::Client::new(&sdk),
+            sfn: aws_sdk_sfn::Client::new(&sdk),
             roles,
             sdk,
         })

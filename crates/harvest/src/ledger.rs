@@ -57,33 +57,8 @@ pub enum LedgerRequest {
     },
 }
 
-/// Clients the ledger uses besides the context's.
-pub struct LedgerClients {
-    /// SESv2 (identity checks).
-    pub ses: aws_sdk_sesv2::Client,
-    /// Athena (does the table exist).
-    pub athena: aws_sdk_athena::Client,
-    /// Step Functions (is a run's execution still running).
-    pub sfn: aws_sdk_sfn::Client,
-}
-
-impl LedgerClients {
-    /// Clients from the context's SDK configuration.
-    pub fn new(ctx: &HarvestContext) -> Self {
-        Self {
-            ses: aws_sdk_sesv2::Client::new(&ctx.sdk),
-            athena: aws_sdk_athena::Client::new(&ctx.sdk),
-            sfn: aws_sdk_sfn::Client::new(&ctx.sdk),
-        }
-    }
-}
-
 /// Handles one ledger request.
-pub async fn handle(
-    ctx: &HarvestContext,
-    clients: &LedgerClients,
-    request: Value,
-) -> Result<Value, HarvestError> {
+pub async fn handle(ctx: &HarvestContext, request: Value) -> Result<Value, HarvestError> {
     let request: LedgerRequest =
         serde_json::from_value(request).map_err(|e| HarvestError::UnknownRequest(e.to_string()))?;
     let store = StateStore::new(ctx.dynamodb.clone(), &ctx.state_table);
@@ -91,14 +66,14 @@ pub async fn handle(
         LedgerRequest::Start {
             input,
             execution_id,
-        } => start(ctx, clients, &store, &input, &execution_id).await,
+        } => start(ctx, &store, &input, &execution_id).await,
         LedgerRequest::Fail { run_id, error } => fail(&store, run_id.as_deref(), &error).await,
         LedgerRequest::Finish {
             run_id,
             report,
             cleanup,
         } => finish(&store, &run_id, report, cleanup).await,
-        LedgerRequest::RunsToClean { request } => runs_to_clean(clients, &store, &request).await,
+        LedgerRequest::RunsToClean { request } => runs_to_clean(ctx, &store, &request).await,
         LedgerRequest::Cleaned { run_id } => cleaned(&store, &run_id).await,
     }
 }
@@ -117,7 +92,6 @@ pub fn validate(raw: &Value) -> Result<HarvesterInput, HarvestError> {
 
 async fn start(
     ctx: &HarvestContext,
-    clients: &LedgerClients,
     store: &StateStore,
     raw: &Value,
     execution_id: &str,
@@ -132,12 +106,17 @@ async fn start(
             });
         }
     } else {
-        ensure_table_is_new(clients, &input).await?;
+        ensure_table_is_new(ctx, &input).await?;
     }
     let created = chrono::Utc::now();
     // A smoke test writes its own reports within minutes: it waits at most SMOKE_TEST_WAIT for them.
     let wait = chrono::Duration::hours(i64::from(input.inventory_timeout_hours));
-    let deadline = created + if input.is_smoke_test { wait.min(SMOKE_TEST_WAIT) } else { wait };
+    let deadline = created
+        + if input.is_smoke_test {
+            wait.min(SMOKE_TEST_WAIT)
+        } else {
+            wait
+        };
     let record = RunRecord {
         pk: run_pk(&run_id),
         sk: "run".into(),
@@ -180,7 +159,7 @@ async fn start(
         &serde_json::to_value(&input.accounts).unwrap_or_default(),
     )
     .await?;
-    let notes = check_identities(clients, &input).await?;
+    let notes = check_identities(ctx, &input).await?;
     if !notes.is_empty() {
         let mut record = store.require_run(&run_id).await?;
         record.notes = notes;
@@ -199,10 +178,10 @@ async fn start(
 }
 
 async fn ensure_table_is_new(
-    clients: &LedgerClients,
+    ctx: &HarvestContext,
     input: &HarvesterInput,
 ) -> Result<(), HarvestError> {
-    let answer = clients
+    let answer = ctx
         .athena
         .get_table_metadata()
         .catalog_name("AwsDataCatalog")
@@ -229,7 +208,7 @@ async fn ensure_table_is_new(
 
 /// Asks SES to verify every address it does not know; the notes say which addresses still wait.
 async fn check_identities(
-    clients: &LedgerClients,
+    ctx: &HarvestContext,
     input: &HarvesterInput,
 ) -> Result<Vec<String>, HarvestError> {
     let mut notes = Vec::new();
@@ -237,10 +216,10 @@ async fn check_identities(
         std::iter::once(&input.sender_email_address).chain(input.recipient_email_addresses.iter());
     for address in addresses {
         let domain = address.rsplit('@').next().unwrap_or_default();
-        if identity_verified(clients, domain).await? || identity_verified(clients, address).await? {
+        if identity_verified(ctx, domain).await? || identity_verified(ctx, address).await? {
             continue;
         }
-        match clients
+        match ctx
             .ses
             .create_email_identity()
             .email_identity(address)
@@ -259,8 +238,8 @@ async fn check_identities(
     Ok(notes)
 }
 
-async fn identity_verified(clients: &LedgerClients, identity: &str) -> Result<bool, HarvestError> {
-    match clients
+async fn identity_verified(ctx: &HarvestContext, identity: &str) -> Result<bool, HarvestError> {
+    match ctx
         .ses
         .get_email_identity()
         .email_identity(identity)
@@ -330,8 +309,8 @@ async fn finish(
 }
 
 /// Whether `execution` is still running (an unknown execution is not).
-async fn still_running(clients: &LedgerClients, execution: &str) -> Result<bool, HarvestError> {
-    match clients
+async fn still_running(ctx: &HarvestContext, execution: &str) -> Result<bool, HarvestError> {
+    match ctx
         .sfn
         .describe_execution()
         .execution_arn(execution)
@@ -345,16 +324,14 @@ async fn still_running(clients: &LedgerClients, execution: &str) -> Result<bool,
 }
 
 async fn runs_to_clean(
-    clients: &LedgerClients,
+    ctx: &HarvestContext,
     store: &StateStore,
     request: &Value,
 ) -> Result<Value, HarvestError> {
     let requested_by = request["requested_by"].as_str().unwrap_or_default();
     if let Some(run_id) = request["run_id"].as_str() {
         let record = store.require_run(run_id).await?;
-        if record.execution_id != requested_by
-            && still_running(clients, &record.execution_id).await?
-        {
+        if record.execution_id != requested_by && still_running(ctx, &record.execution_id).await? {
             return Err(HarvestError::RunStillRunning {
                 run_id: run_id.to_string(),
                 execution: record.execution_id,
@@ -365,7 +342,7 @@ async fn runs_to_clean(
     let mut runs = Vec::new();
     let mut skipped = Vec::new();
     for record in store.runs_pending_cleanup().await? {
-        if still_running(clients, &record.execution_id).await? {
+        if still_running(ctx, &record.execution_id).await? {
             skipped.push(json!({
                 "run_id": record.run_id,
                 "reason": format!("its Harvester execution {} is still running", record.execution_id),

@@ -1,7 +1,7 @@
 //! The S3Insights functions' library: everything the Harvester and Cleanup state machines ask of AWS.
 //!
-//! Each Lambda binary (`lambdas/<name>`) reads its [`context::HarvestContext`] from the environment,
-//! builds it once, and hands every event to one module here:
+//! Each Lambda binary (`lambdas/<name>`) is one line: [`entry::serve`] with its module's handler, which
+//! reads the [`context::HarvestContext`] from the environment once and hands every event to it:
 //!
 //! | binary | module | actions |
 //! |---|---|---|
@@ -20,6 +20,7 @@
 pub mod analysis;
 pub mod configurator;
 pub mod context;
+pub mod entry;
 pub mod error;
 pub mod ledger;
 pub mod monitor;

@@ -135,8 +135,12 @@ pub fn arrivals(body: &str) -> Result<Vec<ReportArrival>, String> {
     Ok(out)
 }
 
-/// Handles an SQS batch: every record on its own, failures reported per item.
-pub async fn handle(ctx: &HarvestContext, event: SqsEvent) -> SqsBatchResponse {
+/// Handles an SQS batch: every record on its own, failures reported per item (so the batch itself
+/// never fails).
+pub async fn handle(
+    ctx: &HarvestContext,
+    event: SqsEvent,
+) -> Result<SqsBatchResponse, HarvestError> {
     let store = StateStore::new(ctx.dynamodb.clone(), &ctx.state_table);
     let mut failures = Vec::new();
     for message in event.records {
@@ -171,7 +175,7 @@ pub async fn handle(ctx: &HarvestContext, event: SqsEvent) -> SqsBatchResponse {
     for id in failures {
         response.add_failure(id);
     }
-    response
+    Ok(response)
 }
 
 /// The parts of `A/G/B/config-id/timestamp/manifest.checksum`.

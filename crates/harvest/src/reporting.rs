@@ -28,11 +28,7 @@ pub struct ReportRequest {
 }
 
 /// Handles one request.
-pub async fn handle(
-    ctx: &HarvestContext,
-    ses: &aws_sdk_sesv2::Client,
-    request: Value,
-) -> Result<Value, HarvestError> {
+pub async fn handle(ctx: &HarvestContext, request: Value) -> Result<Value, HarvestError> {
     let request: ReportRequest =
         serde_json::from_value(request).map_err(|e| HarvestError::UnknownRequest(e.to_string()))?;
     if request.action != "send" {
@@ -41,7 +37,8 @@ pub async fn handle(
             request.action
         )));
     }
-    send(ctx, ses, &request.run_id).await
+    // Boxed: the email future is deep enough to overflow the compiler's layout recursion limit.
+    Box::pin(send(ctx, &request.run_id)).await
 }
 
 fn parse_time(text: &str) -> chrono::DateTime<chrono::Utc> {
@@ -128,11 +125,7 @@ pub async fn build(
     Ok((report, input, run))
 }
 
-async fn send(
-    ctx: &HarvestContext,
-    ses: &aws_sdk_sesv2::Client,
-    run_id: &str,
-) -> Result<Value, HarvestError> {
+async fn send(ctx: &HarvestContext, run_id: &str) -> Result<Value, HarvestError> {
     let (report, input, mut run) = build(ctx, run_id).await?;
     let html = render_html(&report);
     let text = render_text(&report);
@@ -173,7 +166,8 @@ async fn send(
                 .build(),
         )
         .build();
-    let sent = ses
+    let sent = ctx
+        .ses
         .send_email()
         .from_email_address(&input.sender_email_address)
         .destination(

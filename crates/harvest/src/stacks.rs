@@ -88,6 +88,19 @@ fn record(ctx: &HarvestContext, request: &StackRequest, status: &str) -> RegionR
     }
 }
 
+/// The region's record, or a fresh one (a retry after a crash, or Cleanup of a run that never got
+/// this far).
+async fn stored_record(
+    ctx: &HarvestContext,
+    store: &StateStore,
+    request: &StackRequest,
+) -> Result<RegionRecord, HarvestError> {
+    Ok(store
+        .get(&run_pk(&request.run_id), &region_sk(&request.region))
+        .await?
+        .unwrap_or_else(|| record(ctx, request, "UNKNOWN")))
+}
+
 async fn source_accounts(ctx: &HarvestContext, run_id: &str) -> Result<Vec<String>, HarvestError> {
     let accounts: Vec<AccountInput> =
         get_json(&ctx.s3, &ctx.consolidated_bucket, &keys::accounts(run_id)).await?;
@@ -206,10 +219,7 @@ async fn create_status(
     cfn: &aws_sdk_cloudformation::Client,
     request: &StackRequest,
 ) -> Result<Value, HarvestError> {
-    let mut rec: RegionRecord = store
-        .get(&run_pk(&request.run_id), &region_sk(&request.region))
-        .await?
-        .unwrap_or_else(|| record(ctx, request, "UNKNOWN"));
+    let mut rec = stored_record(ctx, store, request).await?;
     let status = stack_status(cfn, &rec.stack_name, &request.region).await?;
     let (settled, failed) = match &status {
         Some((StackStatus::CreateComplete, _)) => (true, None),
@@ -243,10 +253,7 @@ async fn delete(
     cfn: &aws_sdk_cloudformation::Client,
     request: &StackRequest,
 ) -> Result<Value, HarvestError> {
-    let mut rec: RegionRecord = store
-        .get(&run_pk(&request.run_id), &region_sk(&request.region))
-        .await?
-        .unwrap_or_else(|| record(ctx, request, "UNKNOWN"));
+    let mut rec = stored_record(ctx, store, request).await?;
     rec.delete_attempts += 1;
     rec.not_removed = None;
     // The bucket must be empty before CloudFormation can delete it.
@@ -277,10 +284,7 @@ async fn delete_status(
     cfn: &aws_sdk_cloudformation::Client,
     request: &StackRequest,
 ) -> Result<Value, HarvestError> {
-    let mut rec: RegionRecord = store
-        .get(&run_pk(&request.run_id), &region_sk(&request.region))
-        .await?
-        .unwrap_or_else(|| record(ctx, request, "UNKNOWN"));
+    let mut rec = stored_record(ctx, store, request).await?;
     let status = stack_status(cfn, &rec.stack_name, &request.region).await?;
     let settled = match &status {
         None | Some((StackStatus::DeleteComplete, _)) => {

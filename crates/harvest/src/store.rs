@@ -13,6 +13,7 @@
 
 use std::collections::HashMap;
 
+use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
 use aws_sdk_dynamodb::types::AttributeValue;
 use s3insights::{BucketFigures, BucketStatus};
 use serde::de::DeserializeOwned;
@@ -310,35 +311,46 @@ impl StateStore {
             .ok_or_else(|| HarvestError::RunNotFound(run_id.to_string()))
     }
 
-    /// Every item of the run whose sort key starts with `prefix`, all pages.
-    pub async fn query_prefix<T: DeserializeOwned>(
+    /// Every page of a query: `query` is the request without its start key.
+    async fn query_all<T: DeserializeOwned>(
         &self,
-        run_id: &str,
-        prefix: &str,
+        what: &str,
+        query: impl Fn() -> QueryFluentBuilder,
     ) -> Result<Vec<T>, HarvestError> {
         let mut out = Vec::new();
         let mut start: Option<HashMap<String, AttributeValue>> = None;
         loop {
-            let answer = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
-                .expression_attribute_values(":pk", s(run_pk(run_id)))
-                .expression_attribute_values(":prefix", s(prefix))
-                .consistent_read(true)
+            let answer = query()
                 .set_exclusive_start_key(start.take())
                 .send()
                 .await
-                .map_err(|e| sdk_error(format!("query run {run_id} {prefix}"), e))?;
+                .map_err(|e| sdk_error(format!("query {what}"), e))?;
             for item in answer.items.unwrap_or_default() {
-                out.push(from_item(&format!("run {run_id} {prefix}"), item)?);
+                out.push(from_item(what, item)?);
             }
             match answer.last_evaluated_key {
                 Some(key) if !key.is_empty() => start = Some(key),
                 _ => return Ok(out),
             }
         }
+    }
+
+    /// Every item of the run whose sort key starts with `prefix`, all pages.
+    pub async fn query_prefix<T: DeserializeOwned>(
+        &self,
+        run_id: &str,
+        prefix: &str,
+    ) -> Result<Vec<T>, HarvestError> {
+        self.query_all(&format!("run {run_id} {prefix}"), || {
+            self.client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
+                .expression_attribute_values(":pk", s(run_pk(run_id)))
+                .expression_attribute_values(":prefix", s(prefix))
+                .consistent_read(true)
+        })
+        .await
     }
 
     /// Every bucket of the run.
@@ -358,54 +370,28 @@ impl StateStore {
 
     /// Buckets still waiting for their report (the sparse `InProgress` index), all pages.
     pub async fn waiting_buckets(&self, run_id: &str) -> Result<Vec<BucketRecord>, HarvestError> {
-        let mut out = Vec::new();
-        let mut start: Option<HashMap<String, AttributeValue>> = None;
-        loop {
-            let answer = self
-                .client
+        self.query_all(&format!("waiting buckets of {run_id}"), || {
+            self.client
                 .query()
                 .table_name(&self.table)
                 .index_name("InProgress")
                 .key_condition_expression("in_progress_run = :run")
                 .expression_attribute_values(":run", s(run_id))
-                .set_exclusive_start_key(start.take())
-                .send()
-                .await
-                .map_err(|e| sdk_error(format!("query waiting buckets of {run_id}"), e))?;
-            for item in answer.items.unwrap_or_default() {
-                out.push(from_item(&format!("waiting bucket of {run_id}"), item)?);
-            }
-            match answer.last_evaluated_key {
-                Some(key) if !key.is_empty() => start = Some(key),
-                _ => return Ok(out),
-            }
-        }
+        })
+        .await
     }
 
     /// Runs whose transient resources may remain (the sparse `CleanupPending` index).
     pub async fn runs_pending_cleanup(&self) -> Result<Vec<RunRecord>, HarvestError> {
-        let mut out = Vec::new();
-        let mut start: Option<HashMap<String, AttributeValue>> = None;
-        loop {
-            let answer = self
-                .client
+        self.query_all("runs pending cleanup", || {
+            self.client
                 .query()
                 .table_name(&self.table)
                 .index_name("CleanupPending")
                 .key_condition_expression("cleanup_pending = :p")
                 .expression_attribute_values(":p", s(CLEANUP_PENDING))
-                .set_exclusive_start_key(start.take())
-                .send()
-                .await
-                .map_err(|e| sdk_error("query runs pending cleanup", e))?;
-            for item in answer.items.unwrap_or_default() {
-                out.push(from_item("run pending cleanup", item)?);
-            }
-            match answer.last_evaluated_key {
-                Some(key) if !key.is_empty() => start = Some(key),
-                _ => return Ok(out),
-            }
-        }
+        })
+        .await
     }
 
     /// Moves a bucket to `to` if its status is one of `from`; `Ok(false)` when it was not (a duplicate

@@ -1,23 +1,41 @@
-//! `offline demo`: the main job, offline, end to end — the README's first command.
+//! `offline demo`: S3Insights end to end on the local AWS — the README's first command.
 //!
-//! Until the S3Insights issue lands, the main job is the platform sample: deploy `template.yaml` into
-//! the local AWS, run its state machine (then again with injected faults, to show Retry), push a batch
-//! with a poison message through the queue (to show the DLQ), and change, delete and expire table items
-//! (to show the stream, TTL included). Every step runs our real binaries through real event sources.
+//! 1. Deploy `template.yaml` into the host account and `cross-account-role.yaml` into each member
+//!    account (the same templates SAM and StackSets deploy).
+//! 2. Seed a realistic estate ([`crate::estate`]): three accounts × three regions, dozens of buckets
+//!    (some empty, some versioned), thousands of objects with realistic, secret-like and hostile keys.
+//! 3. Run the Harvester with a fresh run id, two user queries and one excluded bucket, delivering S3
+//!    Inventory reports while it waits, as S3 would.
+//! 4. Download the report (`report.html`, `report.txt`, `summary.json`), print the text report, and
+//!    check that its figures are exactly the seeded estate's.
+//! 5. Run Cleanup for the run and show that nothing transient is left (staging buckets, regional
+//!    stacks, inventory configurations); run it again to show it is idempotent.
+//!
+//! Progress goes to stderr; the text report goes to stdout.
 
-use std::collections::HashMap;
-use std::time::Duration;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
-use anyhow::{Context, Result};
-use aws_sdk_dynamodb::types::AttributeValue;
-use serde_json::json;
+use anyhow::{bail, Context, Result};
+use aws_sdk_cloudformation::types::StackStatus;
+use s3insights::names::{keys, Deployment};
+use s3insights::report::{group_thousands, human_bytes, RunReport};
+use serde_json::{json, Value};
 
 use crate::deploy::{self, DeployRequest};
-use crate::execution::{self, WaitOptions};
-use crate::faults::{self, FaultKind, FaultRule};
+use crate::estate::{self, BucketKind, EstateSpec, SeededEstate};
+use crate::execution::{self, Outcome, WaitOptions};
 use crate::package::BuildOptions;
 use crate::paths::Workspace;
-use crate::sdk::Target;
+use crate::sdk::{Target, HOST_ACCOUNT};
+
+/// The member accounts of the demo (the host account is scanned too).
+const MEMBERS: [&str; 2] = ["111111111111", "222222222222"];
+/// The template every member account deploys.
+const MEMBER_TEMPLATE: &str = "cross-account-role.yaml";
+/// How long the Harvester may take before the demo gives up (it takes well under a minute).
+const HARVEST_TIMEOUT: Duration = Duration::from_secs(900);
 
 fn step(title: &str) {
     eprintln!("\n== {title}");
@@ -25,140 +43,583 @@ fn step(title: &str) {
 
 /// Run the demo against `target` (a running local AWS).
 pub async fn run(workspace: &Workspace, target: &Target, build: BuildOptions) -> Result<()> {
-    step("Deploying template.yaml (the same template SAM deploys) into the local AWS");
+    let begun = Instant::now();
+    let host = target.as_account(HOST_ACCOUNT);
+
+    step("Deploying template.yaml (the same template SAM deploys) into the host account 000000000000");
     let request = DeployRequest::offline("template.yaml", deploy::DEFAULT_STACK, build);
-    let outputs = deploy::deploy(workspace, target, &request).await?;
-    for (k, v) in &outputs {
-        eprintln!("  {k} = {v}");
-    }
-    let output = |key: &str| -> Result<&String> {
+    let outputs = deploy::deploy(workspace, &host, &request).await?;
+    let output = |key: &str| -> Result<String> {
         outputs
             .get(key)
+            .cloned()
             .with_context(|| format!("stack output {key} missing"))
     };
+    for key in [
+        "DeploymentName",
+        "ConsolidatedBucketName",
+        "HarvesterStateMachineArn",
+        "CleanupStateMachineArn",
+        "StateTableName",
+    ] {
+        eprintln!("  {key} = {}", output(key)?);
+    }
+    let deployment = Deployment::new(output("DeploymentName")?, HOST_ACCOUNT);
+    let consolidated = output("ConsolidatedBucketName")?;
 
-    step("Running SampleStateMachine: Task, Map over three items, Parallel");
-    let machine = output("SampleStateMachineArn")?;
-    let input = json!({"a": 20, "b": 22, "items": ["alpha", {"beta": 2}, 3]});
-    let options = WaitOptions {
-        progress: true,
-        timeout: Duration::from_secs(120),
-        ..WaitOptions::default()
-    };
-    let outcome = execution::start(target, machine, &input, &options).await?;
+    step("Deploying cross-account-role.yaml into the member accounts");
+    for member in MEMBERS {
+        let request = DeployRequest {
+            template: MEMBER_TEMPLATE.into(),
+            stack: deploy::default_stack_name(MEMBER_TEMPLATE),
+            parameters: BTreeMap::new(),
+            build,
+        };
+        let member_outputs = deploy::deploy(workspace, &host.as_account(member), &request).await?;
+        eprintln!(
+            "  {member}: stack {} -> {} (trusts {HOST_ACCOUNT} with the deployment's ExternalId)",
+            request.stack,
+            member_outputs
+                .get("RoleArn")
+                .map(String::as_str)
+                .unwrap_or("?")
+        );
+    }
+
+    let mut accounts = vec![HOST_ACCOUNT];
+    accounts.extend(MEMBERS);
+    let spec = EstateSpec::demo(&accounts);
+    step(&format!(
+        "Seeding the estate: {} accounts x {} regions x {} buckets, {} to {} keys per non-empty bucket",
+        spec.accounts.len(),
+        spec.regions.len(),
+        spec.buckets_per_account_region,
+        spec.objects_per_bucket.start(),
+        spec.objects_per_bucket.end()
+    ));
+    let estate = estate::seed_reporting(target, &spec, |line| eprintln!("  {line}")).await?;
+    print_estate(&estate);
+
+    let run_id = fresh_run_id();
+    let excluded = estate
+        .buckets
+        .iter()
+        .find(|b| b.account == MEMBERS[0] && b.kind == BucketKind::Plain && b.region != "us-east-1")
+        .map(|b| b.name.clone())
+        .context("the estate has no plain bucket to exclude")?;
+    let report_dir = workspace.state_dir().join("demo-report").join(&run_id);
+    std::fs::create_dir_all(&report_dir)
+        .with_context(|| format!("creating {}", report_dir.display()))?;
+    // The deployment's artefact buckets (Lambda zips, hundreds of MiB) are excluded too, so that the
+    // report's figures are the estate's.
+    let mut exclusions: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for account in &spec.accounts {
+        let listed = host
+            .as_account(account)
+            .s3()
+            .list_buckets()
+            .send()
+            .await
+            .map_err(|e| {
+                anyhow::anyhow!(
+                    "ListBuckets as {account}: {}",
+                    aws_sdk_s3::error::DisplayErrorContext(&e)
+                )
+            })?;
+        let mut names: Vec<String> = listed
+            .buckets()
+            .iter()
+            .filter_map(|b| b.name())
+            .filter(|n| n.starts_with("offline-artifacts-"))
+            .map(str::to_string)
+            .collect();
+        if account == MEMBERS[0] {
+            names.insert(0, excluded.clone());
+        }
+        exclusions.insert(account.clone(), names);
+    }
+    let input = harvester_input(&run_id, &spec, &exclusions);
+    let input_file = report_dir.join("input.json");
+    std::fs::write(&input_file, serde_json::to_string_pretty(&input)?)
+        .with_context(|| format!("writing {}", input_file.display()))?;
+    step(&format!(
+        "Running the Harvester: run {run_id}, {} accounts, {} regions, 2 user queries, {excluded} excluded",
+        spec.accounts.len(),
+        spec.regions.len()
+    ));
+    let artefacts: Vec<&str> = exclusions
+        .values()
+        .flatten()
+        .filter(|n| **n != excluded)
+        .map(String::as_str)
+        .collect();
+    if !artefacts.is_empty() {
+        eprintln!(
+            "  also excluded: the deployment's artefact buckets {} (Lambda zips, not part of the estate)",
+            artefacts.join(", ")
+        );
+    }
+    eprintln!("  input: {}", input_file.display());
+    eprintln!("  (the same path as `offline start-execution --state-machine HarvesterStateMachine --input {} --progress`)", input_file.display());
+    let harvested = start(&host, "HarvesterStateMachine", &input, HARVEST_TIMEOUT).await?;
+    describe(&harvested, "Harvester");
+
+    step("The report");
+    let files = download_report(&host, &consolidated, &run_id, &report_dir).await;
+    for (name, result) in &files {
+        match result {
+            Ok(path) => eprintln!(
+                "  s3://{consolidated}/{}{name}  ->  {}",
+                keys::report_dir(&run_id),
+                path.display()
+            ),
+            Err(e) => eprintln!(
+                "  s3://{consolidated}/{}{name}: {e:#}",
+                keys::report_dir(&run_id)
+            ),
+        }
+    }
+    if !harvested.succeeded() {
+        bail!(
+            "the Harvester ended {}: {} {}",
+            harvested.status,
+            harvested.error.as_deref().unwrap_or_default(),
+            harvested.cause.as_deref().unwrap_or_default()
+        );
+    }
+    let text = std::fs::read_to_string(report_dir.join("report.txt"))
+        .context("reading the downloaded report.txt")?;
     eprintln!(
-        "  {} with output {} ({} state transitions)",
-        outcome.status,
-        outcome.output.clone().unwrap_or_default(),
-        outcome.transitions
+        "  The text part of the email follows on stdout; open report.html for the HTML part.\n"
     );
-    anyhow::ensure!(
-        outcome.succeeded(),
-        "the sample machine failed: {:?}",
-        outcome.cause
+    println!("{text}");
+
+    step("Checking the report against the seeded estate");
+    let summary: RunReport = serde_json::from_slice(
+        &std::fs::read(report_dir.join("summary.json")).context("reading summary.json")?,
+    )
+    .context("summary.json is not a RunReport")?;
+    let others = summary
+        .buckets
+        .iter()
+        .filter(|b| estate.bucket(&b.bucket).is_none())
+        .count();
+    let check = estate.check_report(&summary, std::slice::from_ref(&excluded));
+    if !check.matches() {
+        for problem in &check.problems {
+            eprintln!("  MISMATCH {problem}");
+        }
+        bail!(
+            "the report of run {run_id} does not match the seeded estate: {} difference(s) (above; report in {})",
+            check.problems.len(),
+            report_dir.display()
+        );
+    }
+    let m = check.matched;
+    eprintln!(
+        "  report matches the seeded estate: {} buckets ({} empty), {} objects, {} noncurrent versions, {} delete markers, {} bytes ({})",
+        m.buckets,
+        m.empty,
+        group_thousands(m.objects),
+        group_thousands(m.noncurrent_versions),
+        group_thousands(m.delete_markers),
+        group_thousands(m.bytes),
+        human_bytes(m.bytes)
+    );
+    eprintln!(
+        "  per bucket: status done (bucket_is_empty for empty ones), objects, versions, delete markers, bytes and bytes per storage class equal"
+    );
+    let reported = summary
+        .buckets
+        .iter()
+        .filter_map(|b| b.figures.as_ref())
+        .fold((0u64, 0u64), |(objects, bytes), f| {
+            (objects + f.objects, bytes + f.bytes)
+        });
+    eprintln!(
+        "  {excluded}: excluded by the input, absent from the report; {others} other bucket(s) reported (not the estate's, not compared)"
+    );
+    eprintln!(
+        "  the report's totals over all {} buckets: {} objects, {} bytes{}",
+        summary.buckets.len(),
+        group_thousands(reported.0),
+        group_thousands(reported.1),
+        if reported == (m.objects, m.bytes) {
+            " = the seeded estate's (without the excluded bucket)".to_string()
+        } else {
+            format!(
+                " (the seeded estate's plus {} objects, {} bytes in the other buckets)",
+                group_thousands(reported.0.saturating_sub(m.objects)),
+                group_thousands(reported.1.saturating_sub(m.bytes))
+            )
+        }
     );
 
-    step("Running it again with the function failing twice: Retry absorbs both failures");
-    faults::add(
-        &target.endpoint,
-        &FaultRule {
-            function: output("SampleFunctionName")?.clone(),
-            kind: FaultKind::Error,
-            times: 2,
-            skip: 0,
-            error_type: None,
-            message: None,
-        },
+    step(&format!("Running Cleanup for run {run_id}"));
+    eprintln!("  (the Harvester's Teardown already ran Cleanup as a child execution; this runs the Cleanup machine on its own, as an operator would)");
+    let cleanup_input = json!({"run_id": run_id});
+    let cleaned = start(
+        &host,
+        "CleanupStateMachine",
+        &cleanup_input,
+        HARVEST_TIMEOUT,
     )
     .await?;
-    let outcome = execution::start(target, machine, &input, &options).await?;
-    eprintln!(
-        "  {} after retries ({} state transitions: two more for the retried attempts)",
-        outcome.status, outcome.transitions
-    );
-
-    step("Sending five messages, one of them poison, through SampleQueue");
-    let sqs = aws_sdk_sqs::Client::new(&target.sdk_config());
-    let queue = output("SampleQueueUrl")?;
-    for body in ["order 1", "order 2", "poison pill", "order 3", "order 4"] {
-        sqs.send_message()
-            .queue_url(queue)
-            .message_body(body)
-            .send()
-            .await?;
+    describe(&cleaned, "Cleanup");
+    if !cleaned.succeeded() {
+        bail!(
+            "Cleanup ended {}: {} {}",
+            cleaned.status,
+            cleaned.error.as_deref().unwrap_or_default(),
+            cleaned.cause.as_deref().unwrap_or_default()
+        );
     }
-    crate::pump::until_idle(&target.endpoint, Duration::from_secs(120)).await?;
-    let recorded = count_objects(target, output("EvidenceBucketName")?, "sqs/").await?;
-    let dead = sqs
-        .receive_message()
-        .queue_url(output("SampleDeadLetterQueueUrl")?)
-        .max_number_of_messages(10)
-        .send()
-        .await?;
-    let dead: Vec<&str> = dead.messages().iter().filter_map(|m| m.body()).collect();
-    eprintln!("  the function recorded {recorded} messages; the DLQ holds {dead:?} after two failed receives");
+    eprintln!("  {}", cleanup_summary(cleaned.output.as_ref()));
 
-    step("Writing, updating, deleting and expiring items of SampleTable");
-    let ddb = aws_sdk_dynamodb::Client::new(&target.sdk_config());
-    let table = output("SampleTableName")?;
-    let item = |id: &str, (name, value): (&str, AttributeValue)| {
-        HashMap::from([
-            ("id".to_string(), AttributeValue::S(id.into())),
-            (name.to_string(), value),
-        ])
-    };
-    ddb.put_item()
-        .table_name(table)
-        .set_item(Some(item(
-            "bucket-a",
-            ("size", AttributeValue::N("1".into())),
-        )))
-        .send()
-        .await?;
-    ddb.put_item()
-        .table_name(table)
-        .set_item(Some(item(
-            "bucket-a",
-            ("size", AttributeValue::N("2".into())),
-        )))
-        .send()
-        .await?;
-    ddb.delete_item()
-        .table_name(table)
-        .key("id", AttributeValue::S("bucket-a".into()))
-        .send()
-        .await?;
-    let past = chrono::Utc::now().timestamp() - 1;
-    ddb.put_item()
-        .table_name(table)
-        .set_item(Some(item(
-            "short-lived",
-            ("expires", AttributeValue::N(past.to_string())),
-        )))
-        .send()
-        .await?;
-    let expired: serde_json::Value = crate::admin::Admin::new(&target.endpoint)
-        .post("/_offline/dynamodb/expire-ttl", serde_json::Value::Null)
-        .await?;
-    crate::pump::until_idle(&target.endpoint, Duration::from_secs(120)).await?;
-    let records = count_objects(target, output("EvidenceBucketName")?, "stream/").await?;
-    eprintln!(
-        "  {} item(s) expired by TTL; the function recorded {records} stream records (INSERT, MODIFY, REMOVE, and the TTL REMOVE by dynamodb.amazonaws.com)",
-        expired["expired"]
-    );
+    step("Checking that nothing transient is left");
+    let left = transient_left(&host, &deployment, &run_id, &spec.regions, &estate, true).await?;
+    if left > 0 {
+        bail!("{left} transient resource(s) of run {run_id} remain after Cleanup (above)");
+    }
+
+    step("Running Cleanup again: it is idempotent");
+    let again = start(
+        &host,
+        "CleanupStateMachine",
+        &cleanup_input,
+        HARVEST_TIMEOUT,
+    )
+    .await?;
+    describe(&again, "Cleanup");
+    if !again.succeeded() {
+        bail!(
+            "the second Cleanup ended {}: {} {}",
+            again.status,
+            again.error.as_deref().unwrap_or_default(),
+            again.cause.as_deref().unwrap_or_default()
+        );
+    }
+    eprintln!("  {}", cleanup_summary(again.output.as_ref()));
+    eprintln!("  (its counts are of what it confirmed gone, removed now or already absent; the same checks, run again, show nothing was left to remove)");
+    let left = transient_left(&host, &deployment, &run_id, &spec.regions, &estate, false).await?;
+    if left > 0 {
+        bail!("{left} transient resource(s) of run {run_id} appeared after the second Cleanup");
+    }
+    eprintln!("  still nothing left");
 
     step("Done");
-    eprintln!("  The local AWS keeps running at {}; explore it with the exports of `offline emulator status`, stop it with `offline emulator stop`.", target.endpoint);
+    eprintln!(
+        "  Demo finished in {:.0} s (seeding {:.1} s, Harvester {:.1} s, Cleanup {:.1} s + {:.1} s).",
+        begun.elapsed().as_secs_f64(),
+        estate.seconds,
+        harvested.seconds,
+        cleaned.seconds,
+        again.seconds
+    );
+    eprintln!("  Report: {}", report_dir.join("report.html").display());
+    eprintln!(
+        "  The local AWS keeps running at {}; explore it with the exports of `offline emulator status`, stop it with `offline emulator stop`.",
+        target.endpoint
+    );
     Ok(())
 }
 
-async fn count_objects(target: &Target, bucket: &str, prefix: &str) -> Result<usize> {
-    let listed = target
-        .s3()
-        .list_objects_v2()
-        .bucket(bucket)
-        .prefix(prefix)
-        .send()
-        .await?;
-    Ok(listed.contents().len())
+/// A run id no earlier demo used: `demo` and the time in base 36 (1–12 lower-case letters and
+/// digits, as the Harvester requires), so the demo can run again against the same local AWS.
+fn fresh_run_id() -> String {
+    let mut seconds = chrono::Utc::now().timestamp().max(0) as u64;
+    let mut digits = Vec::new();
+    while seconds > 0 {
+        digits.push(b"0123456789abcdefghijklmnopqrstuvwxyz"[(seconds % 36) as usize]);
+        seconds /= 36;
+    }
+    digits.reverse();
+    format!("demo{}", String::from_utf8_lossy(&digits))
+}
+
+fn harvester_input(
+    run_id: &str,
+    spec: &EstateSpec,
+    exclusions: &BTreeMap<String, Vec<String>>,
+) -> Value {
+    let accounts: Vec<Value> = spec
+        .accounts
+        .iter()
+        .map(|a| match exclusions.get(a).filter(|e| !e.is_empty()) {
+            Some(exclude) => json!({"id": a, "exclude": exclude}),
+            None => json!({"id": a}),
+        })
+        .collect();
+    json!({
+        "run_id": run_id,
+        "accounts": accounts,
+        "sender_email_address": "s3insights@example.com",
+        "recipient_email_addresses": ["ops@example.com"],
+        "supported_regions": spec.regions,
+        "athena_queries": [
+            {
+                "name": "largest buckets",
+                "query": "SELECT account, region, bucket, count(*) AS versions, sum(coalesce(size, 0)) AS bytes FROM {database}.{table} GROUP BY account, region, bucket ORDER BY bytes DESC, bucket LIMIT 5"
+            },
+            {
+                "name": "keys that need escaping",
+                "query": "SELECT bucket, key FROM {database}.{table} WHERE coalesce(is_latest, true) AND NOT coalesce(is_delete_marker, false) AND (key LIKE '%<%' OR key LIKE '%\"%' OR key LIKE '%''%') ORDER BY bucket, key LIMIT 10"
+            }
+        ]
+    })
+}
+
+/// Start a state machine of the stack by logical id and wait for its end, printing progress and
+/// delivering inventory reports (what `offline start-execution --progress` does).
+async fn start(
+    target: &Target,
+    logical_id: &str,
+    input: &Value,
+    timeout: Duration,
+) -> Result<Outcome> {
+    let arn = deploy::physical_id(target, deploy::DEFAULT_STACK, logical_id).await?;
+    // As `offline start-execution` does: a run is served its own inventory reports only.
+    let options = WaitOptions {
+        timeout,
+        progress: true,
+        deliver_inventory: true,
+        deliver_for_run: input["run_id"].as_str().map(str::to_string),
+    };
+    Ok(execution::start(target, &arn, input, &options).await?)
+}
+
+fn describe(outcome: &Outcome, what: &str) {
+    eprintln!(
+        "  {what} execution {} in {:.1} s: {} state transitions, {} history events",
+        outcome.status, outcome.seconds, outcome.transitions, outcome.history_events
+    );
+}
+
+fn print_estate(estate: &SeededEstate) {
+    eprintln!(
+        "  {:<14} {:<16} {:>7} {:>5} {:>9} {:>8} {:>10} {:>7} {:>10}",
+        "account",
+        "region",
+        "buckets",
+        "empty",
+        "versioned",
+        "objects",
+        "noncurrent",
+        "markers",
+        "bytes"
+    );
+    let row = |account: &str, region: &str, t: &estate::EstateTotals| {
+        eprintln!(
+            "  {:<14} {:<16} {:>7} {:>5} {:>9} {:>8} {:>10} {:>7} {:>10}",
+            account,
+            region,
+            t.buckets,
+            t.empty,
+            t.versioned,
+            group_thousands(t.objects),
+            group_thousands(t.noncurrent_versions),
+            group_thousands(t.delete_markers),
+            human_bytes(t.bytes)
+        );
+    };
+    for ((account, region), totals) in estate.totals_by_account_region() {
+        row(&account, &region, &totals);
+    }
+    row("total", "", &estate.totals());
+    eprintln!(
+        "  seeded with {} PutObject and {} DeleteObject calls in {:.1} s ({:.0} calls/s)",
+        group_thousands(estate.puts as u64),
+        group_thousands(estate.deletes as u64),
+        estate.seconds,
+        (estate.puts + estate.deletes) as f64 / estate.seconds.max(0.001)
+    );
+    let secrets = estate
+        .buckets
+        .first()
+        .map(|b| b.name.as_str())
+        .unwrap_or_default();
+    eprintln!(
+        "  keys include .env, id_rsa, terraform.tfstate, credentials.json, <script>alert(1)</script>.html, a\"quote'.txt, spaces, non-Latin scripts, emoji and a right-to-left override (all of them in {secrets})"
+    );
+}
+
+/// Download the report files into `dir`, each with its outcome.
+async fn download_report(
+    host: &Target,
+    bucket: &str,
+    run_id: &str,
+    dir: &Path,
+) -> Vec<(&'static str, Result<PathBuf>)> {
+    let s3 = host.s3();
+    let mut out = Vec::new();
+    for (name, key) in [
+        ("report.html", keys::report_html(run_id)),
+        ("report.txt", keys::report_text(run_id)),
+        ("summary.json", keys::summary_json(run_id)),
+    ] {
+        let result = async {
+            let object = s3
+                .get_object()
+                .bucket(bucket)
+                .key(&key)
+                .send()
+                .await
+                .map_err(|e| anyhow::anyhow!("{}", aws_sdk_s3::error::DisplayErrorContext(&e)))?;
+            let body = object.body.collect().await?.into_bytes();
+            let path = dir.join(name);
+            std::fs::write(&path, &body).with_context(|| format!("writing {}", path.display()))?;
+            Ok(path)
+        }
+        .await;
+        out.push((name, result));
+    }
+    out
+}
+
+/// One line from the Cleanup machine's output (`{run_id, complete, configurations_removed,
+/// stacks_removed, not_removed}`).
+fn cleanup_summary(output: Option<&Value>) -> String {
+    let Some(output) = output else {
+        return "Cleanup gave no output".into();
+    };
+    // The output is the outcome itself, or wraps it.
+    let outcome = [
+        output,
+        &output["cleaned"],
+        &output["outcome"],
+        &output["result"],
+    ]
+    .into_iter()
+    .find(|v| v.get("complete").is_some());
+    match outcome {
+        Some(o) => format!(
+            "Cleanup says: complete = {}, inventory configurations gone = {}, regional stacks deleted = {}, not removed = {}",
+            o["complete"],
+            o["configurations_removed"],
+            o["stacks_removed"],
+            o["not_removed"].as_array().map(Vec::len).unwrap_or(0)
+        ),
+        None => format!("Cleanup output: {output}"),
+    }
+}
+
+/// Look for everything transient the run created, as each owner sees it, and print a table; returns
+/// how many remain.
+async fn transient_left(
+    host: &Target,
+    deployment: &Deployment,
+    run_id: &str,
+    regions: &[String],
+    estate: &SeededEstate,
+    show: bool,
+) -> Result<usize> {
+    let mut rows: Vec<(String, String, String, bool)> = Vec::new();
+    for region in regions {
+        let at = host.in_region(region);
+        let bucket = deployment.staging_bucket(run_id, region);
+        let state = match at.s3().head_bucket().bucket(&bucket).send().await {
+            Ok(_) => "EXISTS".to_string(),
+            Err(e) => match e.into_service_error() {
+                err if err.is_not_found() => "absent".to_string(),
+                err => bail!("HeadBucket {bucket}: {err}"),
+            },
+        };
+        let ok = state == "absent";
+        rows.push((
+            format!("staging bucket {bucket}"),
+            region.clone(),
+            state,
+            ok,
+        ));
+        let stack = deployment.regional_stack(run_id);
+        let state = match at
+            .cloudformation()
+            .describe_stacks()
+            .stack_name(&stack)
+            .send()
+            .await
+        {
+            Ok(answer) => answer
+                .stacks()
+                .first()
+                .and_then(|s| s.stack_status().map(|s| s.as_str().to_string()))
+                .unwrap_or_else(|| "absent".into()),
+            Err(e) => {
+                let message = aws_sdk_cloudformation::error::DisplayErrorContext(&e).to_string();
+                if message.contains("does not exist") {
+                    "absent".into()
+                } else {
+                    bail!("DescribeStacks {stack} in {region}: {message}");
+                }
+            }
+        };
+        let ok = state == "absent" || state == StackStatus::DeleteComplete.as_str();
+        rows.push((format!("regional stack {stack}"), region.clone(), state, ok));
+    }
+    let id = deployment.configuration_id(run_id);
+    let mut by_place: BTreeMap<(String, String), (usize, Vec<String>)> = BTreeMap::new();
+    for bucket in &estate.buckets {
+        let s3 = host
+            .as_account(&bucket.account)
+            .in_region(&bucket.region)
+            .s3();
+        let mut token = None;
+        let entry = by_place
+            .entry((bucket.account.clone(), bucket.region.clone()))
+            .or_default();
+        entry.0 += 1;
+        loop {
+            let page = s3
+                .list_bucket_inventory_configurations()
+                .bucket(&bucket.name)
+                .set_continuation_token(token)
+                .send()
+                .await
+                .map_err(|e| {
+                    anyhow::anyhow!(
+                        "ListBucketInventoryConfigurations {}: {}",
+                        bucket.name,
+                        aws_sdk_s3::error::DisplayErrorContext(&e)
+                    )
+                })?;
+            if page
+                .inventory_configuration_list()
+                .iter()
+                .any(|c| c.id() == id)
+            {
+                entry.1.push(bucket.name.clone());
+            }
+            if page.is_truncated() != Some(true) {
+                break;
+            }
+            token = page.next_continuation_token().map(str::to_string);
+        }
+    }
+    for ((account, region), (count, found)) in by_place {
+        let ok = found.is_empty();
+        let state = if ok {
+            format!("none on its {count} buckets")
+        } else {
+            format!("STILL ON {}", found.join(", "))
+        };
+        rows.push((
+            format!("inventory configuration {id}"),
+            format!("{account} {region}"),
+            state,
+            ok,
+        ));
+    }
+    let left = rows.iter().filter(|r| !r.3).count();
+    if show || left > 0 {
+        let width = rows.iter().map(|r| r.0.len()).max().unwrap_or(0);
+        let place = rows.iter().map(|r| r.1.len()).max().unwrap_or(0);
+        eprintln!("  {:<width$}  {:<place$}  found", "checked", "where");
+        for (what, place_name, state, ok) in &rows {
+            eprintln!(
+                "  {what:<width$}  {place_name:<place$}  {state}{}",
+                if *ok { "" } else { "   <- left behind" }
+            );
+        }
+    }
+    Ok(left)
 }

@@ -8,6 +8,8 @@
 //! - [`execution`]: run a definition or a deployed state machine to the end, counting state transitions.
 //! - [`inventory`]: deliver S3 Inventory reports exactly as S3 documents them.
 //! - [`pump`], [`faults`]: wait until queues and streams are drained; break chosen invocations.
+//! - [`estate`]: a deterministic S3 estate (accounts, regions, buckets, objects) to harvest, and what
+//!   its report must say; [`demo`]: the README's first command.
 //!
 //! Never linked into a Lambda binary.
 
@@ -15,6 +17,7 @@ pub mod admin;
 pub mod demo;
 pub mod deploy;
 pub mod emulator;
+pub mod estate;
 pub mod execution;
 pub mod faults;
 pub mod inventory;
