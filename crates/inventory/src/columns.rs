@@ -4,7 +4,8 @@
 use std::sync::Arc;
 
 use arrow::array::{
-    ArrayRef, BooleanBuilder, Int64Builder, StringBuilder, TimestampMillisecondBuilder,
+    ArrayBuilder, ArrayRef, BooleanBuilder, Int64Builder, StringBuilder,
+    TimestampMillisecondBuilder,
 };
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use arrow::record_batch::RecordBatch;
@@ -82,6 +83,62 @@ impl ColumnBuilder {
             ColumnBuilder::Flag(b) => b.append_null(),
             ColumnBuilder::Integer(b) => b.append_null(),
             ColumnBuilder::Timestamp(b) => b.append_null(),
+        }
+    }
+
+    /// Appends a text value; does nothing unless this is a text column.
+    pub(crate) fn append_text(&mut self, value: &str) {
+        if let ColumnBuilder::Text(b) = self {
+            b.append_value(value);
+        }
+    }
+
+    /// Appends a boolean; does nothing unless this is a boolean column.
+    pub(crate) fn append_flag(&mut self, value: bool) {
+        if let ColumnBuilder::Flag(b) = self {
+            b.append_value(value);
+        }
+    }
+
+    /// Appends an integer; does nothing unless this is an integer column.
+    pub(crate) fn append_integer(&mut self, value: i64) {
+        if let ColumnBuilder::Integer(b) = self {
+            b.append_value(value);
+        }
+    }
+
+    /// Appends epoch milliseconds; does nothing unless this is a timestamp column.
+    pub(crate) fn append_timestamp_millis(&mut self, value: i64) {
+        if let ColumnBuilder::Timestamp(b) = self {
+            b.append_value(value);
+        }
+    }
+
+    /// Like [`ColumnBuilder::finish`], then pre-sizes the builder for a batch
+    /// like this one, so a streaming reader does not regrow its buffers batch
+    /// after batch.
+    pub(crate) fn finish_and_reserve(&mut self, tz: Option<&str>) -> ArrayRef {
+        let rows = self.len();
+        let text_bytes = match self {
+            ColumnBuilder::Text(b) => b.values_slice().len(),
+            _ => 0,
+        };
+        let array = self.finish(tz);
+        match self {
+            ColumnBuilder::Text(b) => *b = StringBuilder::with_capacity(rows, text_bytes),
+            ColumnBuilder::Flag(b) => *b = BooleanBuilder::with_capacity(rows),
+            ColumnBuilder::Integer(b) => *b = Int64Builder::with_capacity(rows),
+            ColumnBuilder::Timestamp(b) => *b = TimestampMillisecondBuilder::with_capacity(rows),
+        }
+        array
+    }
+
+    fn len(&self) -> usize {
+        match self {
+            ColumnBuilder::Text(b) => b.len(),
+            ColumnBuilder::Flag(b) => b.len(),
+            ColumnBuilder::Integer(b) => b.len(),
+            ColumnBuilder::Timestamp(b) => b.len(),
         }
     }
 

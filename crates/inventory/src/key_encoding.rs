@@ -40,26 +40,46 @@ pub enum KeyDecodeError {
 
 /// Decodes a CSV key: `+` is a space, `%XX` a byte; the result must be UTF-8.
 pub fn decode_csv_key(encoded: &str) -> Result<String, KeyDecodeError> {
+    let mut out = Vec::with_capacity(encoded.len());
+    decode_csv_key_into(encoded, &mut out)?;
+    String::from_utf8(out).map_err(|_| KeyDecodeError::NotUtf8)
+}
+
+/// [`decode_csv_key`] into a reusable buffer (cleared first), so a reader
+/// decoding millions of keys does not allocate one string per key.
+pub fn decode_csv_key_into<'a>(
+    encoded: &str,
+    out: &'a mut Vec<u8>,
+) -> Result<&'a str, KeyDecodeError> {
+    out.clear();
     let bytes = encoded.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
-        match bytes[i] {
-            b'+' => out.push(b' '),
-            b'%' => {
+        // Copy the run up to the next escape in one go.
+        let run = bytes[i..]
+            .iter()
+            .position(|&b| b == b'%' || b == b'+')
+            .unwrap_or(bytes.len() - i);
+        out.extend_from_slice(&bytes[i..i + run]);
+        i += run;
+        match bytes.get(i) {
+            None => break,
+            Some(b'+') => {
+                out.push(b' ');
+                i += 1;
+            }
+            Some(_) => {
                 let hi = bytes.get(i + 1).and_then(|b| hex_value(*b));
                 let lo = bytes.get(i + 2).and_then(|b| hex_value(*b));
                 match (hi, lo) {
                     (Some(hi), Some(lo)) => out.push(hi << 4 | lo),
                     _ => return Err(KeyDecodeError::BadEscape),
                 }
-                i += 2;
+                i += 3;
             }
-            b => out.push(b),
         }
-        i += 1;
     }
-    String::from_utf8(out).map_err(|_| KeyDecodeError::NotUtf8)
+    std::str::from_utf8(out).map_err(|_| KeyDecodeError::NotUtf8)
 }
 
 fn hex_value(b: u8) -> Option<u8> {
@@ -105,5 +125,9 @@ mod tests {
         assert_eq!(decode_csv_key("abc%2"), Err(KeyDecodeError::BadEscape));
         assert_eq!(decode_csv_key("%FF"), Err(KeyDecodeError::NotUtf8));
         assert_eq!(decode_csv_key("%41%2f"), Ok("A/".to_owned()));
+        assert_eq!(decode_csv_key("%"), Err(KeyDecodeError::BadEscape));
+        assert_eq!(decode_csv_key("a+%2B+"), Ok("a + ".to_owned()));
+        let mut buf = b"left over".to_vec();
+        assert_eq!(decode_csv_key_into("x%2Fy", &mut buf), Ok("x/y"));
     }
 }

@@ -5,24 +5,25 @@ use std::sync::Arc;
 
 use arrow::array::new_null_array;
 use arrow::record_batch::RecordBatch;
-use chrono::{DateTime, Utc};
-use flate2::read::MultiGzDecoder;
 
+use super::csv_records::CsvRecords;
+use super::iso8601::parse_millis;
+use super::read_ahead::gunzip;
 use super::{normalised_schema, NORMALISED_TIME_ZONE};
 use crate::columns::ColumnBuilder;
 use crate::error::InventoryError;
 use crate::field::{FieldType, InventoryField};
 use crate::format::FileFormat;
-use crate::key_encoding::{decode_csv_key, KeyDecodeError};
-use crate::record::FieldValue;
+use crate::key_encoding::{decode_csv_key_into, KeyDecodeError};
 
 /// Yields batches of at most `batch_size` rows from a gzip CSV stream.
 pub(super) struct CsvBatches {
-    reader: ::csv::Reader<MultiGzDecoder<Box<dyn Read + Send>>>,
+    records: CsvRecords,
     fields: Vec<InventoryField>,
     builders: Vec<ColumnBuilder>,
     batch_size: usize,
-    record: ::csv::StringRecord,
+    /// Reused for every decoded key.
+    key: Vec<u8>,
     records_read: u64,
     done: bool,
 }
@@ -40,12 +41,8 @@ impl CsvBatches {
         fields: &[InventoryField],
         batch_size: usize,
     ) -> Self {
-        let reader = ::csv::ReaderBuilder::new()
-            .has_headers(false)
-            .flexible(true)
-            .from_reader(MultiGzDecoder::new(source));
         CsvBatches {
-            reader,
+            records: CsvRecords::new(gunzip(source)),
             fields: fields.to_vec(),
             builders: fields
                 .iter()
@@ -53,7 +50,7 @@ impl CsvBatches {
                 .map(|f| ColumnBuilder::new(f.field_type(), batch_size.min(8192)))
                 .collect(),
             batch_size,
-            record: ::csv::StringRecord::new(),
+            key: Vec::new(),
             records_read: 0,
             done: false,
         }
@@ -62,41 +59,45 @@ impl CsvBatches {
     fn read_batch(&mut self) -> Result<Option<RecordBatch>, InventoryError> {
         let mut rows = 0;
         while rows < self.batch_size {
-            let at = Position {
-                record: self.records_read + 1,
-                line: self.reader.position().line(),
-            };
-            match self.reader.read_record(&mut self.record) {
+            let record = self.records_read + 1;
+            match self.records.read() {
                 Ok(true) => {}
                 Ok(false) => {
                     self.done = true;
                     break;
                 }
-                Err(e) => return Err(csv_error(e, at)),
+                Err(source) => {
+                    return Err(InventoryError::CsvRecord {
+                        record,
+                        line: self.records.line(),
+                        message: format!("cannot read gzip CSV stream: {source}"),
+                    })
+                }
             }
             let at = Position {
-                line: self.record.position().map_or(at.line, |p| p.line()),
-                ..at
+                record,
+                line: self.records.record_line(),
             };
             self.records_read += 1;
-            if self.record.len() != self.fields.len() {
+            if self.records.len() != self.fields.len() {
                 return Err(InventoryError::CsvRecord {
                     record: at.record,
                     line: at.line,
                     message: format!(
                         "expected {} columns (per fileSchema), found {}",
                         self.fields.len(),
-                        self.record.len()
+                        self.records.len()
                     ),
                 });
             }
-            for ((field, builder), raw) in self
-                .fields
-                .iter()
-                .zip(self.builders.iter_mut())
-                .zip(self.record.iter())
-            {
-                append_value(builder, *field, raw, at)?;
+            let values = self.fields.iter().zip(&mut self.builders);
+            for (i, ((field, builder), raw)) in values.zip(self.records.text_fields()).enumerate() {
+                let raw = raw.ok_or_else(|| InventoryError::CsvRecord {
+                    record: at.record,
+                    line: at.line,
+                    message: format!("field {} is not valid UTF-8", i + 1),
+                })?;
+                append_value(builder, *field, raw, &mut self.key, at)?;
             }
             rows += 1;
         }
@@ -114,7 +115,7 @@ impl CsvBatches {
             .zip(InventoryField::ALL)
             .map(
                 |(column, field)| match self.fields.iter().position(|f| *f == field) {
-                    Some(i) => self.builders[i].finish(Some(NORMALISED_TIME_ZONE)),
+                    Some(i) => self.builders[i].finish_and_reserve(Some(NORMALISED_TIME_ZONE)),
                     None => new_null_array(column.data_type(), rows),
                 },
             )
@@ -143,34 +144,11 @@ impl Iterator for CsvBatches {
     }
 }
 
-fn csv_error(e: ::csv::Error, at: Position) -> InventoryError {
-    let (record, line) = match e.position() {
-        Some(p) => (p.record() + 1, p.line()),
-        None => (at.record, at.line),
-    };
-    match e.into_kind() {
-        ::csv::ErrorKind::Io(source) => InventoryError::CsvRecord {
-            record,
-            line,
-            message: format!("cannot read gzip CSV stream: {source}"),
-        },
-        ::csv::ErrorKind::Utf8 { err, .. } => InventoryError::CsvRecord {
-            record,
-            line,
-            message: format!("field {} is not valid UTF-8", err.field() + 1),
-        },
-        other => InventoryError::CsvRecord {
-            record,
-            line,
-            message: format!("{other:?}"),
-        },
-    }
-}
-
 fn append_value(
     builder: &mut ColumnBuilder,
     field: InventoryField,
     raw: &str,
+    key_buffer: &mut Vec<u8>,
     at: Position,
 ) -> Result<(), InventoryError> {
     let invalid = |expected: &'static str| InventoryError::InvalidValue {
@@ -185,32 +163,31 @@ fn append_value(
         builder.append_null();
         return Ok(());
     }
-    let value = match field.field_type() {
+    match field.field_type() {
         FieldType::Text if field == InventoryField::Key => {
-            let key = decode_csv_key(raw).map_err(|e| {
+            let key = decode_csv_key_into(raw, key_buffer).map_err(|e| {
                 invalid(match e {
                     KeyDecodeError::BadEscape => "a URL-encoded key (bad %-escape)",
                     KeyDecodeError::NotUtf8 => "a URL-encoded key (decodes to invalid UTF-8)",
                 })
             })?;
-            builder.append(FieldValue::Text(Some(&key)));
-            return Ok(());
+            builder.append_text(key);
         }
-        FieldType::Text => FieldValue::Text(Some(raw)),
-        FieldType::Flag => FieldValue::Flag(Some(match raw {
+        FieldType::Text => builder.append_text(raw),
+        FieldType::Flag => builder.append_flag(match raw {
+            "true" => true,
+            "false" => false,
             r if r.eq_ignore_ascii_case("true") => true,
             r if r.eq_ignore_ascii_case("false") => false,
             _ => return Err(invalid("true or false")),
-        })),
+        }),
         FieldType::Integer => {
-            FieldValue::Integer(Some(raw.parse::<i64>().map_err(|_| invalid("an integer"))?))
+            builder.append_integer(raw.parse::<i64>().map_err(|_| invalid("an integer"))?)
         }
-        FieldType::Timestamp => FieldValue::Timestamp(Some(
-            DateTime::parse_from_rfc3339(raw)
-                .map(|t| t.with_timezone(&Utc))
-                .map_err(|_| invalid("an ISO-8601 timestamp like 2016-11-06T21:32:00.000Z"))?,
-        )),
-    };
-    builder.append(value);
+        FieldType::Timestamp => builder.append_timestamp_millis(
+            parse_millis(raw)
+                .ok_or_else(|| invalid("an ISO-8601 timestamp like 2016-11-06T21:32:00.000Z"))?,
+        ),
+    }
     Ok(())
 }

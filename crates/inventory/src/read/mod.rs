@@ -9,7 +9,9 @@
 //!
 //! * **CSV** is streamed: a gzip decoder over any [`std::io::Read`], parsed
 //!   record by record; memory is one batch of `batch_size` rows plus small
-//!   fixed buffers, however large the file.
+//!   fixed buffers, however large the file. The decoder runs on a helper
+//!   thread a few 256 KiB buffers ahead of the parser (inline if no thread
+//!   can be started), so decompressing and parsing overlap on two cores.
 //! * **Parquet** is decoded one row group at a time and **ORC** one stripe at
 //!   a time, projected to the known columns. With a [`DataSource::File`]
 //!   only the current row group / stripe is read from disk; with
@@ -20,6 +22,9 @@
 
 mod columnar;
 mod csv;
+mod csv_records;
+mod iso8601;
+mod read_ahead;
 mod records;
 
 use std::fs::File;

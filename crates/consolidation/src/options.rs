@@ -1,0 +1,94 @@
+//! How a data file is read and its Parquet file written: buffer sizes, row
+//! groups, codec, and the per-column encoding choices.
+
+use parquet::basic::{Compression, ZstdLevel};
+use parquet::file::properties::{EnabledStatistics, WriterProperties};
+use parquet::schema::types::ColumnPath;
+
+/// Compression codec of the normalised Parquet output.
+///
+/// Only codecs every engine we target (Athena, DuckDB, pyarrow) reads are
+/// offered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutputCompression {
+    /// Zstandard level 1: the default (see the crate docs for the measurement).
+    Zstd,
+    /// Snappy: S3's own choice for Parquet reports.
+    Snappy,
+}
+
+impl OutputCompression {
+    fn codec(self) -> Compression {
+        match self {
+            OutputCompression::Zstd => Compression::ZSTD(ZstdLevel::default()),
+            OutputCompression::Snappy => Compression::SNAPPY,
+        }
+    }
+}
+
+/// How a data file is read and the Parquet file written.
+///
+/// It exists so tests and the benchmark can shrink or grow the buffers; the
+/// processor uses [`ConsolidateOptions::default`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConsolidateOptions {
+    /// Rows per Arrow batch read from the data file (0 is treated as 1).
+    pub batch_size: usize,
+    /// Most rows in one Parquet row group (0 is treated as 1).
+    pub max_row_group_rows: usize,
+    /// Most estimated encoded bytes in one row group (0 is treated as 1): the
+    /// writer holds the row group in memory until it is flushed, so this bounds
+    /// its buffer whatever the keys' lengths.
+    pub max_row_group_bytes: usize,
+    /// Output codec.
+    pub compression: OutputCompression,
+}
+
+/// Rows per batch read: large enough to amortise per-batch costs, small
+/// enough (a few MB) not to matter for memory.
+pub const DEFAULT_BATCH_SIZE: usize = 8192;
+/// Columns whose values are (nearly) all distinct: a dictionary only costs
+/// hashing before the writer falls back to plain encoding.
+const UNIQUE_COLUMNS: &[&str] = &["key", "version_id", "e_tag"];
+/// Columns nobody filters by range (opaque ids, base64 JSON): min/max
+/// statistics would cost a comparison per value and prune nothing.
+const UNORDERED_COLUMNS: &[&str] = &[
+    "version_id",
+    "e_tag",
+    "object_access_control_list",
+    "object_owner",
+];
+/// Rows per row group: Athena and DuckDB parallelise over row groups and
+/// skip them by statistics; ~128k rows keeps them useful for both.
+pub const DEFAULT_MAX_ROW_GROUP_ROWS: usize = 128 * 1024;
+/// Row group byte cap (encoded): keeps the writer's buffer small even for
+/// reports with 1 KiB keys.
+pub const DEFAULT_MAX_ROW_GROUP_BYTES: usize = 32 * 1024 * 1024;
+
+impl Default for ConsolidateOptions {
+    fn default() -> Self {
+        ConsolidateOptions {
+            batch_size: DEFAULT_BATCH_SIZE,
+            max_row_group_rows: DEFAULT_MAX_ROW_GROUP_ROWS,
+            max_row_group_bytes: DEFAULT_MAX_ROW_GROUP_BYTES,
+            compression: OutputCompression::Zstd,
+        }
+    }
+}
+
+impl ConsolidateOptions {
+    pub(crate) fn writer_properties(&self) -> WriterProperties {
+        let mut builder = WriterProperties::builder()
+            .set_compression(self.compression.codec())
+            .set_max_row_group_row_count(Some(self.max_row_group_rows.max(1)))
+            .set_max_row_group_bytes(Some(self.max_row_group_bytes.max(1)));
+        for column in UNIQUE_COLUMNS {
+            builder = builder.set_column_dictionary_enabled(ColumnPath::from(*column), false);
+        }
+        for column in UNORDERED_COLUMNS {
+            builder = builder
+                .set_column_statistics_enabled(ColumnPath::from(*column), EnabledStatistics::None);
+        }
+        builder.build()
+    }
+}
