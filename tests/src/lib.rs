@@ -3,9 +3,11 @@
 //!
 //! Every test process shares one local AWS per state directory (`.offline/test`, or
 //! `OFFLINE_STATE_DIR`), started on first use and reused after (a file lock serialises the start), and
-//! one deployment of `template.yaml` with the offline parameters, redeployed only when the template,
-//! the state machines or the binaries change. Tests isolate themselves with unique names and their
-//! own member accounts instead of resetting the emulator.
+//! one deployment of each template it uses with the offline parameters: `template.yaml` as stack
+//! `platform` ([`stack`]) and the platform sample fixture `tests/templates/sample.yaml` as stack
+//! `sample` ([`sample_stack`]), each redeployed only when the template, its state machines or its
+//! binaries change. Tests isolate themselves with unique names and their own member accounts instead
+//! of resetting the emulator.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -62,8 +64,24 @@ impl Env {
 
 impl Env {
     /// `offline execute` of `definition` with `input` (JSON text) and `extra` arguments; the
-    /// definition is written to a scratch file for the run.
+    /// definition is written to a scratch file for the run. No S3 Inventory report is delivered while
+    /// it waits: other tests' pending reports are theirs (see [`Env::execute_delivering`]).
     pub fn execute(&self, definition: &serde_json::Value, input: &str, extra: &[&str]) -> Output {
+        let mut extra = extra.to_vec();
+        if !extra.contains(&"--no-inventory") {
+            extra.push("--no-inventory");
+        }
+        self.execute_delivering(definition, input, &extra)
+    }
+
+    /// [`Env::execute`] that delivers every pending S3 Inventory report while the execution waits, as
+    /// `offline execute` does by default.
+    pub fn execute_delivering(
+        &self,
+        definition: &serde_json::Value,
+        input: &str,
+        extra: &[&str],
+    ) -> Output {
         let dir = self.state_dir.join("definitions");
         std::fs::create_dir_all(&dir).expect("definitions directory");
         let file = dir.join(format!("{}.asl.json", unique("definition")));
@@ -124,57 +142,74 @@ pub async fn env() -> &'static Env {
     .await
 }
 
-static STACK: OnceCell<BTreeMap<String, String>> = OnceCell::const_new();
+/// The platform sample's template, a test fixture (never part of `template.yaml`).
+pub const SAMPLE_TEMPLATE: &str = "tests/templates/sample.yaml";
+/// The stack the platform sample is deployed as.
+pub const SAMPLE_STACK: &str = "sample";
+
+static PLATFORM_OUTPUTS: OnceCell<BTreeMap<String, String>> = OnceCell::const_new();
+static SAMPLE_OUTPUTS: OnceCell<BTreeMap<String, String>> = OnceCell::const_new();
 
 /// The outputs of `template.yaml` deployed as stack `platform` with [`OFFLINE_PARAMETERS`].
 pub async fn stack() -> &'static BTreeMap<String, String> {
-    STACK
-        .get_or_init(|| async {
-            let env = env().await;
-            let lock_path = env.state_dir.join("deploy.lock");
-            let lock = std::fs::File::create(&lock_path).expect("deploy lock");
-            lock.lock().expect("deploy lock");
-            let stamp_path = env.state_dir.join("deployed-platform");
-            let stamp = deployment_stamp(env);
-            if std::fs::read_to_string(&stamp_path).ok().as_deref() == Some(stamp.as_str()) {
-                if let Ok(outputs) = deploy::outputs(&env.host, deploy::DEFAULT_STACK).await {
-                    if !outputs.is_empty() {
-                        return outputs;
-                    }
-                }
-            }
-            let request = DeployRequest::offline(
-                "template.yaml",
-                deploy::DEFAULT_STACK,
-                BuildOptions::default(),
-            );
-            let outputs = deploy::deploy(&env.workspace, &env.host, &request)
-                .await
-                .unwrap_or_else(|e| panic!("offline deploy failed: {e}"));
-            // The stamp is computed again: the deploy may have rebuilt the binaries.
-            std::fs::write(&stamp_path, deployment_stamp(env)).expect("deploy stamp");
-            outputs
-        })
+    PLATFORM_OUTPUTS
+        .get_or_init(|| deployed("template.yaml", deploy::DEFAULT_STACK))
         .await
 }
 
-/// What a deployment depends on: the emulator process, the template, the definitions, the binaries.
-fn deployment_stamp(env: &Env) -> String {
+/// The outputs of the platform sample ([`SAMPLE_TEMPLATE`]) deployed as stack [`SAMPLE_STACK`] with
+/// [`OFFLINE_PARAMETERS`].
+pub async fn sample_stack() -> &'static BTreeMap<String, String> {
+    SAMPLE_OUTPUTS
+        .get_or_init(|| deployed(SAMPLE_TEMPLATE, SAMPLE_STACK))
+        .await
+}
+
+/// Deploy `template` (relative to the workspace) as `stack` unless the last deployment of it in this
+/// state directory is still current; returns the stack's outputs. One lock serialises every
+/// deployment (they share the cargo build); a stamp per stack records what was deployed.
+async fn deployed(template: &str, stack: &str) -> BTreeMap<String, String> {
+    let env = env().await;
+    let lock_path = env.state_dir.join("deploy.lock");
+    let lock = std::fs::File::create(&lock_path).expect("deploy lock");
+    lock.lock().expect("deploy lock");
+    let stamp_path = env.state_dir.join(format!("deployed-{stack}"));
+    let stamp = deployment_stamp(env, template);
+    if std::fs::read_to_string(&stamp_path).ok().as_deref() == Some(stamp.as_str()) {
+        if let Ok(outputs) = deploy::outputs(&env.host, stack).await {
+            if !outputs.is_empty() {
+                return outputs;
+            }
+        }
+    }
+    let request = DeployRequest::offline(template, stack, BuildOptions::default());
+    let outputs = deploy::deploy(&env.workspace, &env.host, &request)
+        .await
+        .unwrap_or_else(|e| panic!("offline deploy of {template} as {stack} failed: {e}"));
+    // The stamp is computed again: the deploy may have rebuilt the binaries.
+    std::fs::write(&stamp_path, deployment_stamp(env, template)).expect("deploy stamp");
+    outputs
+}
+
+/// What a deployment of `template` depends on: the emulator process, the template, the definitions
+/// it names, the binaries of its functions.
+fn deployment_stamp(env: &Env, template: &str) -> String {
     let root = &env.workspace.root;
     let mut parts = vec![format!(
         "{:?}",
         local::emulator::Running::read(&env.state_dir).ok()
     )];
-    let mut files = vec![root.join("template.yaml")];
-    if let Ok(dir) = std::fs::read_dir(root.join("statemachines")) {
-        files.extend(dir.flatten().map(|e| e.path()));
-    }
-    if let Ok(template) = local::template::load(&root.join("template.yaml")) {
-        if let Ok(binaries) = local::package::function_binaries(&template) {
+    let path = env.workspace.resolve(template);
+    let mut files = vec![path.clone()];
+    if let Ok(parsed) = local::template::load(&path) {
+        let base_dir = path.parent().unwrap_or(std::path::Path::new("."));
+        files.extend(local::package::definition_files(&parsed, base_dir).into_values());
+        if let Ok(binaries) = local::package::function_binaries(&parsed) {
             files.extend(binaries.values().map(|b| root.join("target/debug").join(b)));
         }
     }
     files.sort();
+    files.dedup();
     for file in files {
         let meta = std::fs::metadata(&file).ok();
         parts.push(format!(

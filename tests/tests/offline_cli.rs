@@ -1,7 +1,9 @@
 //! The `offline` CLI's contract: execute, deploy (idempotent, another stack), outputs,
 //! start-execution with its transition count, and fault injection driving Retry and Catch.
 
-use integration::{env, stack, unique, OFFLINE_PARAMETERS};
+use integration::{
+    env, sample_stack, stack, unique, OFFLINE_PARAMETERS, SAMPLE_STACK, SAMPLE_TEMPLATE,
+};
 use serde_json::{json, Value};
 
 fn stdout_json(out: &std::process::Output) -> Value {
@@ -40,7 +42,7 @@ async fn execute_prints_the_output_or_the_error_and_sets_the_exit_status() {
 #[tokio::test]
 async fn start_execution_runs_the_deployed_machine_and_counts_transitions() {
     let env = env().await;
-    stack().await;
+    sample_stack().await;
     let input = std::env::temp_dir().join(format!("{}.json", unique("input")));
     std::fs::write(
         &input,
@@ -49,11 +51,16 @@ async fn start_execution_runs_the_deployed_machine_and_counts_transitions() {
     .unwrap();
     let out = env.offline(&[
         "start-execution",
+        "--stack",
+        SAMPLE_STACK,
         "--state-machine",
         "SampleStateMachine",
         "--input",
         input.to_str().unwrap(),
         "--summary",
+        // The sample needs no S3 Inventory; delivering while it waits would serve the reports of
+        // Harvester runs other tests drive by hand.
+        "--no-inventory",
     ]);
     let summary = stdout_json(&out);
     assert!(out.status.success(), "{summary}");
@@ -64,6 +71,13 @@ async fn start_execution_runs_the_deployed_machine_and_counts_transitions() {
     // Add, EchoEach, Echo x3 (one per item), Both, Double, Count, Done.
     assert_eq!(summary["transitions"], 9);
 
+    let out = env.offline(&["outputs", "--stack", SAMPLE_STACK]);
+    assert!(out.status.success());
+    assert_eq!(
+        &stdout_json(&out),
+        &serde_json::to_value(sample_stack().await).unwrap()
+    );
+    // Without --stack: the stack of template.yaml.
     let out = env.offline(&["outputs"]);
     assert!(out.status.success());
     assert_eq!(
@@ -82,15 +96,26 @@ async fn start_execution_runs_the_deployed_machine_and_counts_transitions() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("has no resource NoSuchMachine"));
 }
 
-/// Fault injection gets a stack of its own, so its broken invocations touch no other test.
+/// Fault injection gets a stack of its own (the platform sample again), so its broken invocations
+/// touch no other test.
 #[tokio::test]
 async fn injected_faults_are_retried_or_caught_and_deploys_are_idempotent() {
     let env = env().await;
     let stack_name = unique("faults");
-    let mut deploy = vec!["deploy".to_string(), "--stack".into(), stack_name.clone()];
+    let mut deploy = vec![
+        "deploy".to_string(),
+        "--template".into(),
+        SAMPLE_TEMPLATE.into(),
+        "--stack".into(),
+        stack_name.clone(),
+    ];
+    // Every offline parameter the template declares, passed explicitly.
+    let template = local::template::load(&env.workspace.resolve(SAMPLE_TEMPLATE)).unwrap();
     for (k, v) in OFFLINE_PARAMETERS {
-        deploy.push("--parameter".into());
-        deploy.push(format!("{k}={v}"));
+        if template["Parameters"].get(k).is_some() {
+            deploy.push("--parameter".into());
+            deploy.push(format!("{k}={v}"));
+        }
     }
     let deploy: Vec<&str> = deploy.iter().map(String::as_str).collect();
     let first = env.offline(&deploy);
@@ -123,6 +148,7 @@ async fn injected_faults_are_retried_or_caught_and_deploys_are_idempotent() {
             "--input",
             input.to_str().unwrap(),
             "--summary",
+            "--no-inventory",
         ]);
         stdout_json(&out)
     };
@@ -261,8 +287,11 @@ async fn reports_are_delivered_while_an_execution_waits() {
             "Arrived": {"Type": "Choice", "Choices": [{"Variable": "$.listed.count", "NumericGreaterThan": 0, "Next": "Done"}], "Default": "Later"},
             "Later": {"Type": "Wait", "Seconds": 1, "Next": "List"},
             "Done": {"Type": "Succeed"}}});
-    let input = json!({"bucket": destination}).to_string();
-    let execute = |extra: &[&str]| env.execute(&poll, &input, extra);
+    // The configuration id ends with the input's run_id: this execution is served that report only.
+    let run_id = unique("w").replace('-', "");
+    let configuration = format!("waited-{run_id}");
+    let input = json!({"bucket": destination, "run_id": run_id}).to_string();
+    let execute = |extra: &[&str]| env.execute_delivering(&poll, &input, extra);
     // No configuration yet: nothing arrives, and the waiting execution is stopped at the timeout.
     let out = execute(&["--timeout", "3"]);
     assert_eq!(out.status.code(), Some(2));
@@ -271,9 +300,9 @@ async fn reports_are_delivered_while_an_execution_waits() {
     member
         .put_bucket_inventory_configuration()
         .bucket(&source)
-        .id("waited")
+        .id(&configuration)
         .inventory_configuration(integration::inventory_configuration(
-            "waited",
+            &configuration,
             &destination,
             InventoryFormat::Parquet,
             InventoryIncludedObjectVersions::Current,

@@ -1,4 +1,5 @@
-//! The sample Lambda binary, deployed from template.yaml, invoked the three ways our functions are:
+//! The sample Lambda binary, deployed from the platform sample fixture (tests/templates/sample.yaml,
+//! stack `sample`), invoked the three ways our functions are:
 //! directly, by SQS (partial batch failures, redrive to the DLQ), and by a DynamoDB stream (TTL
 //! expiry included).
 
@@ -6,12 +7,12 @@ use std::collections::BTreeMap;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use aws_smithy_types::Blob;
-use integration::{env, pump, stack, unique};
+use integration::{env, pump, sample_stack, unique};
 use serde_json::{json, Value};
 
 async fn evidence(prefix: &str) -> Vec<Value> {
     let env = env().await;
-    let outputs = stack().await;
+    let outputs = sample_stack().await;
     let s3 = env.host.s3();
     let bucket = &outputs["EvidenceBucketName"];
     let listed = s3
@@ -47,7 +48,7 @@ async fn evidence(prefix: &str) -> Vec<Value> {
 #[tokio::test]
 async fn direct_invocations_answer_and_fail_with_their_error_type() {
     let env = env().await;
-    let outputs = stack().await;
+    let outputs = sample_stack().await;
     let lambda = aws_sdk_lambda::Client::new(&env.host.sdk_config());
     let answer = lambda
         .invoke()
@@ -81,7 +82,7 @@ async fn direct_invocations_answer_and_fail_with_their_error_type() {
 #[tokio::test]
 async fn an_sqs_batch_reports_the_poison_message_which_reaches_the_dlq() {
     let env = env().await;
-    let outputs = stack().await;
+    let outputs = sample_stack().await;
     let sqs = aws_sdk_sqs::Client::new(&env.host.sdk_config());
     let run = unique("sqs");
     let mut sent = BTreeMap::new();
@@ -167,7 +168,7 @@ async fn stream_records_for(id: &str) -> Vec<Value> {
 #[tokio::test]
 async fn a_dynamodb_stream_delivers_inserts_updates_and_deletes() {
     let env = env().await;
-    let outputs = stack().await;
+    let outputs = sample_stack().await;
     let table = &outputs["SampleTableName"];
     let ddb = aws_sdk_dynamodb::Client::new(&env.host.sdk_config());
     let id = unique("item");
@@ -208,7 +209,7 @@ async fn a_dynamodb_stream_delivers_inserts_updates_and_deletes() {
 #[tokio::test]
 async fn ttl_expiry_reaches_the_stream_as_a_service_remove() {
     let env = env().await;
-    let outputs = stack().await;
+    let outputs = sample_stack().await;
     let table = &outputs["SampleTableName"];
     let ddb = aws_sdk_dynamodb::Client::new(&env.host.sdk_config());
     let id = unique("expiring");

@@ -142,10 +142,13 @@ pub async fn deploy(
     target: &Target,
     request: &DeployRequest,
 ) -> Result<BTreeMap<String, String>, DeployError> {
-    let source = template::load(&workspace.resolve(&request.template))?;
+    let path = workspace.resolve(&request.template);
+    let source = template::load(&path)?;
     let bucket = artifact_bucket(&target.account, &target.region);
     ensure_bucket(target, &bucket).await?;
-    let packaged = package::package(workspace, &source, target, &bucket, request.build).await?;
+    // The template's own paths (CodeUri, DefinitionUri) are relative to its directory, as in SAM.
+    let base_dir = path.parent().unwrap_or(Path::new("."));
+    let packaged = package::package(&source, base_dir, target, &bucket, request.build).await?;
     let body = serde_json::to_string(&packaged).unwrap_or_default();
     let cfn = target.cloudformation();
     let parameters: Vec<Parameter> = effective_parameters(&source, target, &request.parameters)

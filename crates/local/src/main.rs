@@ -200,12 +200,15 @@ fn target(workspace: &Workspace, account: Option<&str>) -> Result<Target> {
     })
 }
 
-fn wait_options(args: &WaitArgs) -> WaitOptions {
+/// How to wait on an execution of `input`. An input with a `run_id` (an S3Insights run) is served its
+/// own reports only (configuration ids end with `-<run_id>`), so executions waiting at once never
+/// deliver each other's.
+fn wait_options(args: &WaitArgs, input: &serde_json::Value) -> WaitOptions {
     WaitOptions {
         timeout: Duration::from_secs(args.timeout),
         progress: args.progress,
         deliver_inventory: !args.no_inventory,
-        deliver_for_run: None,
+        deliver_for_run: input["run_id"].as_str().map(str::to_string),
     }
 }
 
@@ -301,19 +304,21 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             let target = target(&workspace, None)?;
             let definition = read_json(&format!("@{}", args.definition.display()))?;
             let input = read_json(&args.input)?;
-            let outcome =
-                execution::execute(&target, &definition, &input, &wait_options(&args.wait)).await?;
+            let outcome = execution::execute(
+                &target,
+                &definition,
+                &input,
+                &wait_options(&args.wait, &input),
+            )
+            .await?;
             return Ok(report(&outcome, &args.wait));
         }
         Command::StartExecution(args) => {
             let target = target(&workspace, args.stack.account.as_deref())?;
             let input = read_json(&format!("@{}", args.input.display()))?;
             let arn = deploy::physical_id(&target, &args.stack.stack, &args.state_machine).await?;
-            // An S3Insights run is served its own reports only (configuration ids end with its run
-            // id), so executions waiting at once do not deliver each other's.
-            let mut options = wait_options(&args.wait);
-            options.deliver_for_run = input["run_id"].as_str().map(str::to_string);
-            let outcome = execution::start(&target, &arn, &input, &options).await?;
+            let outcome =
+                execution::start(&target, &arn, &input, &wait_options(&args.wait, &input)).await?;
             return Ok(report(&outcome, &args.wait));
         }
         Command::Pump(args) => {

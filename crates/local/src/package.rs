@@ -7,6 +7,11 @@
 //! `sam build` in AWS. Offline the binary is built for the host (x86_64 here) although the template
 //! says `arm64`: the local AWS runs the bootstrap natively and does not look at the architecture.
 //! Artefact keys carry the content's MD5, so an unchanged function is not updated by a redeploy.
+//!
+//! Relative paths in a template are resolved as SAM resolves them: relative to the template file's
+//! directory. A function's `CodeUri` (or `Globals.Function.CodeUri`) is the cargo project cargo-lambda
+//! builds in, so it must hold a `Cargo.toml`; cargo runs there, as `cargo lambda build --bin <bin>`
+//! does under `sam build`. A state machine's `DefinitionUri` is the definition file.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
@@ -15,7 +20,6 @@ use std::process::Command;
 
 use serde_json::Value;
 
-use crate::paths::Workspace;
 use crate::sdk::Target;
 use crate::template::resources_of;
 
@@ -80,24 +84,76 @@ pub fn function_binaries(template: &Value) -> Result<BTreeMap<String, String>, P
     Ok(out)
 }
 
-/// Build `binaries` with cargo in the workspace; returns the directory holding them.
-pub fn build(
-    workspace: &Workspace,
-    binaries: &BTreeSet<String>,
-    options: BuildOptions,
-) -> Result<PathBuf, PackageError> {
-    let profile = if options.release { "release" } else { "debug" };
-    let target_dir = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| workspace.root.join("target"));
-    if binaries.is_empty() {
-        return Ok(target_dir.join(profile));
+/// `path` from a template in `base_dir`, as SAM resolves it: relative to the template's directory,
+/// unless absolute.
+pub fn resolve_in(base_dir: &Path, path: &str) -> PathBuf {
+    let path = Path::new(path);
+    if path.is_absolute() {
+        path.into()
+    } else {
+        base_dir.join(path)
     }
+}
+
+/// The cargo project each function is built in, by logical id: its `CodeUri` (else
+/// `Globals.Function.CodeUri`) resolved against `base_dir`, the template's directory, as `sam build`
+/// does. The directory must hold the `Cargo.toml` cargo-lambda builds from.
+pub fn function_projects(
+    template: &Value,
+    base_dir: &Path,
+) -> Result<BTreeMap<String, PathBuf>, PackageError> {
+    let mut out = BTreeMap::new();
+    for (id, resource) in resources_of(template, "AWS::Serverless::Function") {
+        let declaration = |message: String| PackageError::Declaration {
+            logical_id: id.clone(),
+            message,
+        };
+        let code_uri = resource["Properties"]
+            .get("CodeUri")
+            .or_else(|| template["Globals"]["Function"].get("CodeUri"))
+            .ok_or_else(|| declaration("no CodeUri (nor Globals.Function.CodeUri)".into()))?;
+        let code_uri = code_uri
+            .as_str()
+            .filter(|uri| !uri.starts_with("s3://"))
+            .ok_or_else(|| {
+                declaration(format!(
+                    "CodeUri {code_uri} is not a local directory; rust-cargolambda builds from one"
+                ))
+            })?;
+        let dir = resolve_in(base_dir, code_uri);
+        if !dir.join("Cargo.toml").is_file() {
+            return Err(declaration(format!(
+                "CodeUri {code_uri} is {}, relative to the template's directory, and holds no \
+                 Cargo.toml for cargo-lambda to build from",
+                dir.display()
+            )));
+        }
+        let dir = dir.canonicalize().map_err(|e| PackageError::Read {
+            path: dir.clone(),
+            message: e.to_string(),
+        })?;
+        out.insert(id.clone(), dir);
+    }
+    Ok(out)
+}
+
+/// Every state machine definition the template names by a local `DefinitionUri`, by logical id,
+/// resolved against `base_dir`, the template's directory, as `sam package` does.
+pub fn definition_files(template: &Value, base_dir: &Path) -> BTreeMap<String, PathBuf> {
+    resources_of(template, "AWS::Serverless::StateMachine")
+        .filter_map(|(id, r)| {
+            r["Properties"]["DefinitionUri"]
+                .as_str()
+                .filter(|uri| !uri.starts_with("s3://"))
+                .map(|uri| (id.clone(), resolve_in(base_dir, uri)))
+        })
+        .collect()
+}
+
+/// Cargo, run in `dir` as if from a shell.
+fn cargo_in(dir: &Path) -> Command {
     let mut cargo = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
-    cargo
-        .current_dir(&workspace.root)
-        .arg("build")
-        .arg("--quiet");
+    cargo.current_dir(dir);
     // Run from a test, we inherit the variables cargo sets for the crate under test; build scripts
     // that watch them (aws-lc-sys watches CARGO_MANIFEST_DIR, CARGO_PKG_NAME, ...) would rerun and
     // rebuild the whole TLS stack. Build as if from a shell.
@@ -107,6 +163,44 @@ pub fn build(
             cargo.env_remove(name.as_ref());
         }
     }
+    cargo
+}
+
+/// The target directory cargo builds into for the project in `dir` (its workspace's `target`, or
+/// wherever `CARGO_TARGET_DIR` or the cargo configuration puts it).
+fn target_directory(dir: &Path) -> Result<PathBuf, PackageError> {
+    let out = cargo_in(dir)
+        .args(["metadata", "--no-deps", "--format-version", "1"])
+        .stderr(std::process::Stdio::inherit())
+        .output()
+        .map_err(|e| PackageError::Build(format!("cargo metadata: {e}")))?;
+    if !out.status.success() {
+        return Err(PackageError::Build(format!(
+            "cargo metadata in {}: {}",
+            dir.display(),
+            out.status
+        )));
+    }
+    serde_json::from_slice::<Value>(&out.stdout)
+        .ok()
+        .and_then(|m| m["target_directory"].as_str().map(PathBuf::from))
+        .ok_or_else(|| PackageError::Build("cargo metadata named no target_directory".into()))
+}
+
+/// Build `binaries` with cargo in the cargo project `dir` (what `cargo lambda build --bin` does in a
+/// function's `CodeUri`); returns the directory holding them.
+pub fn build(
+    dir: &Path,
+    binaries: &BTreeSet<String>,
+    options: BuildOptions,
+) -> Result<PathBuf, PackageError> {
+    let profile = if options.release { "release" } else { "debug" };
+    let target_dir = target_directory(dir)?;
+    if binaries.is_empty() {
+        return Ok(target_dir.join(profile));
+    }
+    let mut cargo = cargo_in(dir);
+    cargo.arg("build").arg("--quiet");
     if options.release {
         cargo.arg("--release");
     }
@@ -194,38 +288,41 @@ async fn upload(
 }
 
 /// Build, zip and upload every function and state machine definition of `template` into `bucket`,
-/// and return the template pointing at them.
+/// and return the template pointing at them. `base_dir` is the template's directory: relative
+/// `CodeUri` and `DefinitionUri` paths are resolved against it, as SAM does.
 pub async fn package(
-    workspace: &Workspace,
     template: &Value,
+    base_dir: &Path,
     target: &Target,
     bucket: &str,
     options: BuildOptions,
 ) -> Result<Value, PackageError> {
     let mut packaged = template.clone();
     let functions = function_binaries(template)?;
-    let binaries: BTreeSet<String> = functions.values().cloned().collect();
-    let dir = build(workspace, &binaries, options)?;
+    let projects = function_projects(template, base_dir)?;
+    // One cargo build per project, with every binary it holds.
+    let mut by_project: BTreeMap<&PathBuf, BTreeSet<String>> = BTreeMap::new();
+    for (id, binary) in &functions {
+        by_project
+            .entry(&projects[id])
+            .or_default()
+            .insert(binary.clone());
+    }
     let mut uploaded = BTreeMap::new();
-    for binary in &binaries {
-        let zip = zip_bootstrap(&dir.join(binary))?;
-        let key = upload(target, bucket, "lambdas", binary, "zip", zip).await?;
-        uploaded.insert(binary.clone(), key);
+    for (project, binaries) in by_project {
+        let dir = build(project, &binaries, options)?;
+        for binary in binaries {
+            let zip = zip_bootstrap(&dir.join(&binary))?;
+            let key = upload(target, bucket, "lambdas", &binary, "zip", zip).await?;
+            uploaded.insert((project, binary), key);
+        }
     }
     for (id, binary) in &functions {
+        let key = &uploaded[&(&projects[id], binary.clone())];
         packaged["Resources"][id]["Properties"]["CodeUri"] =
-            Value::String(format!("s3://{bucket}/{}", uploaded[binary]));
+            Value::String(format!("s3://{bucket}/{key}"));
     }
-    let machines: Vec<(String, String)> = resources_of(template, "AWS::Serverless::StateMachine")
-        .filter_map(|(id, r)| {
-            r["Properties"]["DefinitionUri"]
-                .as_str()
-                .filter(|uri| !uri.starts_with("s3://"))
-                .map(|uri| (id.clone(), uri.to_string()))
-        })
-        .collect();
-    for (id, uri) in machines {
-        let path = workspace.resolve(&uri);
+    for (id, path) in definition_files(template, base_dir) {
         let text = std::fs::read(&path).map_err(|e| PackageError::Read {
             path: path.clone(),
             message: e.to_string(),
@@ -284,6 +381,57 @@ mod tests {
             err.contains("function B") && err.contains("rust-cargolambda"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn paths_are_relative_to_the_template_directory_as_in_sam() {
+        let root = std::env::temp_dir().join(format!("offline-paths-{}", std::process::id()));
+        let templates = root.join("tests/templates");
+        std::fs::create_dir_all(&templates).unwrap();
+        std::fs::write(root.join("Cargo.toml"), "[workspace]\n").unwrap();
+        let function = |code_uri: Value| json!({"Type": "AWS::Serverless::Function", "Properties": {"CodeUri": code_uri}});
+        let t = json!({
+            "Globals": {"Function": {"CodeUri": "../.."}},
+            "Resources": {
+                "Up": function(json!("../..")),
+                "Absolute": function(json!(root.to_str().unwrap())),
+                "FromGlobals": {"Type": "AWS::Serverless::Function", "Properties": {}},
+                "M": {"Type": "AWS::Serverless::StateMachine", "Properties": {"DefinitionUri": "m.asl.json"}},
+                "Up2": {"Type": "AWS::Serverless::StateMachine", "Properties": {"DefinitionUri": "../x.json"}},
+                "Packaged": {"Type": "AWS::Serverless::StateMachine", "Properties": {"DefinitionUri": "s3://b/k"}}
+            }
+        });
+        let canonical = root.canonicalize().unwrap();
+        let projects = function_projects(&t, &templates).unwrap();
+        assert_eq!(projects.len(), 3);
+        assert!(projects.values().all(|p| p == &canonical), "{projects:?}");
+        assert_eq!(
+            definition_files(&t, &templates),
+            BTreeMap::from([
+                ("M".to_string(), templates.join("m.asl.json")),
+                ("Up2".to_string(), templates.join("../x.json")),
+            ])
+        );
+
+        // `.` beside a template outside the cargo project is not a project: SAM would fail too.
+        let here = json!({"Resources": {"F": function(json!("."))}});
+        let err = function_projects(&here, &templates)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("function F") && err.contains("Cargo.toml"),
+            "{err}"
+        );
+        assert_eq!(function_projects(&here, &root).unwrap()["F"], canonical);
+        let remote = json!({"Resources": {"F": function(json!("s3://b/k.zip"))}});
+        assert!(function_projects(&remote, &root).is_err());
+        let none =
+            json!({"Resources": {"F": {"Type": "AWS::Serverless::Function", "Properties": {}}}});
+        assert!(function_projects(&none, &root)
+            .unwrap_err()
+            .to_string()
+            .contains("no CodeUri"));
+        std::fs::remove_dir_all(root).unwrap();
     }
 
     #[test]
