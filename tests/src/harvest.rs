@@ -6,8 +6,12 @@
 //! `cross-account-role.yaml`), so concurrent runs never see each other's buckets.
 
 use std::collections::BTreeMap;
+use std::process::Output;
 use std::time::Duration;
 
+use aws_sdk_dynamodb::error::SdkError;
+use aws_sdk_dynamodb::operation::get_item::GetItemError;
+use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_s3::types::{BucketVersioningStatus, VersioningConfiguration};
 use serde_json::{json, Value};
 
@@ -28,22 +32,19 @@ pub const DEPLOYMENT: &str = "s3insights";
 
 /// A fresh account id no other test uses, with the member role deployed in it.
 pub async fn member_account() -> String {
-    let env = env().await;
     let account = format!("5{:011}", rand_u64() % 100_000_000_000);
-    let request = DeployRequest {
-        template: "cross-account-role.yaml".into(),
-        stack: "s3insights-member".into(),
-        parameters: BTreeMap::new(),
-        build: BuildOptions::default(),
-    };
-    deploy::deploy(&env.workspace, &env.account(&account), &request)
-        .await
-        .unwrap_or_else(|e| panic!("deploy the member role into {account}: {e}"));
+    deploy_member_role(&account).await;
     account
 }
 
 /// Deploys the member role into `account` again; returns the account.
 pub async fn member_role_again(account: &str) -> String {
+    deploy_member_role(account).await;
+    account.to_string()
+}
+
+/// Deploys `cross-account-role.yaml` as stack `s3insights-member` into `account`.
+async fn deploy_member_role(account: &str) {
     let env = env().await;
     let request = DeployRequest {
         template: "cross-account-role.yaml".into(),
@@ -54,7 +55,6 @@ pub async fn member_role_again(account: &str) -> String {
     deploy::deploy(&env.workspace, &env.account(account), &request)
         .await
         .unwrap_or_else(|e| panic!("deploy the member role into {account}: {e}"));
-    account.to_string()
 }
 
 /// Deletes the member role's stack (the role goes with it): the host loses access.
@@ -121,16 +121,22 @@ pub async fn bucket(
         );
     }
     create.send().await.expect("create bucket");
+    put_objects(account, region, &name, objects).await;
+    name
+}
+
+/// Puts `objects` (key, body) into `bucket`, in order.
+pub async fn put_objects(account: &str, region: &str, bucket: &str, objects: &[(&str, &[u8])]) {
+    let s3 = s3(account, region).await;
     for (key, body) in objects {
         s3.put_object()
-            .bucket(&name)
+            .bucket(bucket)
             .key(*key)
             .body(body.to_vec().into())
             .send()
             .await
             .expect("put object");
     }
-    name
 }
 
 /// Turns on versioning.
@@ -152,29 +158,29 @@ pub async fn version(account: &str, region: &str, bucket: &str) {
 /// Deletes every version of every object and the bucket itself.
 pub async fn delete_bucket(account: &str, region: &str, bucket: &str) {
     let s3 = s3(account, region).await;
-    let versions = s3
+    let listed = s3
         .list_object_versions()
         .bucket(bucket)
         .send()
         .await
         .expect("list versions");
-    for v in versions.versions() {
+    // Every version first, then every delete marker.
+    let versions = listed
+        .versions()
+        .iter()
+        .map(|v| (v.key(), v.version_id(), "delete version"));
+    let markers = listed
+        .delete_markers()
+        .iter()
+        .map(|m| (m.key(), m.version_id(), "delete marker"));
+    for (key, version_id, what) in versions.chain(markers) {
         s3.delete_object()
             .bucket(bucket)
-            .key(v.key().unwrap_or_default())
-            .set_version_id(v.version_id().map(str::to_string))
+            .key(key.unwrap_or_default())
+            .set_version_id(version_id.map(str::to_string))
             .send()
             .await
-            .expect("delete version");
-    }
-    for m in versions.delete_markers() {
-        s3.delete_object()
-            .bucket(bucket)
-            .key(m.key().unwrap_or_default())
-            .set_version_id(m.version_id().map(str::to_string))
-            .send()
-            .await
-            .expect("delete marker");
+            .expect(what);
     }
     s3.delete_bucket()
         .bucket(bucket)
@@ -307,38 +313,61 @@ pub fn bucket_entry<'a>(summary: &'a Value, bucket: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("bucket {bucket} not in the summary: {summary:#}"))
 }
 
-/// The run record in the state table, if any.
-pub async fn run_record(run_id: &str) -> Option<Value> {
+/// A state table item as the SDK returns it.
+type StateItem = std::collections::HashMap<String, AttributeValue>;
+
+/// The item (`pk`, `sk`) of the state table; `Ok(None)` where there is none.
+async fn state_item(pk: String, sk: String) -> Result<Option<StateItem>, SdkError<GetItemError>> {
     let table = output("StateTableName").await;
     let answer = env()
         .await
         .dynamodb()
         .get_item()
         .table_name(table)
-        .key(
-            "pk",
-            aws_sdk_dynamodb::types::AttributeValue::S(format!("run#{run_id}")),
-        )
-        .key(
-            "sk",
-            aws_sdk_dynamodb::types::AttributeValue::S("run".into()),
-        )
+        .key("pk", AttributeValue::S(pk))
+        .key("sk", AttributeValue::S(sk))
         .send()
+        .await?;
+    Ok(answer.item)
+}
+
+/// The run record in the state table, if any.
+pub async fn run_record(run_id: &str) -> Option<Value> {
+    let item = state_item(format!("run#{run_id}"), "run".into())
         .await
         .expect("get run record");
-    answer.item.map(|item| {
+    item.map(|item| {
         let mut out = serde_json::Map::new();
         for (k, v) in item {
             let value = match v {
-                aws_sdk_dynamodb::types::AttributeValue::S(s) => Value::String(s),
-                aws_sdk_dynamodb::types::AttributeValue::Bool(b) => Value::Bool(b),
-                aws_sdk_dynamodb::types::AttributeValue::N(n) => Value::String(n),
+                AttributeValue::S(s) => Value::String(s),
+                AttributeValue::Bool(b) => Value::Bool(b),
+                AttributeValue::N(n) => Value::String(n),
                 other => Value::String(format!("{other:?}")),
             };
             out.insert(k, value);
         }
         Value::Object(out)
     })
+}
+
+/// Whether the run record (which must exist) says Cleanup still has something to remove.
+pub async fn cleanup_pending(run_id: &str) -> bool {
+    run_record(run_id)
+        .await
+        .expect("run record")
+        .get("cleanup_pending")
+        .is_some()
+}
+
+/// The run's staging bucket in `region` (where S3 delivers the reports).
+pub fn staging_bucket(run_id: &str, region: &str) -> String {
+    format!("{DEPLOYMENT}-{run_id}-stg-{}-{region}", crate::HOST)
+}
+
+/// The id of the run's inventory configurations on the buckets.
+pub fn configuration_id(run_id: &str) -> String {
+    format!("s3insights-{DEPLOYMENT}-{run_id}")
 }
 
 /// What a run left behind: staging buckets, regional stacks, and our inventory configurations on
@@ -352,7 +381,7 @@ pub async fn transient_left(
     let mut left = Vec::new();
     for region in regions {
         let target: Target = env.host.in_region(region);
-        let staging = format!("{DEPLOYMENT}-{run_id}-stg-{}-{region}", crate::HOST);
+        let staging = staging_bucket(run_id, region);
         if target
             .s3()
             .head_bucket()
@@ -382,7 +411,7 @@ pub async fn transient_left(
             }
         }
     }
-    let id = format!("s3insights-{DEPLOYMENT}-{run_id}");
+    let id = configuration_id(run_id);
     for (account, region, bucket) in buckets {
         let s3 = s3(account, region).await;
         if s3
@@ -397,6 +426,15 @@ pub async fn transient_left(
         }
     }
     left
+}
+
+/// [`transient_left`] of a run in one `region`, with `buckets` ((account, name)) in that region.
+pub async fn left_in(run_id: &str, region: &str, buckets: &[(&str, &str)]) -> Vec<String> {
+    let buckets: Vec<_> = buckets
+        .iter()
+        .map(|(account, bucket)| (*account, region, *bucket))
+        .collect();
+    transient_left(run_id, &[region], &buckets).await
 }
 
 /// Waits until `check` holds, polling every 200 ms for up to a minute.
@@ -414,34 +452,17 @@ where
     panic!("timed out waiting for {what}");
 }
 
-/// The status of a bucket in the state table.
+/// The status of a bucket in the state table (`None` where there is none, or the read fails).
 pub async fn bucket_status(
     run_id: &str,
     account: &str,
     region: &str,
     bucket: &str,
 ) -> Option<String> {
-    let table = output("StateTableName").await;
-    let answer = env()
-        .await
-        .dynamodb()
-        .get_item()
-        .table_name(table)
-        .key(
-            "pk",
-            aws_sdk_dynamodb::types::AttributeValue::S(format!("run#{run_id}")),
-        )
-        .key(
-            "sk",
-            aws_sdk_dynamodb::types::AttributeValue::S(format!(
-                "bucket#{account}#{region}#{bucket}"
-            )),
-        )
-        .send()
-        .await
-        .ok()?;
-    match answer.item?.get("status") {
-        Some(aws_sdk_dynamodb::types::AttributeValue::S(s)) => Some(s.clone()),
+    let sk = format!("bucket#{account}#{region}#{bucket}");
+    let item = state_item(format!("run#{run_id}"), sk).await.ok()??;
+    match item.get("status") {
+        Some(AttributeValue::S(s)) => Some(s.clone()),
         _ => None,
     }
 }
@@ -458,6 +479,41 @@ pub fn harvest_in_background(input: Value) -> std::thread::JoinHandle<Finished> 
     })
 }
 
+/// A Harvester run going on in the background without automatic inventory delivery
+/// ([`harvest_in_background`]): the test decides what S3 delivers and when.
+pub struct WaitingRun {
+    /// The run id.
+    pub run: String,
+    handle: std::thread::JoinHandle<Finished>,
+}
+
+impl WaitingRun {
+    /// Starts a run (fresh run id) over `accounts` and `regions` in the background, then waits, in
+    /// the order given, until each of `buckets` ((account, region, name)) is `in_progress`.
+    pub async fn start(
+        accounts: &[&str],
+        regions: &[&str],
+        buckets: &[(&str, &str, &str)],
+    ) -> WaitingRun {
+        let run = run_id();
+        stack().await;
+        let handle = harvest_in_background(input(&run, accounts, regions));
+        for (account, region, bucket) in buckets {
+            wait_for_status(&run, account, region, bucket, "in_progress").await;
+        }
+        WaitingRun { run, handle }
+    }
+
+    /// Waits (off the async runtime's threads) for the run to end; returns what it reported.
+    pub async fn finish(self) -> Finished {
+        let handle = self.handle;
+        tokio::task::spawn_blocking(move || handle.join().unwrap())
+            .await
+            .unwrap()
+    }
+}
+
+/// Waits until `bucket` has `status` in the state table.
 pub async fn wait_for_status(run: &str, account: &str, region: &str, bucket: &str, status: &str) {
     eventually(&format!("{bucket} to be {status}"), || async {
         bucket_status(run, account, region, bucket).await.as_deref() == Some(status)
@@ -465,18 +521,60 @@ pub async fn wait_for_status(run: &str, account: &str, region: &str, bucket: &st
     .await;
 }
 
-pub fn deliver(bucket: &str) {
-    let env = blocking_env();
-    let out = env.offline(&["deliver-inventory", "--bucket", bucket]);
-    assert!(out.status.success(), "deliver-inventory {bucket}: {out:?}");
+/// Delivers the pending S3 Inventory report of `bucket` now (`offline deliver-inventory`, run off the
+/// async runtime's threads); the delivery must succeed.
+pub async fn deliver(bucket: &str) {
+    let env = env().await;
+    let bucket = bucket.to_string();
+    tokio::task::spawn_blocking(move || {
+        let out = env.offline(&["deliver-inventory", "--bucket", &bucket]);
+        assert!(out.status.success(), "deliver-inventory {bucket}: {out:?}");
+    })
+    .await
+    .unwrap();
 }
 
-fn blocking_env() -> &'static crate::Env {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-        .block_on(env())
+/// The `--matching` text of `offline fault add` that picks the invocations of run `run` (compact
+/// JSON, as in the payload).
+pub fn run_matching(run: &str) -> String {
+    format!("\"run_id\":\"{run}\"")
+}
+
+/// Makes the next `times` invocations of function `function` (logical id in the stack) whose payload
+/// contains `matching` fail with `error_type` (and `message`, if given), through `offline fault add`;
+/// returns the CLI's output whatever its exit status.
+pub async fn add_fault(
+    function: &str,
+    error_type: &str,
+    message: Option<&str>,
+    times: u32,
+    matching: &str,
+) -> Output {
+    stack().await;
+    let times = times.to_string();
+    let mut args = vec![
+        "fault",
+        "add",
+        "--function",
+        function,
+        "--kind",
+        "error",
+        "--error-type",
+        error_type,
+        "--times",
+        &times,
+        "--matching",
+        matching,
+    ];
+    if let Some(message) = message {
+        args.extend(["--message", message]);
+    }
+    env().await.offline(&args)
+}
+
+/// [`add_fault`] without a message, for the invocations of run `run` only.
+pub async fn fail_for_run(function: &str, error_type: &str, run: &str, times: u32) -> Output {
+    add_fault(function, error_type, None, times, &run_matching(run)).await
 }
 
 /// Writes a report for `bucket` into the run's staging bucket whose data file does not match the
@@ -508,8 +606,8 @@ pub async fn write_report(
     use inventory_format::{
         report_fields, write_data_file, InventoryField, InventoryManifest, ManifestFile,
     };
-    let staging = format!("{DEPLOYMENT}-{run}-stg-{}-{region}", crate::HOST);
-    let config = format!("s3insights-{DEPLOYMENT}-{run}");
+    let staging = staging_bucket(run, region);
+    let config = configuration_id(run);
     let prefix = format!("{account}/{region}");
     let optional = [
         InventoryField::Size,

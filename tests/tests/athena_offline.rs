@@ -19,6 +19,14 @@ fn stdout_json(out: &std::process::Output) -> Value {
     })
 }
 
+/// A new bucket of the host account (in us-east-1) named after `prefix`; returns its name.
+async fn host_bucket(prefix: &str) -> String {
+    let bucket = unique(prefix);
+    let s3 = env().await.host.s3();
+    s3.create_bucket().bucket(&bucket).send().await.unwrap();
+    bucket
+}
+
 /// A Parquet inventory data file with the columns `bucket`, `key`, `size`.
 fn parquet(rows: &[(&str, &str, i64)]) -> Vec<u8> {
     let records: Vec<InventoryRecord> = rows
@@ -98,8 +106,7 @@ fn values(rows: &Value) -> Vec<Vec<String>> {
 async fn harvester_queries_read_only_the_registered_partitions() {
     let env = env().await;
     let s3 = env.host.s3();
-    let bucket = unique("athena-inv");
-    s3.create_bucket().bucket(&bucket).send().await.unwrap();
+    let bucket = host_bucket("athena-inv").await;
     let run = "inventory/run=r1";
     // Hive-style folders named after the report (`bucket=`), not after the partition keys
     // (`bucket_name`); `bucket` is also a data column. One non-Hive folder.
@@ -264,14 +271,7 @@ async fn harvester_queries_read_only_the_registered_partitions() {
 #[tokio::test]
 async fn a_failed_query_fails_the_sync_task_with_its_query_execution_as_the_cause() {
     let env = env().await;
-    let bucket = unique("athena-res");
-    env.host
-        .s3()
-        .create_bucket()
-        .bucket(&bucket)
-        .send()
-        .await
-        .unwrap();
+    let bucket = host_bucket("athena-res").await;
     let results = format!("s3://{bucket}/results/");
     let caught = json!({
         "StartAt": "Bad",
@@ -309,14 +309,7 @@ async fn a_failed_query_fails_the_sync_task_with_its_query_execution_as_the_caus
 #[tokio::test]
 async fn request_response_integrations_start_get_and_stop_queries() {
     let env = env().await;
-    let bucket = unique("athena-rr");
-    env.host
-        .s3()
-        .create_bucket()
-        .bucket(&bucket)
-        .send()
-        .await
-        .unwrap();
+    let bucket = host_bucket("athena-rr").await;
     let definition = json!({
         "StartAt": "Start",
         "States": {

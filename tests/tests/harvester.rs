@@ -25,22 +25,11 @@ async fn a_run_inventories_every_bucket_reports_it_and_leaves_nothing_behind() {
     .await;
     let versioned = bucket(&b, "us-west-2", "versioned", &[("a.txt", b"v1")]).await;
     version(&b, "us-west-2", &versioned).await;
-    let s3b = s3(&b, "us-west-2").await;
-    s3b.put_object()
-        .bucket(&versioned)
-        .key("a.txt")
-        .body(b"v2-longer".to_vec().into())
-        .send()
+    let objects: &[(&str, &[u8])] = &[("a.txt", b"v2-longer"), ("gone.txt", b"x")];
+    put_objects(&b, "us-west-2", &versioned, objects).await;
+    s3(&b, "us-west-2")
         .await
-        .unwrap();
-    s3b.put_object()
-        .bucket(&versioned)
-        .key("gone.txt")
-        .body(b"x".to_vec().into())
-        .send()
-        .await
-        .unwrap();
-    s3b.delete_object()
+        .delete_object()
         .bucket(&versioned)
         .key("gone.txt")
         .send()
@@ -183,24 +172,14 @@ async fn a_failing_step_records_its_cause_cleans_up_and_fails_the_execution() {
     let a = member_account().await;
     let data = bucket(&a, "eu-central-1", "fails", &[("k", b"v")]).await;
     let run = run_id();
-    let env = env().await;
-    integration::stack().await;
-    let rule = env.offline(&[
-        "fault",
-        "add",
-        "--function",
+    let rule = add_fault(
         "ReportFunction",
-        "--kind",
-        "error",
-        "--error-type",
         "ReportBroken",
-        "--message",
-        "injected report failure",
-        "--times",
-        "20",
-        "--matching",
-        &format!("\"run_id\":\"{run}\""),
-    ]);
+        Some("injected report failure"),
+        20,
+        &run_matching(&run),
+    )
+    .await;
     assert!(rule.status.success(), "{rule:?}");
     let finished = harvest(&input(&run, &[&a], &["eu-central-1"]), &[]).await;
     assert_eq!(finished.status(), "FAILED", "{finished:#?}");
@@ -216,12 +195,7 @@ async fn a_failing_step_records_its_cause_cleans_up_and_fails_the_execution() {
         .as_str()
         .unwrap()
         .contains("injected report failure"));
-    let left = transient_left(
-        &run,
-        &["eu-central-1"],
-        &[(a.as_str(), "eu-central-1", data.as_str())],
-    )
-    .await;
+    let left = left_in(&run, "eu-central-1", &[(&a, &data)]).await;
     assert!(left.is_empty(), "left behind after a failure: {left:?}");
 }
 
@@ -231,20 +205,7 @@ async fn cleanup_runs_any_number_of_times() {
     let data = bucket(&a, "eu-west-3", "thrice", &[("k", b"v")]).await;
     let run = run_id();
     // The run stops before the report: its transient resources exist when Cleanup starts.
-    let env = env().await;
-    integration::stack().await;
-    env.offline(&[
-        "fault",
-        "add",
-        "--function",
-        "AnalysisFunction",
-        "--error-type",
-        "Stop",
-        "--times",
-        "20",
-        "--matching",
-        &format!("\"run_id\":\"{run}\""),
-    ]);
+    fail_for_run("AnalysisFunction", "Stop", &run, 20).await;
     assert_eq!(
         harvest(&input(&run, &[&a], &["eu-west-3"]), &[])
             .await
@@ -262,12 +223,7 @@ async fn cleanup_runs_any_number_of_times() {
         assert_eq!(outcome["complete"], true, "attempt {attempt}: {outcome:#}");
         assert_eq!(outcome["not_removed"], json!([]));
     }
-    let left = transient_left(
-        &run,
-        &["eu-west-3"],
-        &[(a.as_str(), "eu-west-3", data.as_str())],
-    )
-    .await;
+    let left = left_in(&run, "eu-west-3", &[(&a, &data)]).await;
     assert!(left.is_empty(), "{left:?}");
 }
 
@@ -414,35 +370,17 @@ async fn cleanup_without_a_run_id_cleans_every_pending_run() {
     let a = member_account().await;
     let data = bucket(&a, "il-central-1", "pending", &[("k", b"v")]).await;
     let run = run_id();
-    let env = env().await;
-    integration::stack().await;
     // The run fails, and its own cleanup cannot delete the regional stack once: the run stays pending.
-    let only_this_run = format!("\"run_id\":\"{run}\"");
-    env.offline(&[
-        "fault",
-        "add",
-        "--function",
-        "AnalysisFunction",
-        "--error-type",
-        "Stop",
-        "--times",
-        "20",
-        "--matching",
-        &only_this_run,
-    ]);
-    let delete_of_this_run = format!("\"action\":\"delete_stack\",\"run_id\":\"{run}\"");
-    env.offline(&[
-        "fault",
-        "add",
-        "--function",
+    fail_for_run("AnalysisFunction", "Stop", &run, 20).await;
+    let delete_of_this_run = format!("\"action\":\"delete_stack\",{}", run_matching(&run));
+    add_fault(
         "RegionalStacksFunction",
-        "--error-type",
         "Stuck",
-        "--times",
-        "1",
-        "--matching",
+        None,
+        1,
         &delete_of_this_run,
-    ]);
+    )
+    .await;
     let failed = harvest(&input(&run, &[&a], &["il-central-1"]), &[]).await;
     assert_eq!(failed.status(), "FAILED", "{failed:#?}");
     let record = run_record(&run).await.unwrap();
@@ -461,16 +399,7 @@ async fn cleanup_without_a_run_id_cleans_every_pending_run() {
             .any(|r| r["run_id"] == run.as_str() && r["complete"] == true),
         "{runs:#}"
     );
-    assert!(run_record(&run)
-        .await
-        .unwrap()
-        .get("cleanup_pending")
-        .is_none());
-    let left = transient_left(
-        &run,
-        &["il-central-1"],
-        &[(a.as_str(), "il-central-1", data.as_str())],
-    )
-    .await;
+    assert!(!cleanup_pending(&run).await);
+    let left = left_in(&run, "il-central-1", &[(&a, &data)]).await;
     assert!(left.is_empty(), "{left:?}");
 }

@@ -12,32 +12,23 @@ async fn a_bucket_deleted_mid_run_is_reported_not_available() {
     let a = member_account().await;
     let keep = bucket(&a, "eu-north-1", "keep", &[("k", b"v")]).await;
     let doomed = bucket(&a, "eu-north-1", "doomed", &[("k", b"v")]).await;
-    let run = run_id();
-    integration::stack().await;
-    let running = harvest_in_background(input(&run, &[&a], &["eu-north-1"]));
-    wait_for_status(&run, &a, "eu-north-1", &doomed, "in_progress").await;
-    wait_for_status(&run, &a, "eu-north-1", &keep, "in_progress").await;
+    let running = WaitingRun::start(
+        &[&a],
+        &["eu-north-1"],
+        &[(&a, "eu-north-1", &doomed), (&a, "eu-north-1", &keep)],
+    )
+    .await;
+    let run = running.run.clone();
     delete_bucket(&a, "eu-north-1", &doomed).await;
-    let keep2 = keep.clone();
-    tokio::task::spawn_blocking(move || deliver(&keep2))
-        .await
-        .unwrap();
-    let finished = tokio::task::spawn_blocking(move || running.join().unwrap())
-        .await
-        .unwrap();
+    deliver(&keep).await;
+    let finished = running.finish().await;
     assert_eq!(finished.status(), "SUCCEEDED", "{finished:#?}");
     let summary = summary(&run).await;
     assert_eq!(bucket_entry(&summary, &keep)["status"], "done");
     let gone = bucket_entry(&summary, &doomed);
     assert_eq!(gone["status"], "bucket_not_available", "{gone:#}");
     assert!(gone["reason"].as_str().unwrap().contains("deleted"));
-    assert!(transient_left(
-        &run,
-        &["eu-north-1"],
-        &[(a.as_str(), "eu-north-1", keep.as_str())]
-    )
-    .await
-    .is_empty());
+    assert!(left_in(&run, "eu-north-1", &[(&a, &keep)]).await.is_empty());
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -46,19 +37,19 @@ async fn a_bucket_whose_role_access_is_lost_is_reported_and_cleanup_says_what_it
     let (a, b) = (member_account().await, member_account().await);
     let reachable = bucket(&a, "ap-northeast-1", "reachable", &[("k", b"v")]).await;
     let lost = bucket(&b, "ap-northeast-1", "lost", &[("k", b"v")]).await;
-    let run = run_id();
-    integration::stack().await;
-    let running = harvest_in_background(input(&run, &[&a, &b], &["ap-northeast-1"]));
-    wait_for_status(&run, &a, "ap-northeast-1", &reachable, "in_progress").await;
-    wait_for_status(&run, &b, "ap-northeast-1", &lost, "in_progress").await;
+    let running = WaitingRun::start(
+        &[&a, &b],
+        &["ap-northeast-1"],
+        &[
+            (&a, "ap-northeast-1", &reachable),
+            (&b, "ap-northeast-1", &lost),
+        ],
+    )
+    .await;
+    let run = running.run.clone();
     remove_member_role(&b).await;
-    let r = reachable.clone();
-    tokio::task::spawn_blocking(move || deliver(&r))
-        .await
-        .unwrap();
-    let finished = tokio::task::spawn_blocking(move || running.join().unwrap())
-        .await
-        .unwrap();
+    deliver(&reachable).await;
+    let finished = running.finish().await;
     assert_eq!(finished.status(), "SUCCEEDED", "{finished:#?}");
     let summary = summary(&run).await;
     assert_eq!(bucket_entry(&summary, &reachable)["status"], "done");
@@ -72,23 +63,15 @@ async fn a_bucket_whose_role_access_is_lost_is_reported_and_cleanup_says_what_it
         not_removed.iter().any(|n| n["bucket"] == lost.as_str()),
         "{cleanup_outcome:#}"
     );
-    assert!(run_record(&run)
-        .await
-        .unwrap()
-        .get("cleanup_pending")
-        .is_some());
+    assert!(cleanup_pending(&run).await);
     // With the role back, Cleanup finishes the job.
     let restored = member_role_again(&b).await;
     assert_eq!(restored, b);
     let cleaned = cleanup(&json!({"run_id": run})).await;
     assert_eq!(cleaned.output()["complete"], true, "{cleaned:#?}");
-    assert!(transient_left(
-        &run,
-        &["ap-northeast-1"],
-        &[(b.as_str(), "ap-northeast-1", lost.as_str())]
-    )
-    .await
-    .is_empty());
+    assert!(left_in(&run, "ap-northeast-1", &[(&b, &lost)])
+        .await
+        .is_empty());
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -96,19 +79,16 @@ async fn a_corrupt_report_marks_its_bucket_and_rests_in_the_dead_letter_queue() 
     let a = member_account().await;
     let good = bucket(&a, "us-east-2", "good", &[("k", b"v")]).await;
     let bad = bucket(&a, "us-east-2", "bad", &[("k", b"v")]).await;
-    let run = run_id();
-    integration::stack().await;
-    let running = harvest_in_background(input(&run, &[&a], &["us-east-2"]));
-    wait_for_status(&run, &a, "us-east-2", &bad, "in_progress").await;
-    wait_for_status(&run, &a, "us-east-2", &good, "in_progress").await;
+    let running = WaitingRun::start(
+        &[&a],
+        &["us-east-2"],
+        &[(&a, "us-east-2", &bad), (&a, "us-east-2", &good)],
+    )
+    .await;
+    let run = running.run.clone();
     let checksum_key = write_corrupt_report(&run, &a, "us-east-2", &bad).await;
-    let g = good.clone();
-    tokio::task::spawn_blocking(move || deliver(&g))
-        .await
-        .unwrap();
-    let finished = tokio::task::spawn_blocking(move || running.join().unwrap())
-        .await
-        .unwrap();
+    deliver(&good).await;
+    let finished = running.finish().await;
     assert_eq!(finished.status(), "SUCCEEDED", "{finished:#?}");
     let summary = summary(&run).await;
     assert_eq!(bucket_entry(&summary, &good)["status"], "done");
@@ -153,11 +133,13 @@ async fn csv_and_orc_reports_are_consolidated_and_a_repeated_notification_change
     let a = member_account().await;
     let csv = bucket(&a, "eu-south-1", "csv", &[("x", b"1")]).await;
     let orc = bucket(&a, "eu-south-1", "orc", &[("x", b"1")]).await;
-    let run = run_id();
-    integration::stack().await;
-    let running = harvest_in_background(input(&run, &[&a], &["eu-south-1"]));
-    wait_for_status(&run, &a, "eu-south-1", &csv, "in_progress").await;
-    wait_for_status(&run, &a, "eu-south-1", &orc, "in_progress").await;
+    let running = WaitingRun::start(
+        &[&a],
+        &["eu-south-1"],
+        &[(&a, "eu-south-1", &csv), (&a, "eu-south-1", &orc)],
+    )
+    .await;
+    let run = running.run.clone();
     let rows = |bucket: &str| -> Vec<InventoryRecord> {
         (0..3)
             .map(|i| InventoryRecord {
@@ -185,7 +167,7 @@ async fn csv_and_orc_reports_are_consolidated_and_a_repeated_notification_change
     .await;
     wait_for_status(&run, &a, "eu-south-1", &csv, "done").await;
     // S3 delivers notifications at least once: the same manifest.checksum again changes nothing.
-    let staging = format!("{DEPLOYMENT}-{run}-stg-{}-eu-south-1", integration::HOST);
+    let staging = staging_bucket(&run, "eu-south-1");
     let s3 = env().await.host.in_region("eu-south-1").s3();
     let checksum = s3
         .get_object()
@@ -217,9 +199,7 @@ async fn csv_and_orc_reports_are_consolidated_and_a_repeated_notification_change
         false,
     )
     .await;
-    let finished = tokio::task::spawn_blocking(move || running.join().unwrap())
-        .await
-        .unwrap();
+    let finished = running.finish().await;
     assert_eq!(finished.status(), "SUCCEEDED", "{finished:#?}");
     let summary = summary(&run).await;
     for name in [&csv, &orc] {
