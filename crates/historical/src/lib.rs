@@ -1,0 +1,26 @@
+//! Historical's pure domain: no AWS calls, only the rules every Historical function shares.
+//!
+//! - [`tech`]: the technologies (S3 buckets, security groups, VPCs, IAM roles) behind one trait,
+//!   [`tech::TechnologyRules`]: ARNs, CloudTrail event names → update/delete/ignore, resource ids
+//!   from an event, and the fields that never count as a change.
+//! - [`event`]: the CloudTrail-over-EventBridge event as AWS documents it, and what the collector
+//!   must do with one ([`event::collect`]).
+//! - [`normalise`] and [`differ`]: the Differ's "effective change" rule, order-insensitive, against
+//!   the latest Durable revision at or before the event time.
+//! - [`patch`]: RFC 6902 JSON Patch generation and application.
+//! - [`message`]: the Durable change message published on SNS, with its message attributes and
+//!   the 256 KB limit.
+
+#![warn(missing_docs)]
+
+pub mod differ;
+pub mod event;
+pub mod message;
+pub mod normalise;
+pub mod patch;
+pub mod tech;
+
+pub use differ::{effective_change, judge, revision_to_compare, Change, ChangeKind, Revision};
+pub use normalise::normalise;
+pub use patch::{apply, diff, PatchOp};
+pub use tech::{EventKind, Technology, TechnologyRules};
