@@ -1,0 +1,1 @@
+//! Placeholder: listing and describing resources (in progress).

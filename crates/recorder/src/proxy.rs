@@ -1,0 +1,1 @@
+//! Placeholder: the stream proxy (in progress).

@@ -1,0 +1,1 @@
+//! Placeholder: the Current and Durable tables (in progress).
