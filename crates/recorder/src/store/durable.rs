@@ -1,0 +1,223 @@
+//! The Durable table: every effective revision of every resource of one technology, forever.
+//!
+//! Hash key `arn` (S), range key `eventTime` (S, `YYYY-MM-DDTHH:MM:SSZ`), stream
+//! `NEW_AND_OLD_IMAGES` (read by the Durable proxy), no TTL.
+//!
+//! **Whole seconds, as the original.** Subscribers receive `event_time` in this format and use it
+//! with `arn` as the key to re-read a revision (`durable_key`), and CloudTrail's own `eventTime`
+//! has whole seconds, so milliseconds would distinguish nothing for events; only two polls of one
+//! resource in the same second collapse, and the later write wins, as it did.
+//!
+//! **The change on the revision.** The Differ stores the effective change it computed as the
+//! revision's `change` attribute (`{kind, patch}`, [`with_change`]), so the Durable proxy publishes
+//! it from the stream record alone, without reading the previous revision. When the patch would
+//! push the item over DynamoDB's limit even after the configuration went to S3 (a `created`
+//! patch holds the whole state), it is stored as `{kind, patch: [], patch_omitted: true}`: the
+//! subscriber diffs the two revisions itself, as the SNS message already allows.
+//!
+//! Writes are unconditional PutItems: the key is the revision's identity, so a retried write of
+//! the same revision is idempotent.
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use chrono::{DateTime, Utc};
+use historical::differ::format_event_time;
+use historical::message::ChangeSummary;
+use historical::{Change, Revision};
+use serde_json::{json, Value};
+
+use super::codec::{from_item, item_size, string_field, to_item, Item, DYNAMODB_ITEM_LIMIT};
+use super::error::{sdk_error, StoreError};
+use super::offload::{Offload, OFFLOAD_THRESHOLD};
+
+/// The attribute holding the revision's effective change.
+pub const CHANGE_ATTRIBUTE: &str = "change";
+
+/// `item` with `change` recorded as its [`CHANGE_ATTRIBUTE`].
+pub fn with_change(mut item: Value, change: &Change) -> Value {
+    if let Some(map) = item.as_object_mut() {
+        let summary = ChangeSummary {
+            kind: change.kind,
+            patch: change.patch.clone(),
+            patch_omitted: false,
+        };
+        map.insert(CHANGE_ATTRIBUTE.into(), json!(summary));
+    }
+    item
+}
+
+/// `item` with its change's patch left out (see the module docs); `false` if it had none.
+pub fn omit_patch(item: &mut Value) -> bool {
+    let Some(change) = item
+        .get_mut(CHANGE_ATTRIBUTE)
+        .and_then(Value::as_object_mut)
+    else {
+        return false;
+    };
+    change.insert("patch".into(), json!([]));
+    change.insert("patch_omitted".into(), json!(true));
+    true
+}
+
+/// A stored item as a [`Revision`] (its `eventTime` parsed).
+pub fn revision(item: Value) -> Result<Revision, StoreError> {
+    let time = string_field(&item, "eventTime")?;
+    let event_time = DateTime::parse_from_rfc3339(time)
+        .map_err(|e| StoreError::corrupt(format!("eventTime {time:?}"), e))?
+        .with_timezone(&Utc);
+    Ok(Revision { event_time, item })
+}
+
+/// One technology's Durable table.
+#[derive(Debug, Clone)]
+pub struct DurableStore {
+    client: aws_sdk_dynamodb::Client,
+    table: String,
+    offload: Offload,
+}
+
+impl DurableStore {
+    /// The store over `table`, offloading large configurations with `offload`.
+    pub fn new(
+        client: aws_sdk_dynamodb::Client,
+        table: impl Into<String>,
+        offload: Offload,
+    ) -> Self {
+        Self {
+            client,
+            table: table.into(),
+            offload,
+        }
+    }
+
+    /// The table name.
+    pub fn table(&self) -> &str {
+        &self.table
+    }
+
+    /// The revision the Differ compares an event at `event_time` with: the latest at or before
+    /// it (strongly consistent), configuration resolved.
+    pub async fn latest_at_or_before(
+        &self,
+        arn: &str,
+        event_time: DateTime<Utc>,
+    ) -> Result<Option<Revision>, StoreError> {
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("arn = :arn AND eventTime <= :event_time")
+            .expression_attribute_values(":arn", AttributeValue::S(arn.into()))
+            .expression_attribute_values(
+                ":event_time",
+                AttributeValue::S(format_event_time(event_time)),
+            )
+            .scan_index_forward(false)
+            .limit(1)
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| sdk_error(format!("Query {} {arn}", self.table), e))?;
+        match out.items.unwrap_or_default().into_iter().next() {
+            None => Ok(None),
+            Some(item) => Ok(Some(self.decode(arn, item).await?)),
+        }
+    }
+
+    /// Every revision of `arn`, oldest first (all pages; for tests and the CLI).
+    pub async fn revisions(&self, arn: &str) -> Result<Vec<Revision>, StoreError> {
+        let mut out = Vec::new();
+        let mut start: Option<Item> = None;
+        loop {
+            let page = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("arn = :arn")
+                .expression_attribute_values(":arn", AttributeValue::S(arn.into()))
+                .consistent_read(true)
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(|e| sdk_error(format!("Query {} {arn}", self.table), e))?;
+            for item in page.items.unwrap_or_default() {
+                out.push(self.decode(arn, item).await?);
+            }
+            match page.last_evaluated_key {
+                Some(key) if !key.is_empty() => start = Some(key),
+                _ => break,
+            }
+        }
+        Ok(out)
+    }
+
+    /// Write a revision (`arn` and `eventTime` required), offloading its configuration and, if
+    /// still needed, leaving its patch out. Idempotent on (`arn`, `eventTime`).
+    pub async fn put_revision(&self, item: &Value) -> Result<(), StoreError> {
+        let arn = string_field(item, "arn")?.to_string();
+        revision(item.clone())?;
+        let (mut item, mut encoded) = self.offload.shrink(item.clone()).await?;
+        if item_size(&encoded) > OFFLOAD_THRESHOLD && omit_patch(&mut item) {
+            encoded = to_item("revision", &item)?;
+        }
+        let size = item_size(&encoded);
+        if size > DYNAMODB_ITEM_LIMIT {
+            return Err(StoreError::TooLarge {
+                arn,
+                size,
+                limit: DYNAMODB_ITEM_LIMIT,
+            });
+        }
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(encoded))
+            .send()
+            .await
+            .map_err(|e| sdk_error(format!("PutItem {} {arn}", self.table), e))?;
+        Ok(())
+    }
+
+    async fn decode(&self, arn: &str, item: Item) -> Result<Revision, StoreError> {
+        let value = from_item(&format!("{} {arn}", self.table), item)?;
+        revision(self.offload.resolve(value).await?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use historical::{ChangeKind, PatchOp};
+
+    #[test]
+    fn the_change_rides_on_the_revision() {
+        let change = Change {
+            kind: ChangeKind::Updated,
+            patch: vec![PatchOp::Replace {
+                path: "/configuration/a".into(),
+                value: json!(1),
+            }],
+        };
+        let mut item = with_change(json!({"arn": "a"}), &change);
+        let summary: ChangeSummary = serde_json::from_value(item["change"].clone()).unwrap();
+        assert_eq!(summary.kind, ChangeKind::Updated);
+        assert_eq!(summary.patch, change.patch);
+        assert!(omit_patch(&mut item));
+        let summary: ChangeSummary = serde_json::from_value(item["change"].clone()).unwrap();
+        assert!(summary.patch_omitted && summary.patch.is_empty());
+        assert!(!omit_patch(&mut json!({"arn": "a"})));
+    }
+
+    #[test]
+    fn revisions_parse_their_time() {
+        let r = revision(json!({"arn": "a", "eventTime": "2024-01-02T03:04:05Z"})).unwrap();
+        assert_eq!(format_event_time(r.event_time), "2024-01-02T03:04:05Z");
+        assert!(matches!(
+            revision(json!({"arn": "a", "eventTime": "yesterday"})),
+            Err(StoreError::Corrupt { .. })
+        ));
+        assert!(matches!(
+            revision(json!({"arn": "a"})),
+            Err(StoreError::InvalidItem(_))
+        ));
+    }
+}
