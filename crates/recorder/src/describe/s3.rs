@@ -424,33 +424,71 @@ async fn creation_date(s3: &aws_sdk_s3::Client, bucket: &str) -> Result<Value, D
     }
 }
 
+/// Every item of a bucket configuration listing, following continuation tokens: `call` asks for one
+/// page, `items` converts a page's entries, `next` gives the token of the next page (if truncated).
+async fn every_page<P, E, F, Fut>(
+    bucket: &str,
+    operation: &'static str,
+    listing_is_absent: bool,
+    call: F,
+    items: impl Fn(&P) -> Vec<Value>,
+    next: impl Fn(&P) -> Option<String>,
+) -> Result<Vec<Value>, DescribeError>
+where
+    F: Fn(Option<String>) -> Fut,
+    Fut: Future<Output = Result<P, SdkError<E, HttpResponse>>>,
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    let mut out = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        let Some(page) = fetch(
+            bucket,
+            operation,
+            &[],
+            listing_is_absent,
+            call(token.take()),
+        )
+        .await?
+        else {
+            return Ok(out);
+        };
+        out.extend(items(&page));
+        match next(&page) {
+            Some(t) => token = Some(t),
+            None => return Ok(out),
+        }
+    }
+}
+
 /// Every analytics configuration (paginated by continuation token).
 async fn analytics_configurations(
     s3: &aws_sdk_s3::Client,
     b: &str,
 ) -> Result<Vec<Value>, DescribeError> {
-    let mut out = Vec::new();
-    let mut token: Option<String> = None;
-    loop {
-        let call = s3
-            .list_bucket_analytics_configurations()
-            .bucket(b)
-            .set_continuation_token(token.take())
-            .send();
-        let Some(page) = fetch(b, "ListBucketAnalyticsConfigurations", &[], true, call).await?
-        else {
-            return Ok(out);
-        };
-        out.extend(
+    every_page(
+        b,
+        "ListBucketAnalyticsConfigurations",
+        true,
+        |token| {
+            s3.list_bucket_analytics_configurations()
+                .bucket(b)
+                .set_continuation_token(token)
+                .send()
+        },
+        |page| {
             page.analytics_configuration_list()
                 .iter()
-                .map(conv::analytics),
-        );
-        match page.next_continuation_token() {
-            Some(t) if page.is_truncated() == Some(true) => token = Some(t.to_string()),
-            _ => return Ok(out),
-        }
-    }
+                .map(conv::analytics)
+                .collect()
+        },
+        |page| {
+            (page.is_truncated() == Some(true))
+                .then(|| page.next_continuation_token().map(str::to_string))
+                .flatten()
+        },
+    )
+    .await
 }
 
 /// Every metrics configuration (paginated by continuation token).
@@ -458,23 +496,29 @@ async fn metrics_configurations(
     s3: &aws_sdk_s3::Client,
     b: &str,
 ) -> Result<Vec<Value>, DescribeError> {
-    let mut out = Vec::new();
-    let mut token: Option<String> = None;
-    loop {
-        let call = s3
-            .list_bucket_metrics_configurations()
-            .bucket(b)
-            .set_continuation_token(token.take())
-            .send();
-        let Some(page) = fetch(b, "ListBucketMetricsConfigurations", &[], true, call).await? else {
-            return Ok(out);
-        };
-        out.extend(page.metrics_configuration_list().iter().map(conv::metrics));
-        match page.next_continuation_token() {
-            Some(t) if page.is_truncated() == Some(true) => token = Some(t.to_string()),
-            _ => return Ok(out),
-        }
-    }
+    every_page(
+        b,
+        "ListBucketMetricsConfigurations",
+        true,
+        |token| {
+            s3.list_bucket_metrics_configurations()
+                .bucket(b)
+                .set_continuation_token(token)
+                .send()
+        },
+        |page| {
+            page.metrics_configuration_list()
+                .iter()
+                .map(conv::metrics)
+                .collect()
+        },
+        |page| {
+            (page.is_truncated() == Some(true))
+                .then(|| page.next_continuation_token().map(str::to_string))
+                .flatten()
+        },
+    )
+    .await
 }
 
 /// Every inventory configuration (paginated by continuation token).
@@ -482,28 +526,29 @@ async fn inventory_configurations(
     s3: &aws_sdk_s3::Client,
     b: &str,
 ) -> Result<Vec<Value>, DescribeError> {
-    let mut out = Vec::new();
-    let mut token: Option<String> = None;
-    loop {
-        let call = s3
-            .list_bucket_inventory_configurations()
-            .bucket(b)
-            .set_continuation_token(token.take())
-            .send();
-        let Some(page) = fetch(b, "ListBucketInventoryConfigurations", &[], false, call).await?
-        else {
-            return Ok(out);
-        };
-        out.extend(
+    every_page(
+        b,
+        "ListBucketInventoryConfigurations",
+        false,
+        |token| {
+            s3.list_bucket_inventory_configurations()
+                .bucket(b)
+                .set_continuation_token(token)
+                .send()
+        },
+        |page| {
             page.inventory_configuration_list()
                 .iter()
-                .map(conv::inventory),
-        );
-        match page.next_continuation_token() {
-            Some(t) if page.is_truncated() == Some(true) => token = Some(t.to_string()),
-            _ => return Ok(out),
-        }
-    }
+                .map(conv::inventory)
+                .collect()
+        },
+        |page| {
+            (page.is_truncated() == Some(true))
+                .then(|| page.next_continuation_token().map(str::to_string))
+                .flatten()
+        },
+    )
+    .await
 }
 
 #[cfg(test)]
