@@ -409,6 +409,18 @@ pub async fn remove_configuration(
     }
 }
 
+/// The request's account's buckets in the run that `keep` selects.
+async fn account_buckets_where(
+    store: &StateStore,
+    request: &AccountRequest,
+    keep: impl Fn(&BucketRecord) -> bool,
+) -> Result<Vec<BucketRecord>, HarvestError> {
+    let buckets = store
+        .account_buckets(&request.run_id, &request.account.id)
+        .await?;
+    Ok(buckets.into_iter().filter(|b| keep(b)).collect())
+}
+
 async fn remove_configurations(
     ctx: &HarvestContext,
     store: &StateStore,
@@ -416,12 +428,10 @@ async fn remove_configurations(
 ) -> Result<Value, HarvestError> {
     let account = &request.account.id;
     let configuration_id = ctx.deployment.configuration_id(&request.run_id);
-    let buckets: Vec<BucketRecord> = store
-        .account_buckets(&request.run_id, account)
-        .await?
-        .into_iter()
-        .filter(|b| b.configured || b.status == BucketStatus::InventoryConfigurationNotCreated)
-        .collect();
+    let buckets = account_buckets_where(store, request, |b| {
+        b.configured || b.status == BucketStatus::InventoryConfigurationNotCreated
+    })
+    .await?;
     let results: Vec<(String, Result<(), String>)> = stream::iter(buckets)
         .map(|b| {
             let configuration_id = configuration_id.clone();
@@ -467,12 +477,8 @@ async fn smoke_reports(
 ) -> Result<Value, HarvestError> {
     let account = &request.account.id;
     let configuration_id = ctx.deployment.configuration_id(&request.run_id);
-    let waiting: Vec<BucketRecord> = store
-        .account_buckets(&request.run_id, account)
-        .await?
-        .into_iter()
-        .filter(|b| b.status == BucketStatus::InProgress)
-        .collect();
+    let waiting =
+        account_buckets_where(store, request, |b| b.status == BucketStatus::InProgress).await?;
     let mut written = 0u64;
     for bucket in waiting {
         let s3 = match s3_for(ctx, account, &bucket.region).await {

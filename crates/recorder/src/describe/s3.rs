@@ -461,6 +461,13 @@ where
     }
 }
 
+/// The token of the next page of a configuration listing, when S3 says the listing is truncated.
+fn next_if_truncated(truncated: Option<bool>, token: Option<&str>) -> Option<String> {
+    token
+        .filter(|_| truncated == Some(true))
+        .map(str::to_string)
+}
+
 /// Every analytics configuration (paginated by continuation token).
 async fn analytics_configurations(
     s3: &aws_sdk_s3::Client,
@@ -482,11 +489,7 @@ async fn analytics_configurations(
                 .map(conv::analytics)
                 .collect()
         },
-        |page| {
-            (page.is_truncated() == Some(true))
-                .then(|| page.next_continuation_token().map(str::to_string))
-                .flatten()
-        },
+        |page| next_if_truncated(page.is_truncated(), page.next_continuation_token()),
     )
     .await
 }
@@ -512,11 +515,7 @@ async fn metrics_configurations(
                 .map(conv::metrics)
                 .collect()
         },
-        |page| {
-            (page.is_truncated() == Some(true))
-                .then(|| page.next_continuation_token().map(str::to_string))
-                .flatten()
-        },
+        |page| next_if_truncated(page.is_truncated(), page.next_continuation_token()),
     )
     .await
 }
@@ -542,11 +541,7 @@ async fn inventory_configurations(
                 .map(conv::inventory)
                 .collect()
         },
-        |page| {
-            (page.is_truncated() == Some(true))
-                .then(|| page.next_continuation_token().map(str::to_string))
-                .flatten()
-        },
+        |page| next_if_truncated(page.is_truncated(), page.next_continuation_token()),
     )
     .await
 }
