@@ -20,6 +20,7 @@ use local::sdk::Target;
 use tokio::sync::OnceCell;
 
 pub mod harvest;
+pub mod historical;
 
 /// The host account (where our stack lives).
 pub const HOST: &str = local::sdk::HOST_ACCOUNT;

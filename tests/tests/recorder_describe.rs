@@ -487,7 +487,12 @@ async fn iam_role_is_listed_described_and_gone() {
         .await
         .expect("describe role")
         .expect("role exists");
-    assert_eq!(d.arn, format!("arn:aws:iam::{account}:role/ops/{role}"));
+    // Keyed by name (events carry no path); the real ARN, path included, is in the configuration.
+    assert_eq!(d.arn, format!("arn:aws:iam::{account}:role/{role}"));
+    assert_eq!(
+        d.configuration["Arn"],
+        json!(format!("arn:aws:iam::{account}:role/ops/{role}"))
+    );
     assert_eq!(d.region, "us-east-1");
     assert_eq!(d.version, 1);
     assert_eq!(d.attributes["RoleName"], json!(role));

@@ -47,6 +47,12 @@ pub fn role_arn(account: &str, role_name: &str) -> String {
     format!("arn:aws:iam::{account}:role/{role_name}")
 }
 
+/// The role name every member account deploys (`cross-account-role.yaml`): one role per
+/// deployment, used by both S3Insights and Historical.
+pub fn member_role_name(deployment: &str) -> String {
+    format!("{deployment}-cross-account-iam-role")
+}
+
 /// True for a 12-digit AWS account id.
 pub fn is_account_id(account: &str) -> bool {
     account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit())

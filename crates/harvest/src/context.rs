@@ -40,11 +40,6 @@ pub struct HarvestContext {
     pub sfn: aws_sdk_sfn::Client,
 }
 
-/// The role name every member account deploys (`cross-account-role.yaml`).
-pub fn cross_account_role_name(deployment: &str) -> String {
-    format!("{deployment}-cross-account-iam-role")
-}
-
 impl HarvestContext {
     /// Reads the environment the template sets and builds the clients.
     pub async fn from_env(env: &impl Lookup) -> Result<Self, ConfigError> {
@@ -70,7 +65,7 @@ impl HarvestContext {
         let roles = RoleAssumer::new(
             sdk.clone(),
             host_account.clone(),
-            cross_account_role_name(&deployment_name),
+            platform::roles::member_role_name(&deployment_name),
             external_id,
             format!("{deployment_name}-harvester"),
         );

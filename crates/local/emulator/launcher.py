@@ -13,6 +13,9 @@ instrument) and says what AWS documents, what ministack does, and what the patch
 - s3_versions.py   GetObjectAcl on a noncurrent version of a deleted key
 - cloudformation_fixes.py  template properties 1.5.33 ignores (a table's TimeToLiveSpecification)
 - sts_assume_role.py  AssumeRole refuses a missing role or an untrusted caller (proved in sts_offline.rs)
+- cloudtrail_events.py  PutEvents stands in for CloudTrail: "AWS API Call via CloudTrail" entries with
+                   an aws.* source are accepted, with the record's account and region (proved in
+                   cloudtrail_events.rs)
 - faults.py        fault injection for tests (not a gap)
 - activity.py      the idle check behind `offline pump --until-idle` (not a gap)
 
@@ -41,6 +44,7 @@ import activity  # noqa: E402
 import asl  # noqa: E402
 import athena_ddl  # noqa: E402
 import cloudformation_fixes  # noqa: E402
+import cloudtrail_events  # noqa: E402
 import faults  # noqa: E402
 import s3_inventory  # noqa: E402
 import s3_versions  # noqa: E402
@@ -56,6 +60,7 @@ PATCHES = {
     "dynamodb-ttl-stream-record": dynamodb_ttl.install,
     "cloudformation-table-ttl": cloudformation_fixes.install,
     "sts-assume-role-trust": sts_assume_role.install,
+    "cloudtrail-events-on-eventbridge": cloudtrail_events.install,
     "fault-injection": faults.install,
 }
 

@@ -28,6 +28,22 @@ pub const OFFLINE_PARAMETERS: &[(&str, &str)] = &[
     ("InventoryQueueMaxReceiveCount", "2"),
     ("MonitorIntervalSeconds", "1"),
     ("StackPollSeconds", "1"),
+    // Historical: polls are not spread over a quarter of an hour, and the poller visits the host
+    // and the two member accounts the tests and the demo use.
+    ("PollJitterSeconds", "0"),
+    (
+        "HistoricalAccounts",
+        "000000000000,111111111111,222222222222",
+    ),
+    // The primary region handles these regions' resources, as with off-region forwarders.
+    (
+        "HistoricalPollRegions",
+        "us-east-1,us-east-2,eu-west-1,eu-west-2",
+    ),
+    (
+        "HistoricalProxyRegions",
+        "us-east-1,us-east-2,eu-west-1,eu-west-2",
+    ),
 ];
 
 /// The ExternalId of offline deployments: `template.yaml` and every member account's

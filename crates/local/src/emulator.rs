@@ -43,6 +43,10 @@ const LAUNCHER_FILES: &[(&str, &str)] = &[
         "sts_assume_role.py",
         include_str!("../emulator/sts_assume_role.py"),
     ),
+    (
+        "cloudtrail_events.py",
+        include_str!("../emulator/cloudtrail_events.py"),
+    ),
     ("faults.py", include_str!("../emulator/faults.py")),
     ("activity.py", include_str!("../emulator/activity.py")),
 ];

@@ -82,7 +82,8 @@ fn invalid(record: &EventRecord, message: impl Into<String>) -> ProxyError {
 pub struct ProxyRegions(BTreeSet<String>);
 
 impl ProxyRegions {
-    /// From a comma-separated list (`us-east-1,eu-west-1`); blanks are ignored.
+    /// From a comma-separated list (`us-east-1,eu-west-1`); blanks are ignored. `*` forwards
+    /// every region (the Durable proxy: every change reaches the change feed).
     pub fn parse(csv: &str) -> Self {
         Self(
             csv.split(',')
@@ -95,7 +96,7 @@ impl ProxyRegions {
 
     /// Whether `region` is forwarded.
     pub fn contains(&self, region: &str) -> bool {
-        self.0.contains(region)
+        !region.is_empty() && (self.0.contains(region) || self.0.contains("*"))
     }
 
     /// Whether every image of `record` is of a forwarded region (an image without `Region` is
@@ -396,6 +397,8 @@ mod tests {
     fn regions_are_parsed_and_both_images_checked() {
         let regions = us_east();
         assert!(regions.contains("us-west-2") && !regions.contains(""));
+        let every = ProxyRegions::parse("*");
+        assert!(every.contains("ap-south-2") && !every.contains(""));
         let all = records(CURRENT);
         assert_eq!(region_of(&all[0]).as_deref(), Some("us-east-1"));
         assert_eq!(region_of(&all[2]).as_deref(), Some("us-east-1")); // old image only

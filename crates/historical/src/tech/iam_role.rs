@@ -55,9 +55,13 @@ impl TechnologyRules for IamRoleRules {
     fn delete_events(&self) -> &'static [&'static str] {
         DELETES
     }
-    /// `arn:aws:iam::account:role/path/name`. `id` is the role name, or path and name
-    /// (`/service-role/name`) once `GetRole` has told the collector the path; IAM ARNs have no
-    /// region, which only selects the partition.
+    fn arn_service_and_resource(&self) -> (&'static str, &'static str) {
+        ("iam", "role/")
+    }
+    /// `arn:aws:iam::account:role/name`: the role's key in Historical's tables. CloudTrail events
+    /// name a role by its name only (never its path), and a name is unique in its account whatever
+    /// the path, so the key leaves the path out; the role's real ARN, path included, is kept in
+    /// `configuration.Arn`. IAM ARNs have no region, which only selects the partition.
     fn arn(&self, account: &str, region: &str, id: &str) -> String {
         let name = id.trim_start_matches('/');
         format!("arn:{}:iam::{account}:role/{name}", partition(region))

@@ -60,6 +60,25 @@ impl Technology {
         }
     }
 
+    /// The technology whose ARNs look like `arn` (`arn:<partition>:<service>:…:<resource>`).
+    pub fn of_arn(arn: &str) -> Option<Technology> {
+        let mut parts = arn.splitn(6, ':');
+        let (Some("arn"), Some(_), Some(service), Some(_), Some(_), Some(resource)) = (
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+        ) else {
+            return None;
+        };
+        Technology::ALL.into_iter().find(|t| {
+            let (s, prefix) = t.rules().arn_service_and_resource();
+            s == service && resource.starts_with(prefix) && resource.len() > prefix.len()
+        })
+    }
+
     /// The rules of this technology, so callers hold a `Technology` and never a trait object.
     pub fn rules(self) -> &'static dyn TechnologyRules {
         match self {
@@ -104,7 +123,7 @@ pub enum EventKind {
 
 /// Fields of every stored item that never count as a change: the CloudTrail context of the write,
 /// the table keys, the Current-only fields, as the original's `pop_no_diff_fields` (plus keys,
-/// which PynamoDB excluded implicitly). Attributes starting with `aws:rep:` (2017 global tables)
+/// which PynamoDB excluded implicitly, and the Durable revision's stored `change`). Attributes starting with `aws:rep:` (2017 global tables)
 /// are dropped as well.
 pub const CONTEXT_FIELDS: &[&str] = &[
     "arn",
@@ -119,6 +138,8 @@ pub const CONTEXT_FIELDS: &[&str] = &[
     "requestParameters",
     "responseElements",
     "eventName",
+    // The Durable revision's own record of its change (the Differ stores it on the revision).
+    "change",
 ];
 
 /// A path into a stored item, one key per level; `*` matches every element of an array or every
@@ -148,6 +169,10 @@ pub trait TechnologyRules: Sync {
     /// The resource's ARN from its account, region and id. Ids are what
     /// [`TechnologyRules::resource_ids`] returns (for IAM roles, optionally with the path).
     fn arn(&self, account: &str, region: &str, id: &str) -> String;
+
+    /// The ARN's service and the prefix of its resource part (`("ec2", "vpc/")`), so an ARN alone
+    /// says which technology's tables hold it (the Differ and the CLI route on it).
+    fn arn_service_and_resource(&self) -> (&'static str, &'static str);
 
     /// The ids of the resources an event is about; several where AWS allows one call to touch
     /// several resources (EC2 `CreateTags`). Empty when the event names none of this technology.
@@ -268,6 +293,21 @@ mod tests {
             sg.event_kind("UpdateSecurityGroupRuleDescriptionsIngress"),
             EventKind::Update
         );
+    }
+
+    #[test]
+    fn technologies_are_found_from_their_arns() {
+        let a = "123456789012";
+        for tech in Technology::ALL {
+            let arn = tech.rules().arn(a, "eu-west-1", "x-1");
+            assert_eq!(Technology::of_arn(&arn), Some(tech), "{arn}");
+        }
+        assert_eq!(
+            Technology::of_arn("arn:aws:ec2:eu-west-1:1:subnet/s-1"),
+            None
+        );
+        assert_eq!(Technology::of_arn("arn:aws:iam::1:user/joe"), None);
+        assert_eq!(Technology::of_arn("not an arn"), None);
     }
 
     #[test]

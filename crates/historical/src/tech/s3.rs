@@ -78,6 +78,9 @@ impl TechnologyRules for S3Rules {
     fn delete_events(&self) -> &'static [&'static str] {
         DELETES
     }
+    fn arn_service_and_resource(&self) -> (&'static str, &'static str) {
+        ("s3", "")
+    }
     /// `arn:aws:s3:::name`: bucket ARNs carry neither account nor region.
     fn arn(&self, _account: &str, region: &str, id: &str) -> String {
         format!("arn:{}:s3:::{id}", partition(region))

@@ -42,6 +42,9 @@ impl TechnologyRules for SecurityGroupRules {
     fn delete_events(&self) -> &'static [&'static str] {
         DELETES
     }
+    fn arn_service_and_resource(&self) -> (&'static str, &'static str) {
+        ("ec2", "security-group/")
+    }
     /// `arn:aws:ec2:region:account:security-group/sg-…`, with the event's region (the original
     /// used the Lambda's region until PR #116).
     fn arn(&self, account: &str, region: &str, id: &str) -> String {

@@ -40,6 +40,9 @@ impl TechnologyRules for VpcRules {
     fn delete_events(&self) -> &'static [&'static str] {
         DELETES
     }
+    fn arn_service_and_resource(&self) -> (&'static str, &'static str) {
+        ("ec2", "vpc/")
+    }
     /// `arn:aws:ec2:region:account:vpc/vpc-…`.
     fn arn(&self, account: &str, region: &str, id: &str) -> String {
         format!("arn:{}:ec2:{region}:{account}:vpc/{id}", partition(region))

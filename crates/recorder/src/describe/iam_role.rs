@@ -96,11 +96,12 @@ pub async fn describe(
     attributes.insert("RoleName".into(), json!(role.role_name()));
     attributes.insert("RoleId".into(), json!(role.role_id()));
     attributes.insert("Path".into(), json!(role.path()));
-    let path_and_name = format!("{}{}", role.path(), role.role_name());
     Ok(Some(Described {
+        // Keyed by name, as events name roles (see `historical`'s IAM rules); the real ARN is
+        // `configuration.Arn`.
         arn: Technology::IamRole
             .rules()
-            .arn(clients.account(), GLOBAL_REGION, &path_and_name),
+            .arn(clients.account(), GLOBAL_REGION, role.role_name()),
         account_id: clients.account().to_string(),
         region: GLOBAL_REGION.to_string(),
         configuration,

@@ -1,0 +1,105 @@
+//! The errors of Historical's functions, each with the stable `errorType` the runtime reports.
+
+use platform::config::ConfigError;
+use platform::failure::{Classified, Failure};
+use platform::roles::RoleError;
+
+use crate::describe::DescribeError;
+use crate::proxy::ProxyError;
+use crate::store::StoreError;
+
+/// Why a function (or one record of its batch) failed.
+#[derive(Debug, thiserror::Error)]
+pub enum FunctionError {
+    /// The function's environment is wrong (cold start).
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// A message is not what its queue carries.
+    #[error("message {message_id}: {reason}")]
+    InvalidMessage {
+        /// The SQS message id (or stream event id).
+        message_id: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The member account's role could not be assumed.
+    #[error(transparent)]
+    Role(#[from] RoleError),
+    /// Listing or describing failed.
+    #[error(transparent)]
+    Describe(#[from] DescribeError),
+    /// A Current or Durable table (or the offload bucket) failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// A stream record cannot be forwarded.
+    #[error(transparent)]
+    Proxy(#[from] ProxyError),
+    /// This deployment records no table for the technology.
+    #[error("no {kind} table is configured for technology {tech}")]
+    NoTable {
+        /// `Current` or `Durable`.
+        kind: &'static str,
+        /// The technology id.
+        tech: String,
+    },
+    /// SQS refused messages even after retries.
+    #[error("SendMessageBatch to {queue}: {failed} message(s) not sent: {detail}")]
+    Send {
+        /// The queue URL.
+        queue: String,
+        /// How many.
+        failed: usize,
+        /// The first failures' codes and messages.
+        detail: String,
+    },
+    /// SNS refused a publication.
+    #[error("Publish to {topic}: {message}")]
+    Publish {
+        /// The topic ARN.
+        topic: String,
+        /// What SNS answered.
+        message: String,
+    },
+    /// The account list could not be read (SWAG file, Organizations).
+    #[error("accounts from {source_name}: {message}")]
+    Accounts {
+        /// `list`, `swag` or `organizations`.
+        source_name: &'static str,
+        /// What went wrong.
+        message: String,
+    },
+}
+
+impl Classified for FunctionError {
+    fn error_type(&self) -> &str {
+        match self {
+            FunctionError::Config(_) => "Configuration",
+            FunctionError::InvalidMessage { .. } => "InvalidMessage",
+            FunctionError::Role(_) => "MemberRoleRefused",
+            FunctionError::Describe(e) if e.is_access_denied() => "AccessDenied",
+            FunctionError::Describe(_) => "DescribeFailed",
+            FunctionError::Store(_) => "StoreFailed",
+            FunctionError::Proxy(e) => e.error_type(),
+            FunctionError::NoTable { .. } => "TechnologyNotRecorded",
+            FunctionError::Send { .. } => "SendFailed",
+            FunctionError::Publish { .. } => "PublishFailed",
+            FunctionError::Accounts { .. } => "AccountsUnavailable",
+        }
+    }
+}
+
+impl From<FunctionError> for Failure {
+    fn from(e: FunctionError) -> Self {
+        Failure::from_classified(&e)
+    }
+}
+
+impl FunctionError {
+    /// An invalid message, naming it.
+    pub fn invalid(message_id: impl Into<String>, reason: impl Into<String>) -> Self {
+        FunctionError::InvalidMessage {
+            message_id: message_id.into(),
+            reason: reason.into(),
+        }
+    }
+}

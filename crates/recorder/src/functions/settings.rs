@@ -1,0 +1,231 @@
+//! Configuration shared by several functions: which tables hold which technology, the member
+//! role, the function's own region.
+//!
+//! Tables are named in one variable per kind, `tech=table` pairs separated by commas
+//! (`CURRENT_TABLES=s3=historical-s3-current,vpc=historical-vpc-current`), so one set of functions
+//! serves every technology and adding one is a template line, not a new function.
+
+use std::collections::BTreeMap;
+
+use aws_config::SdkConfig;
+use historical::Technology;
+use platform::config::{self, ConfigError, Lookup};
+use platform::roles::RoleAssumer;
+
+use super::FunctionError;
+use crate::store::{CurrentStore, DurableStore, Offload};
+
+/// Which table holds each technology (one kind: Current or Durable).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct TableNames(BTreeMap<Technology, String>);
+
+impl TableNames {
+    /// Parses `tech=table,...` from the variable `name`; every pair must name a known technology
+    /// and a table, and no technology twice.
+    pub fn parse(name: &str, value: &str) -> Result<Self, ConfigError> {
+        let invalid = |reason: String| ConfigError::Invalid {
+            name: name.into(),
+            value: value.into(),
+            reason,
+        };
+        let mut tables = BTreeMap::new();
+        for pair in value.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            let (tech, table) = pair
+                .split_once('=')
+                .ok_or_else(|| invalid(format!("{pair:?} is not tech=table")))?;
+            let tech: Technology = tech.trim().parse().map_err(|e| invalid(format!("{e}")))?;
+            let table = table.trim();
+            if table.is_empty() {
+                return Err(invalid(format!("{tech} has no table name")));
+            }
+            if tables.insert(tech, table.to_string()).is_some() {
+                return Err(invalid(format!("{tech} is named twice")));
+            }
+        }
+        if tables.is_empty() {
+            return Err(invalid("no technology is named".into()));
+        }
+        Ok(Self(tables))
+    }
+
+    /// From the required variable `name`.
+    pub fn from_env(env: &impl Lookup, name: &str) -> Result<Self, ConfigError> {
+        Self::parse(name, &config::required(env, name)?)
+    }
+
+    /// The table of `tech`.
+    pub fn get(&self, tech: Technology) -> Option<&str> {
+        self.0.get(&tech).map(String::as_str)
+    }
+
+    /// The technologies named, in order.
+    pub fn technologies(&self) -> impl Iterator<Item = Technology> + '_ {
+        self.0.keys().copied()
+    }
+}
+
+/// The Current stores, one per recorded technology.
+#[derive(Debug, Clone)]
+pub struct CurrentTables(BTreeMap<Technology, CurrentStore>);
+
+impl CurrentTables {
+    /// Stores over `CURRENT_TABLES`, offloading to `OFFLOAD_BUCKET` under `historical/<tech>/current/`.
+    pub fn from_env(env: &impl Lookup, sdk: &SdkConfig) -> Result<Self, ConfigError> {
+        let names = TableNames::from_env(env, "CURRENT_TABLES")?;
+        let bucket = config::required(env, "OFFLOAD_BUCKET")?;
+        let dynamodb = aws_sdk_dynamodb::Client::new(sdk);
+        let s3 = platform::aws::s3_client(sdk);
+        Ok(Self(
+            names
+                .technologies()
+                .map(|tech| {
+                    let offload = Offload::new(
+                        s3.clone(),
+                        bucket.clone(),
+                        format!("historical/{tech}/current/"),
+                    );
+                    let table = names.get(tech).unwrap_or_default();
+                    (tech, CurrentStore::new(dynamodb.clone(), table, offload))
+                })
+                .collect(),
+        ))
+    }
+
+    /// The store of `tech`, or an error naming the technology.
+    pub fn get(&self, tech: Technology) -> Result<&CurrentStore, FunctionError> {
+        self.0.get(&tech).ok_or_else(|| FunctionError::NoTable {
+            kind: "Current",
+            tech: tech.to_string(),
+        })
+    }
+
+    /// The technologies recorded.
+    pub fn technologies(&self) -> impl Iterator<Item = Technology> + '_ {
+        self.0.keys().copied()
+    }
+}
+
+/// The Durable stores, one per recorded technology.
+#[derive(Debug, Clone)]
+pub struct DurableTables(BTreeMap<Technology, DurableStore>);
+
+impl DurableTables {
+    /// Stores over `DURABLE_TABLES`, offloading to `OFFLOAD_BUCKET` under `historical/<tech>/durable/`.
+    pub fn from_env(env: &impl Lookup, sdk: &SdkConfig) -> Result<Self, ConfigError> {
+        let names = TableNames::from_env(env, "DURABLE_TABLES")?;
+        let bucket = config::required(env, "OFFLOAD_BUCKET")?;
+        let dynamodb = aws_sdk_dynamodb::Client::new(sdk);
+        let s3 = platform::aws::s3_client(sdk);
+        Ok(Self(
+            names
+                .technologies()
+                .map(|tech| {
+                    let offload = Offload::new(
+                        s3.clone(),
+                        bucket.clone(),
+                        format!("historical/{tech}/durable/"),
+                    );
+                    let table = names.get(tech).unwrap_or_default();
+                    (tech, DurableStore::new(dynamodb.clone(), table, offload))
+                })
+                .collect(),
+        ))
+    }
+
+    /// The store of `tech`, or an error naming the technology.
+    pub fn get(&self, tech: Technology) -> Result<&DurableStore, FunctionError> {
+        self.0.get(&tech).ok_or_else(|| FunctionError::NoTable {
+            kind: "Durable",
+            tech: tech.to_string(),
+        })
+    }
+}
+
+/// The function's own region (`us-east-1` if the configuration has none).
+pub fn own_region(sdk: &SdkConfig) -> String {
+    sdk.region()
+        .map(|r| r.to_string())
+        .unwrap_or_else(|| "us-east-1".to_string())
+}
+
+/// The member-account role of this deployment (`DEPLOYMENT_NAME`, `EXTERNAL_ID`); the host
+/// account (`HOST_ACCOUNT_ID`) is reached with the function's own credentials.
+pub fn member_roles(
+    env: &impl Lookup,
+    sdk: &SdkConfig,
+    session: &str,
+) -> Result<RoleAssumer, ConfigError> {
+    let deployment = config::required(env, "DEPLOYMENT_NAME")?;
+    let external_id = config::required(env, "EXTERNAL_ID")?;
+    let host = config::required(env, "HOST_ACCOUNT_ID")?;
+    if !platform::roles::is_account_id(&host) {
+        return Err(ConfigError::Invalid {
+            name: "HOST_ACCOUNT_ID".into(),
+            value: host,
+            reason: "not a 12-digit account id".into(),
+        });
+    }
+    Ok(RoleAssumer::new(
+        sdk.clone(),
+        host,
+        platform::roles::member_role_name(&deployment),
+        external_id,
+        format!("{deployment}-historical-{session}"),
+    ))
+}
+
+/// A comma-separated list variable (blanks dropped); empty when unset.
+pub fn list(env: &impl Lookup, name: &str) -> Vec<String> {
+    config::optional(env, name)
+        .map(|v| {
+            v.split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(String::from)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table_names_pair_technologies_with_tables() {
+        let names =
+            TableNames::parse("CURRENT_TABLES", " s3=a , vpc=b,").expect("two technologies");
+        assert_eq!(names.get(Technology::S3), Some("a"));
+        assert_eq!(names.get(Technology::Vpc), Some("b"));
+        assert_eq!(names.get(Technology::IamRole), None);
+        assert_eq!(
+            names.technologies().collect::<Vec<_>>(),
+            vec![Technology::S3, Technology::Vpc]
+        );
+    }
+
+    #[test]
+    fn bad_table_names_say_what_is_wrong() {
+        for (value, expected) in [
+            ("s3", "is not tech=table"),
+            ("ec2=a", "unknown technology \"ec2\""),
+            ("s3=", "s3 has no table name"),
+            ("s3=a,s3=b", "s3 is named twice"),
+            (" , ", "no technology is named"),
+        ] {
+            let err = TableNames::parse("CURRENT_TABLES", value).unwrap_err();
+            let text = err.to_string();
+            assert!(
+                text.contains("CURRENT_TABLES") && text.contains(expected),
+                "{value:?}: {text}"
+            );
+        }
+    }
+
+    #[test]
+    fn lists_drop_blanks() {
+        let env = [("POLL_REGIONS", " us-east-1, ,eu-west-1 ")];
+        assert_eq!(list(&env, "POLL_REGIONS"), vec!["us-east-1", "eu-west-1"]);
+        assert!(list(&env, "UNSET").is_empty());
+    }
+}

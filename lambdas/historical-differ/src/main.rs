@@ -1,0 +1,9 @@
+//! Entry point of the historical-differ Lambda: writes effective changes to the Durable tables.
+//! Everything else — configuration, clients, the runtime loop — is `recorder::functions::entry::serve`.
+
+use recorder::functions::{differ, entry};
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    entry::serve(differ::handle).await
+}
