@@ -85,8 +85,13 @@ fn env_root() -> std::path::PathBuf {
 /// account's forwarding rule would; the offline CloudTrail stand-in keeps `detail.recipientAccountId`
 /// as the event's account.
 pub async fn put_event(event: &Value) {
+    put_event_in(local::sdk::DEFAULT_REGION, event).await;
+}
+
+/// [`put_event`] on the default bus of `region` (where an off-region forwarder's rules are).
+pub async fn put_event_in(region: &str, event: &Value) {
     let env = env().await;
-    let events = aws_sdk_eventbridge::Client::new(&env.host.sdk_config());
+    let events = aws_sdk_eventbridge::Client::new(&env.host.in_region(region).sdk_config());
     let entry = aws_sdk_eventbridge::types::PutEventsRequestEntry::builder()
         .source(event["source"].as_str().expect("source"))
         .detail_type(event["detail-type"].as_str().expect("detail-type"))

@@ -60,10 +60,17 @@ async fn cloudtrail_shaped_events_reach_rules_with_the_records_account_and_regio
         .unwrap();
 
     let rule = unique("cloudtrail-s3");
+    let bucket = unique("ct-bucket");
+    // Only this test's bucket: other tests put CloudTrail events on the same default bus.
+    let pattern = json!({
+        "detail-type": [CLOUDTRAIL],
+        "source": ["aws.s3"],
+        "detail": {"requestParameters": {"bucketName": [bucket]}}
+    });
     events
         .put_rule()
         .name(&rule)
-        .event_pattern(json!({"detail-type": [CLOUDTRAIL], "source": ["aws.s3"]}).to_string())
+        .event_pattern(pattern.to_string())
         .send()
         .await
         .unwrap();
@@ -81,7 +88,6 @@ async fn cloudtrail_shaped_events_reach_rules_with_the_records_account_and_regio
         .await
         .unwrap();
 
-    let bucket = unique("ct-bucket");
     let detail = json!({
         "eventVersion": "1.08",
         "eventSource": "s3.amazonaws.com",

@@ -31,6 +31,8 @@ pub const OFFLINE_PARAMETERS: &[(&str, &str)] = &[
     // Historical: polls are not spread over a quarter of an hour, and the poller visits the host
     // and the two member accounts the tests and the demo use.
     ("PollJitterSeconds", "0"),
+    ("HistoricalQueueVisibilityTimeoutSeconds", "3"),
+    ("HistoricalQueueMaxReceiveCount", "2"),
     (
         "HistoricalAccounts",
         "000000000000,111111111111,222222222222",

@@ -1,0 +1,229 @@
+//! Historical's pipeline beyond the golden histories: events of an off-region forwarder
+//! (`historical-off-region.yaml`), a configuration larger than a DynamoDB item and an SNS message,
+//! and a message the collector cannot read, which must end in the dead-letter queue.
+
+use std::collections::BTreeMap;
+
+use chrono::{Duration, SubsecRound, Utc};
+use historical::Technology;
+use integration::harvest::{bucket, member_account, s3};
+use integration::historical::{
+    cloudtrail, current, output, put_event, put_event_in, revisions, send_to_event_queue,
+    Subscriber,
+};
+use integration::{env, pump, unique};
+use local::deploy::{self, DeployRequest};
+use local::package::BuildOptions;
+use recorder::store::is_offloaded;
+use serde_json::{json, Value};
+
+const FIXTURE_ACCOUNT: &str = "111122223333";
+
+#[tokio::test]
+async fn off_region_events_reach_the_primary_collector() {
+    let env = env().await;
+    let region = "eu-west-2";
+    let request = DeployRequest {
+        template: "historical-off-region.yaml".into(),
+        stack: "historical-off-region".into(),
+        parameters: BTreeMap::from([(
+            "PrimaryEventQueueArn".to_string(),
+            output("HistoricalEventQueueArn").await,
+        )]),
+        build: BuildOptions::default(),
+    };
+    let outputs = deploy::deploy(&env.workspace, &env.host.in_region(region), &request)
+        .await
+        .expect("deploy the off-region forwarder");
+    assert!(outputs["ForwarderTopicArn"].contains(":eu-west-2:"));
+
+    let account = member_account().await;
+    let ec2 = aws_sdk_ec2::Client::new(&env.account(&account).in_region(region).sdk_config());
+    let group = ec2
+        .create_security_group()
+        .group_name(unique("off-region"))
+        .description("off-region group")
+        .send()
+        .await
+        .expect("create security group")
+        .group_id
+        .expect("group id");
+    let time = Utc::now().trunc_subsecs(0) - Duration::minutes(1);
+    let event = cloudtrail(
+        "sg-create-security-group.json",
+        &[
+            ("sg-0123456789abcdef0", &group),
+            (FIXTURE_ACCOUNT, &account),
+        ],
+        time,
+    );
+    put_event_in(region, &event).await;
+    pump().await;
+    let arn = format!("arn:aws:ec2:{region}:{account}:security-group/{group}");
+    let history = revisions(Technology::SecurityGroup, &arn).await;
+    assert_eq!(history.len(), 1, "{history:#?}");
+    assert_eq!(history[0]["change"]["kind"], json!("created"));
+    assert_eq!(history[0]["Region"], json!(region));
+    assert_eq!(history[0]["GroupId"], json!(group));
+}
+
+#[tokio::test]
+async fn a_500_kb_configuration_is_kept_whole() {
+    let account = member_account().await;
+    let region = "eu-west-1";
+    let name = bucket(&account, region, "large", &[]).await;
+    // A policy of about 500 KB: far over DynamoDB's 400 KB item and SNS's 256 KB message.
+    let statements: Vec<Value> = (0..2_500)
+        .map(|i| {
+            json!({
+                "Sid": format!("ReadOnlyForPartner{i:05}"),
+                "Effect": "Allow",
+                "Principal": {"AWS": format!("arn:aws:iam::{:012}:root", 100_000_000_000u64 + i)},
+                "Action": ["s3:GetObject"],
+                "Resource": format!("arn:aws:s3:::{name}/partners/{i:05}/*"),
+            })
+        })
+        .collect();
+    let policy = json!({"Version": "2012-10-17", "Statement": statements}).to_string();
+    assert!(policy.len() > 450_000, "{} bytes", policy.len());
+    s3(&account, region)
+        .await
+        .put_bucket_policy()
+        .bucket(&name)
+        .policy(&policy)
+        .send()
+        .await
+        .expect("put a large bucket policy");
+    let feed = Subscriber::new(&json!({"account": [account]})).await;
+    let time = Utc::now().trunc_subsecs(0) - Duration::minutes(1);
+    let event = cloudtrail(
+        "s3-create-bucket.json",
+        &[("amzn-s3-demo-bucket", &name), (FIXTURE_ACCOUNT, &account)],
+        time,
+    );
+    put_event(&event).await;
+    pump().await;
+
+    let arn = format!("arn:aws:s3:::{name}");
+    let stored = current(Technology::S3)
+        .await
+        .get(&arn)
+        .await
+        .unwrap()
+        .expect("Current item");
+    let history = revisions(Technology::S3, &arn).await;
+    assert_eq!(history.len(), 1);
+    let statements_of = |item: &Value| -> usize {
+        item["configuration"]["Policy"]["Statement"]
+            .as_array()
+            .map(Vec::len)
+            .unwrap_or_else(|| {
+                serde_json::from_str::<Value>(
+                    item["configuration"]["Policy"].as_str().unwrap_or("{}"),
+                )
+                .ok()
+                .and_then(|p| p["Statement"].as_array().map(Vec::len))
+                .unwrap_or(0)
+            })
+    };
+    assert_eq!(
+        statements_of(&stored),
+        2_500,
+        "Current resolves the whole policy"
+    );
+    assert_eq!(
+        statements_of(&history[0]),
+        2_500,
+        "Durable resolves the whole policy"
+    );
+    assert_eq!(history[0]["configuration"], stored["configuration"]);
+
+    // In the table itself the configuration is a pointer to S3.
+    let env = env().await;
+    let raw = aws_sdk_dynamodb::Client::new(&env.host.sdk_config())
+        .get_item()
+        .table_name(output("S3DurableTableName").await)
+        .key(
+            "arn",
+            aws_sdk_dynamodb::types::AttributeValue::S(arn.clone()),
+        )
+        .key(
+            "eventTime",
+            aws_sdk_dynamodb::types::AttributeValue::S(
+                history[0]["eventTime"].as_str().unwrap().into(),
+            ),
+        )
+        .send()
+        .await
+        .expect("raw Durable item")
+        .item
+        .expect("item");
+    let raw: Value = serde_dynamo::from_item(raw).expect("decode");
+    assert!(
+        is_offloaded(&raw),
+        "stored behind a pointer: {:?}",
+        raw.get("configuration_s3")
+    );
+
+    // The change feed says where to read it.
+    let messages: Vec<_> = feed
+        .drain()
+        .await
+        .into_iter()
+        .filter(|m| m.body["arn"] == json!(arn))
+        .collect();
+    assert_eq!(messages.len(), 1);
+    let body = &messages[0].body;
+    assert_eq!(body["event_too_big"], json!(true));
+    assert!(body.get("item").is_none());
+    assert_eq!(
+        body["durable_key"],
+        json!({"arn": arn, "eventTime": history[0]["eventTime"]})
+    );
+    assert_eq!(body["change"]["kind"], json!("created"));
+    assert_eq!(messages[0].attributes["change"], "created");
+}
+
+#[tokio::test]
+async fn an_unreadable_event_ends_in_the_dead_letter_queue() {
+    let env = env().await;
+    let sqs = aws_sdk_sqs::Client::new(&env.host.sdk_config());
+    let marker = unique("poison");
+    // A CloudTrail update that names no resource cannot be collected.
+    let mut event = cloudtrail(
+        "s3-put-bucket-policy.json",
+        &[],
+        Utc::now().trunc_subsecs(0),
+    );
+    event["detail"]["requestParameters"] = json!({"note": marker});
+    send_to_event_queue(&event).await;
+    send_to_event_queue(&json!({"not": "an event", "note": marker})).await;
+    pump().await;
+    let dlq = output("HistoricalEventQueueDeadLetterQueueUrl").await;
+    let mut found = 0;
+    for _ in 0..10 {
+        let answer = sqs
+            .receive_message()
+            .queue_url(&dlq)
+            .max_number_of_messages(10)
+            .send()
+            .await
+            .expect("receive from the DLQ");
+        let messages = answer.messages.unwrap_or_default();
+        if messages.is_empty() {
+            break;
+        }
+        for m in messages {
+            if m.body().unwrap_or_default().contains(&marker) {
+                found += 1;
+                sqs.delete_message()
+                    .queue_url(&dlq)
+                    .receipt_handle(m.receipt_handle().unwrap_or_default())
+                    .send()
+                    .await
+                    .expect("delete");
+            }
+        }
+    }
+    assert_eq!(found, 2, "both unreadable messages rest in the DLQ");
+}

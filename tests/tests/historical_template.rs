@@ -1,0 +1,205 @@
+//! `template.yaml`'s Historical section agrees with the code: the CloudTrail rules match exactly the
+//! event names the technologies act on, within EventBridge's pattern size; every technology has its
+//! Current and Durable tables with the original's keys, TTL and streams, and every function that
+//! reads tables names them all; every Historical queue has a dead-letter queue.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use historical::Technology;
+use serde_json::Value;
+
+/// EventBridge's default limit on an event pattern, in characters.
+const PATTERN_LIMIT: usize = 2_048;
+
+fn load(file: &str) -> Value {
+    let root = local::paths::Workspace::locate().root;
+    local::template::load(&root.join(file)).unwrap_or_else(|e| panic!("{file}: {e}"))
+}
+
+fn template() -> Value {
+    load("template.yaml")
+}
+
+fn resources(template: &Value) -> &serde_json::Map<String, Value> {
+    template["Resources"].as_object().expect("Resources")
+}
+
+fn strings(value: &Value) -> BTreeSet<String> {
+    value
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .map(String::from)
+        .collect()
+}
+
+#[test]
+fn cloudtrail_rules_match_the_technologies_event_names() {
+    check_rules(&template(), "template.yaml", |target| {
+        target["Arn"]["Fn::GetAtt"][0] == "HistoricalEventQueue"
+    });
+}
+
+#[test]
+fn off_region_rules_are_the_primary_rules() {
+    check_rules(
+        &load("historical-off-region.yaml"),
+        "historical-off-region.yaml",
+        |target| target["Arn"]["Ref"] == "ForwarderTopic",
+    );
+}
+
+fn check_rules(template: &Value, file: &str, feeds_collector: impl Fn(&Value) -> bool) {
+    let mut wanted: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for tech in Technology::ALL {
+        let rules = tech.rules();
+        let names = wanted.entry(rules.event_source().to_string()).or_default();
+        names.extend(rules.update_events().iter().map(|s| s.to_string()));
+        names.extend(rules.delete_events().iter().map(|s| s.to_string()));
+    }
+    let mut found: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for (name, resource) in resources(template) {
+        if resource["Type"] != "AWS::Events::Rule"
+            || resource["Properties"]["EventPattern"].is_null()
+        {
+            continue;
+        }
+        let pattern = &resource["Properties"]["EventPattern"];
+        let text = serde_json::to_string(pattern).unwrap();
+        assert!(
+            text.len() < PATTERN_LIMIT,
+            "{name}: pattern of {} characters",
+            text.len()
+        );
+        assert_eq!(
+            strings(&pattern["detail-type"]),
+            BTreeSet::from(["AWS API Call via CloudTrail".to_string()]),
+            "{name}"
+        );
+        let sources = strings(&pattern["detail"]["eventSource"]);
+        assert_eq!(sources.len(), 1, "{name}: one service per rule");
+        let source = sources.into_iter().next().unwrap();
+        let service = source.trim_end_matches(".amazonaws.com");
+        assert_eq!(
+            strings(&pattern["source"]),
+            BTreeSet::from([format!("aws.{service}")]),
+            "{name}"
+        );
+        assert!(
+            feeds_collector(&resource["Properties"]["Targets"][0]),
+            "{file} {name}: target {}",
+            resource["Properties"]["Targets"]
+        );
+        let previous = found.insert(source.clone(), strings(&pattern["detail"]["eventName"]));
+        assert!(previous.is_none(), "{file}: two rules for {source}");
+    }
+    assert_eq!(found, wanted, "{file}");
+}
+
+#[test]
+fn every_technology_has_its_tables_and_every_reader_names_them() {
+    let template = template();
+    let resources = resources(&template);
+    let table_name = |r: &Value| {
+        r["Properties"]["TableName"]["Fn::Sub"]
+            .as_str()
+            .map(String::from)
+    };
+    for tech in Technology::ALL {
+        let current = resources
+            .values()
+            .find(|r| table_name(r) == Some(format!("${{HistoricalTablePrefix}}-{tech}-current")))
+            .unwrap_or_else(|| panic!("no Current table for {tech}"));
+        let p = &current["Properties"];
+        assert_eq!(
+            p["KeySchema"].as_array().unwrap().len(),
+            1,
+            "{tech}: hash arn"
+        );
+        assert_eq!(p["KeySchema"][0]["AttributeName"], "arn");
+        assert_eq!(p["TimeToLiveSpecification"]["AttributeName"], "ttl");
+        assert_eq!(
+            p["StreamSpecification"]["StreamViewType"],
+            "NEW_AND_OLD_IMAGES"
+        );
+        let durable = resources
+            .values()
+            .find(|r| table_name(r) == Some(format!("${{HistoricalTablePrefix}}-{tech}-durable")))
+            .unwrap_or_else(|| panic!("no Durable table for {tech}"));
+        let p = &durable["Properties"];
+        assert_eq!(p["KeySchema"][0]["AttributeName"], "arn");
+        assert_eq!(p["KeySchema"][1]["AttributeName"], "eventTime");
+        assert_eq!(p["KeySchema"][1]["KeyType"], "RANGE");
+        assert!(
+            p["TimeToLiveSpecification"].is_null(),
+            "{tech}: history never expires"
+        );
+        assert_eq!(
+            p["StreamSpecification"]["StreamViewType"],
+            "NEW_AND_OLD_IMAGES"
+        );
+    }
+    for (name, resource) in resources {
+        let variables = &resource["Properties"]["Environment"]["Variables"];
+        for (variable, kind) in [("CURRENT_TABLES", "Current"), ("DURABLE_TABLES", "Durable")] {
+            let Some(value) = variables[variable]["Fn::Sub"].as_str() else {
+                continue;
+            };
+            let names: BTreeSet<&str> = value
+                .split(',')
+                .map(|pair| pair.split('=').next().unwrap())
+                .collect();
+            let all: BTreeSet<&str> = Technology::ALL.iter().map(|t| t.id()).collect();
+            assert_eq!(names, all, "{name} {variable}");
+            for pair in value.split(',') {
+                let (tech, table) = pair.split_once('=').unwrap();
+                let logical = table.trim_start_matches("${").trim_end_matches('}');
+                assert!(
+                    logical.ends_with(&format!("{kind}Table")),
+                    "{name}: {tech} -> {logical}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn every_historical_queue_has_a_dead_letter_queue() {
+    let template = template();
+    let resources = resources(&template);
+    for name in [
+        "HistoricalEventQueue",
+        "PollerTaskQueue",
+        "PollQueue",
+        "DifferQueue",
+    ] {
+        let queue = &resources[name]["Properties"];
+        assert_eq!(
+            queue["RedrivePolicy"]["deadLetterTargetArn"]["Fn::GetAtt"][0],
+            Value::String(format!("{name}DeadLetterQueue")),
+            "{name}"
+        );
+    }
+    // stream mappings record what they could not forward
+    for function in ["CurrentProxyFunction", "DurableProxyFunction"] {
+        let events = resources[function]["Properties"]["Events"]
+            .as_object()
+            .unwrap();
+        assert_eq!(
+            events.len(),
+            Technology::ALL.len(),
+            "{function}: one stream per technology"
+        );
+        for (event, spec) in events {
+            let p = &spec["Properties"];
+            assert_eq!(spec["Type"], "DynamoDB", "{function} {event}");
+            assert_eq!(
+                p["DestinationConfig"]["OnFailure"]["Destination"]["Fn::GetAtt"][0],
+                "StreamFailureQueue",
+                "{function} {event}"
+            );
+            assert_eq!(p["FunctionResponseTypes"][0], "ReportBatchItemFailures");
+        }
+    }
+}
