@@ -227,3 +227,70 @@ async fn an_unreadable_event_ends_in_the_dead_letter_queue() {
     }
     assert_eq!(found, 2, "both unreadable messages rest in the DLQ");
 }
+
+#[tokio::test]
+async fn the_poller_reads_swag_files_and_organizations() {
+    use recorder::functions::accounts::{accounts, AccountSource};
+    let env = env().await;
+    let config = env.host.sdk_config();
+    let s3 = env.host.s3();
+    let bucket = unique("swag");
+    s3.create_bucket()
+        .bucket(&bucket)
+        .send()
+        .await
+        .expect("swag bucket");
+    let historical = |status: bool| json!([{"name": "historical", "status": [{"region": "all", "enabled": status}]}]);
+    let document = json!([
+        {"id": "111111111111", "provider": "aws", "owner": "acme", "account_status": "ready",
+         "environment": "prod", "services": historical(true)},
+        {"id": "222222222222", "provider": "aws", "owner": "acme", "account_status": "deleted",
+         "environment": "prod", "services": historical(true)},
+        {"id": "333333333333", "provider": "aws", "owner": "acme", "account_status": "ready",
+         "environment": "test", "services": historical(true)},
+        {"id": "444444444444", "provider": "aws", "owner": "acme", "account_status": "ready",
+         "environment": "prod", "services": historical(false)},
+    ]);
+    s3.put_object()
+        .bucket(&bucket)
+        .key("v2/accounts.json")
+        .body(document.to_string().into_bytes().into())
+        .send()
+        .await
+        .expect("put the SWAG file");
+    let swag = |test_only| AccountSource::Swag {
+        bucket: bucket.clone(),
+        key: "v2/accounts.json".into(),
+        region: None,
+        owner: "acme".into(),
+        test_only,
+    };
+    assert_eq!(
+        accounts(&swag(false), &config)
+            .await
+            .expect("SWAG accounts"),
+        vec!["111111111111", "333333333333"]
+    );
+    assert_eq!(
+        accounts(&swag(true), &config).await.unwrap(),
+        vec!["333333333333"]
+    );
+    let missing = AccountSource::Swag {
+        bucket: bucket.clone(),
+        key: "nothing-here.json".into(),
+        region: None,
+        owner: "acme".into(),
+        test_only: false,
+    };
+    let error = accounts(&missing, &config).await.unwrap_err().to_string();
+    assert!(error.contains("nothing-here.json"), "{error}");
+
+    // The local AWS's organization is the caller's own (docs/local-aws.md); the host is in it.
+    let organization = accounts(&AccountSource::Organizations, &config)
+        .await
+        .expect("Organizations accounts");
+    assert!(
+        organization.contains(&integration::HOST.to_string()),
+        "{organization:?}"
+    );
+}
