@@ -10,6 +10,8 @@
 //!    check that its figures are exactly the seeded estate's.
 //! 5. Run Cleanup for the run and show that nothing transient is left (staging buckets, regional
 //!    stacks, inventory configurations); run it again to show it is idempotent.
+//! 6. Historical ([`crate::demo_historical`]): real changes in a member account and their CloudTrail
+//!    events through the deployed pipeline, each resource's history and a subscriber's messages.
 //!
 //! Progress goes to stderr; the text report goes to stdout.
 
@@ -306,6 +308,8 @@ pub async fn run(workspace: &Workspace, target: &Target, build: BuildOptions) ->
         bail!("{left} transient resource(s) of run {run_id} appeared after the second Cleanup");
     }
     eprintln!("  still nothing left");
+
+    crate::demo_historical::run(&host, &outputs).await?;
 
     step("Done");
     eprintln!(

@@ -9,12 +9,14 @@
 //! - [`inventory`]: deliver S3 Inventory reports exactly as S3 documents them.
 //! - [`pump`], [`faults`]: wait until queues and streams are drained; break chosen invocations.
 //! - [`estate`]: a deterministic S3 estate (accounts, regions, buckets, objects) to harvest, and what
-//!   its report must say; [`demo`]: the README's first command.
+//!   its report must say; [`demo`]: the README's first command, and [`demo_historical`], its
+//!   Historical part.
 //!
 //! Never linked into a Lambda binary.
 
 pub mod admin;
 pub mod demo;
+pub mod demo_historical;
 pub mod deploy;
 pub mod emulator;
 pub mod estate;

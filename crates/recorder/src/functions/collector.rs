@@ -14,19 +14,18 @@
 //! describe or write — is a batch item failure: retried, then parked in the queue's DLQ.
 
 use aws_config::SdkConfig;
-use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
+use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
 use futures::{stream, StreamExt};
 use historical::event::{collect, CloudTrailEvent, Collected, Detail, Outcome, ResourceRef};
 use historical::{EventKind, Technology};
 use platform::config::{self, ConfigError, Lookup};
-use platform::failure::Classified;
 use platform::roles::RoleAssumer;
 use serde_json::{json, Map, Value};
-use tracing::{info, warn};
+use tracing::info;
 
 use super::entry::FromEnv;
 use super::settings::{member_roles, own_region, CurrentTables};
-use super::FunctionError;
+use super::{failed_message, FunctionError};
 use crate::describe::{AccountClients, AwsDescriber, Describe, Described};
 use crate::store::current::Written;
 use crate::store::offload::POINTER_ATTRIBUTE;
@@ -48,7 +47,7 @@ impl FromEnv for Collector {
     fn from_env(env: &impl Lookup, sdk: &SdkConfig) -> Result<Self, ConfigError> {
         Ok(Self {
             roles: member_roles(env, sdk, "collector")?,
-            current: CurrentTables::from_env(env, sdk)?,
+            current: CurrentTables::current_from_env(env, sdk)?,
             region: own_region(sdk),
             ttl_seconds: config::parsed_or(env, "TTL_SECONDS", DEFAULT_TTL_SECONDS)?,
         })
@@ -231,10 +230,7 @@ pub async fn handle(
     let mut response = SqsBatchResponse::default();
     for (id, result) in results {
         if let Err(e) = result {
-            warn!(message_id = %id, error_type = e.error_type(), error = %e, "message not collected");
-            let mut failure = BatchItemFailure::default();
-            failure.item_identifier = id;
-            response.batch_item_failures.push(failure);
+            response.batch_item_failures.push(failed_message(id, &e));
         }
     }
     Ok(response)

@@ -14,19 +14,18 @@
 use std::collections::BTreeMap;
 
 use aws_config::SdkConfig;
-use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
+use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
 use chrono::{DateTime, Utc};
 use futures::{stream, StreamExt};
 use historical::differ::{judge, ttl_deletion_marker};
 use historical::{ChangeKind, Revision, Technology};
 use platform::config::{ConfigError, Lookup};
-use platform::failure::Classified;
 use serde_json::Value;
-use tracing::{info, warn};
+use tracing::info;
 
 use super::entry::FromEnv;
 use super::settings::{CurrentTables, DurableTables};
-use super::FunctionError;
+use super::{failed_message, FunctionError};
 use crate::proxy::{DifferMessage, StreamEvent};
 use crate::store::durable::with_change;
 
@@ -42,8 +41,8 @@ pub struct Differ {
 impl FromEnv for Differ {
     fn from_env(env: &impl Lookup, sdk: &SdkConfig) -> Result<Self, ConfigError> {
         Ok(Self {
-            current: CurrentTables::from_env(env, sdk)?,
-            durable: DurableTables::from_env(env, sdk)?,
+            current: CurrentTables::current_from_env(env, sdk)?,
+            durable: DurableTables::durable_from_env(env, sdk)?,
         })
     }
 }
@@ -153,12 +152,6 @@ pub fn by_arn(messages: Vec<(String, DifferMessage)>) -> Vec<Vec<(String, Differ
         .collect()
 }
 
-fn failure(id: String) -> BatchItemFailure {
-    let mut failure = BatchItemFailure::default();
-    failure.item_identifier = id;
-    failure
-}
-
 fn parse(message: &SqsMessage) -> Result<(String, DifferMessage), (String, FunctionError)> {
     let id = message.message_id.clone().unwrap_or_default();
     match serde_json::from_str::<DifferMessage>(message.body.as_deref().unwrap_or("")) {
@@ -181,26 +174,24 @@ pub async fn handle(
     for message in &event.records {
         match parse(message) {
             Ok(p) => parsed.push(p),
-            Err((id, e)) => {
-                warn!(message_id = %id, error_type = e.error_type(), error = %e, "message not judged");
-                response.batch_item_failures.push(failure(id));
-            }
+            Err((id, e)) => response.batch_item_failures.push(failed_message(id, &e)),
         }
     }
-    let failed: Vec<Vec<String>> = stream::iter(by_arn(parsed))
+    let failed: Vec<Vec<(String, FunctionError)>> = stream::iter(by_arn(parsed))
         .map(|group| async move {
             let mut failed = Vec::new();
             for (id, message) in group {
                 if !failed.is_empty() {
-                    failed.push(id);
+                    let waiting = FunctionError::Waiting {
+                        message_id: id.clone(),
+                        arn: message.arn.clone(),
+                    };
+                    failed.push((id, waiting));
                     continue;
                 }
                 match judge_message(ctx, &id, &message).await {
                     Ok(judged) => info!(arn = %message.arn, stream_event = ?message.event_name, judged = ?judged, "judged"),
-                    Err(e) => {
-                        warn!(message_id = %id, arn = %message.arn, error_type = e.error_type(), error = %e, "message not judged");
-                        failed.push(id);
-                    }
+                    Err(e) => failed.push((id, e)),
                 }
             }
             failed
@@ -208,9 +199,12 @@ pub async fn handle(
         .buffer_unordered(CONCURRENCY)
         .collect()
         .await;
-    response
-        .batch_item_failures
-        .extend(failed.into_iter().flatten().map(failure));
+    response.batch_item_failures.extend(
+        failed
+            .into_iter()
+            .flatten()
+            .map(|(id, e)| failed_message(id, &e)),
+    );
     Ok(response)
 }
 

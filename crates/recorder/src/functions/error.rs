@@ -1,5 +1,6 @@
 //! The errors of Historical's functions, each with the stable `errorType` the runtime reports.
 
+use aws_lambda_events::event::sqs::BatchItemFailure;
 use platform::config::ConfigError;
 use platform::failure::{Classified, Failure};
 use platform::roles::RoleError;
@@ -21,6 +22,15 @@ pub enum FunctionError {
         message_id: String,
         /// What is wrong with it.
         reason: String,
+    },
+    /// Not judged: an earlier message of the same resource in the batch failed, and changes of
+    /// one resource are judged in order.
+    #[error("message {message_id}: waits for an earlier message of {arn} that failed")]
+    Waiting {
+        /// The SQS message id.
+        message_id: String,
+        /// The resource.
+        arn: String,
     },
     /// The member account's role could not be assumed.
     #[error(transparent)]
@@ -75,6 +85,7 @@ impl Classified for FunctionError {
         match self {
             FunctionError::Config(_) => "Configuration",
             FunctionError::InvalidMessage { .. } => "InvalidMessage",
+            FunctionError::Waiting { .. } => "WaitingForEarlierMessage",
             FunctionError::Role(_) => "MemberRoleRefused",
             FunctionError::Describe(e) if e.is_access_denied() => "AccessDenied",
             FunctionError::Describe(_) => "DescribeFailed",
@@ -102,4 +113,18 @@ impl FunctionError {
             reason: reason.into(),
         }
     }
+}
+
+/// Logs why the SQS message `message_id` failed and names it for the batch response, so it alone
+/// is retried (and, after the queue's receive limit, parked in its DLQ).
+pub fn failed_message(message_id: String, error: &FunctionError) -> BatchItemFailure {
+    tracing::warn!(
+        message_id = %message_id,
+        error_type = error.error_type(),
+        error = %error,
+        "message failed"
+    );
+    let mut failure = BatchItemFailure::default();
+    failure.item_identifier = message_id;
+    failure
 }

@@ -22,4 +22,4 @@ pub mod poller_tasker;
 pub mod settings;
 pub mod stream_proxy;
 
-pub use error::FunctionError;
+pub use error::{failed_message, FunctionError};

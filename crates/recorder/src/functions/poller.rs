@@ -6,20 +6,20 @@
 //! of up to `POLL_JITTER_SECONDS`.
 
 use aws_config::SdkConfig;
-use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
+use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use chrono::{DateTime, Utc};
 use historical::differ::format_event_time;
 use historical::Technology;
 use platform::config::{self, ConfigError, Lookup};
 use platform::roles::RoleAssumer;
 use serde_json::{json, Value};
-use tracing::{info, warn};
+use tracing::info;
 
 use super::entry::FromEnv;
 use super::outbox::{self, jitter, send_all, Outgoing};
 use super::poller_tasker::PollTask;
 use super::settings::member_roles;
-use super::FunctionError;
+use super::{failed_message, FunctionError};
 use crate::describe::{AccountClients, AwsDescriber, Describe, Listed};
 
 /// Poll events larger than this leave their description out (the collector describes instead).
@@ -140,12 +140,7 @@ pub async fn handle(
             Ok((task, n)) => {
                 info!(tech = %task.tech, account = %task.account, region = %task.region, resources = n, "polled")
             }
-            Err(e) => {
-                warn!(message_id = %id, error_type = platform::failure::Classified::error_type(&e), error = %e, "poll task failed");
-                let mut failure = BatchItemFailure::default();
-                failure.item_identifier = id;
-                response.batch_item_failures.push(failure);
-            }
+            Err(e) => response.batch_item_failures.push(failed_message(id, &e)),
         }
     }
     Ok(response)

@@ -64,79 +64,78 @@ impl TableNames {
     }
 }
 
-/// The Current stores, one per recorded technology.
+/// One kind of store (Current or Durable) per recorded technology.
 #[derive(Debug, Clone)]
-pub struct CurrentTables(BTreeMap<Technology, CurrentStore>);
+pub struct Tables<T> {
+    kind: &'static str,
+    stores: BTreeMap<Technology, T>,
+}
 
-impl CurrentTables {
-    /// Stores over `CURRENT_TABLES`, offloading to `OFFLOAD_BUCKET` under `historical/<tech>/current/`.
-    pub fn from_env(env: &impl Lookup, sdk: &SdkConfig) -> Result<Self, ConfigError> {
-        let names = TableNames::from_env(env, "CURRENT_TABLES")?;
+/// The Current stores.
+pub type CurrentTables = Tables<CurrentStore>;
+/// The Durable stores.
+pub type DurableTables = Tables<DurableStore>;
+
+impl<T> Tables<T> {
+    /// Stores over the tables named by `variable`, offloading to `OFFLOAD_BUCKET` under
+    /// `historical/<tech>/<kind, lower case>/`.
+    fn from_env(
+        env: &impl Lookup,
+        sdk: &SdkConfig,
+        variable: &str,
+        kind: &'static str,
+        store: impl Fn(aws_sdk_dynamodb::Client, &str, Offload) -> T,
+    ) -> Result<Self, ConfigError> {
+        let names = TableNames::from_env(env, variable)?;
         let bucket = config::required(env, "OFFLOAD_BUCKET")?;
         let dynamodb = aws_sdk_dynamodb::Client::new(sdk);
         let s3 = platform::aws::s3_client(sdk);
-        Ok(Self(
-            names
-                .technologies()
-                .map(|tech| {
-                    let offload = Offload::new(
-                        s3.clone(),
-                        bucket.clone(),
-                        format!("historical/{tech}/current/"),
-                    );
-                    let table = names.get(tech).unwrap_or_default();
-                    (tech, CurrentStore::new(dynamodb.clone(), table, offload))
-                })
-                .collect(),
-        ))
+        let prefix = kind.to_ascii_lowercase();
+        let stores = names
+            .technologies()
+            .map(|tech| {
+                let offload = Offload::new(
+                    s3.clone(),
+                    bucket.clone(),
+                    format!("historical/{tech}/{prefix}/"),
+                );
+                let table = names.get(tech).unwrap_or_default();
+                (tech, store(dynamodb.clone(), table, offload))
+            })
+            .collect();
+        Ok(Self { kind, stores })
     }
 
     /// The store of `tech`, or an error naming the technology.
-    pub fn get(&self, tech: Technology) -> Result<&CurrentStore, FunctionError> {
-        self.0.get(&tech).ok_or_else(|| FunctionError::NoTable {
-            kind: "Current",
-            tech: tech.to_string(),
-        })
+    pub fn get(&self, tech: Technology) -> Result<&T, FunctionError> {
+        self.stores
+            .get(&tech)
+            .ok_or_else(|| FunctionError::NoTable {
+                kind: self.kind,
+                tech: tech.to_string(),
+            })
     }
 
     /// The technologies recorded.
     pub fn technologies(&self) -> impl Iterator<Item = Technology> + '_ {
-        self.0.keys().copied()
+        self.stores.keys().copied()
     }
 }
 
-/// The Durable stores, one per recorded technology.
-#[derive(Debug, Clone)]
-pub struct DurableTables(BTreeMap<Technology, DurableStore>);
-
-impl DurableTables {
-    /// Stores over `DURABLE_TABLES`, offloading to `OFFLOAD_BUCKET` under `historical/<tech>/durable/`.
-    pub fn from_env(env: &impl Lookup, sdk: &SdkConfig) -> Result<Self, ConfigError> {
-        let names = TableNames::from_env(env, "DURABLE_TABLES")?;
-        let bucket = config::required(env, "OFFLOAD_BUCKET")?;
-        let dynamodb = aws_sdk_dynamodb::Client::new(sdk);
-        let s3 = platform::aws::s3_client(sdk);
-        Ok(Self(
-            names
-                .technologies()
-                .map(|tech| {
-                    let offload = Offload::new(
-                        s3.clone(),
-                        bucket.clone(),
-                        format!("historical/{tech}/durable/"),
-                    );
-                    let table = names.get(tech).unwrap_or_default();
-                    (tech, DurableStore::new(dynamodb.clone(), table, offload))
-                })
-                .collect(),
-        ))
+impl Tables<CurrentStore> {
+    /// The Current stores of `CURRENT_TABLES`.
+    pub fn current_from_env(env: &impl Lookup, sdk: &SdkConfig) -> Result<Self, ConfigError> {
+        Self::from_env(env, sdk, "CURRENT_TABLES", "Current", |c, t, o| {
+            CurrentStore::new(c, t, o)
+        })
     }
+}
 
-    /// The store of `tech`, or an error naming the technology.
-    pub fn get(&self, tech: Technology) -> Result<&DurableStore, FunctionError> {
-        self.0.get(&tech).ok_or_else(|| FunctionError::NoTable {
-            kind: "Durable",
-            tech: tech.to_string(),
+impl Tables<DurableStore> {
+    /// The Durable stores of `DURABLE_TABLES`.
+    pub fn durable_from_env(env: &impl Lookup, sdk: &SdkConfig) -> Result<Self, ConfigError> {
+        Self::from_env(env, sdk, "DURABLE_TABLES", "Durable", |c, t, o| {
+            DurableStore::new(c, t, o)
         })
     }
 }

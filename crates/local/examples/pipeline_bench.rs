@@ -1,0 +1,667 @@
+//! Historical pipeline benchmark (not a test), driven by `scripts/bench-pipeline`: how many
+//! CloudTrail events per second go through collector → Current → current proxy → Differ → Durable →
+//! durable proxy → change feed, offline, with the deployed template and the real Lambda binaries.
+//!
+//! 1. Starts (or reuses) the local AWS of the state directory `.offline/bench`, deploys
+//!    `template.yaml` as stack `platform` with the offline parameters and `cross-account-role.yaml`
+//!    into the member account 111111111111.
+//! 2. Creates N buckets in the member account (us-east-1) and subscribes a queue to the change feed
+//!    (raw delivery).
+//! 3. Phase `create`: puts N `CreateBucket` events (the fixture `s3-create-bucket.json` retargeted)
+//!    on the host account's default bus with PutEvents, 10 entries a call, and pumps until idle.
+//!    Then tags every bucket (not timed) and, phase `update`, puts N `PutBucketTagging` events (the
+//!    fixture `s3-put-bucket-policy.json` renamed and retargeted) and pumps until idle. The two
+//!    phases are apart because the collector describes the bucket as it is when the event arrives:
+//!    a bucket tagged before its creation event is processed would make the update no change.
+//! 4. Checks that N `created` and N `updated` Durable revisions were written and that the feed
+//!    queue received one message per revision, and prints a markdown table (exits 1 on a mismatch,
+//!    after the table).
+//!
+//! Seconds of a phase: from its first PutEvents to `local::pump::until_idle` returning (pump's
+//! three consecutive idle checks, 100 ms apart, are included).
+//!
+//! Usage: pipeline_bench [--events N] [--release] [--pump-timeout SECONDS]
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context, Result};
+use aws_sdk_dynamodb::types::AttributeValue;
+use aws_sdk_eventbridge::types::PutEventsRequestEntry;
+use chrono::{DateTime, SubsecRound, Utc};
+use futures::{stream, StreamExt, TryStreamExt};
+use historical::differ::format_event_time;
+use local::deploy::{self, DeployRequest};
+use local::package::BuildOptions;
+use local::paths::Workspace;
+use local::sdk::{Target, DEFAULT_REGION, HOST_ACCOUNT};
+use serde_json::{json, Value};
+
+/// The member account whose buckets change.
+const MEMBER: &str = "111111111111";
+/// The account and region the fixtures name.
+const FIXTURE_ACCOUNT: &str = "111122223333";
+const FIXTURE_REGION: &str = "eu-west-1";
+const FIXTURE_BUCKET: &str = "amzn-s3-demo-bucket";
+/// PutEvents takes at most 10 entries a call.
+const BATCH: usize = 10;
+/// Concurrent S3 calls while creating and tagging the buckets (not timed).
+const S3_CONCURRENCY: usize = 8;
+
+struct Args {
+    events: usize,
+    release: bool,
+    pump_timeout: Duration,
+}
+
+fn args() -> Result<Args> {
+    let mut events = match std::env::var("BENCH_EVENTS") {
+        Ok(v) => v.parse().context("BENCH_EVENTS")?,
+        Err(_) => 200,
+    };
+    let mut release = false;
+    let mut pump_timeout = None;
+    let mut it = std::env::args().skip(1);
+    while let Some(arg) = it.next() {
+        match arg.as_str() {
+            "--events" => events = it.next().context("--events N")?.parse()?,
+            "--release" => release = true,
+            "--pump-timeout" => {
+                pump_timeout = Some(Duration::from_secs(
+                    it.next().context("--pump-timeout SECONDS")?.parse()?,
+                ))
+            }
+            other => bail!(
+                "unknown argument {other}; usage: pipeline_bench [--events N] [--release] [--pump-timeout SECONDS]"
+            ),
+        }
+    }
+    if events == 0 {
+        bail!("--events must be at least 1");
+    }
+    Ok(Args {
+        events,
+        release,
+        // generous: debug binaries on two cores
+        pump_timeout: pump_timeout
+            .unwrap_or_else(|| Duration::from_secs(300.max(3 * events as u64))),
+    })
+}
+
+fn step(text: &str) {
+    eprintln!("== {text}");
+}
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    let args = args()?;
+    let workspace = Workspace::locate();
+    let state_dir = workspace.root.join(".offline/bench");
+    let load_before = std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|s| s.split_whitespace().next().map(str::to_string))
+        .unwrap_or_else(|| "n/a".into());
+    let cpus = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(0);
+
+    step(&format!(
+        "local AWS of {} (started or reused)",
+        state_dir.display()
+    ));
+    let running = local::emulator::start(&state_dir, &workspace.venv_dir(), None)
+        .await
+        .context("start the local AWS")?;
+    let host = Target {
+        endpoint: running.endpoint(),
+        account: HOST_ACCOUNT.into(),
+        region: DEFAULT_REGION.into(),
+    };
+    let member = host.as_account(MEMBER);
+    let build = BuildOptions {
+        release: args.release,
+    };
+    let profile = if args.release { "release" } else { "debug" };
+
+    step(&format!(
+        "deploying template.yaml as stack {} ({profile} Lambda binaries)",
+        deploy::DEFAULT_STACK
+    ));
+    let request = DeployRequest::offline("template.yaml", deploy::DEFAULT_STACK, build);
+    let outputs = deploy::deploy(&workspace, &host, &request)
+        .await
+        .context("deploy template.yaml")?;
+    step(&format!("deploying cross-account-role.yaml into {MEMBER}"));
+    let role = DeployRequest {
+        template: "cross-account-role.yaml".into(),
+        stack: deploy::default_stack_name("cross-account-role.yaml"),
+        parameters: BTreeMap::new(),
+        build,
+    };
+    deploy::deploy(&workspace, &member, &role)
+        .await
+        .context("deploy cross-account-role.yaml")?;
+    let output = |key: &str| -> Result<String> {
+        outputs
+            .get(key)
+            .cloned()
+            .with_context(|| format!("stack output {key} missing"))
+    };
+    let durable_table = output("S3DurableTableName")?;
+    let topic = output("ChangeFeedTopicArn")?;
+
+    let n = args.events;
+    let run = uuid::Uuid::new_v4().simple().to_string()[..8].to_string();
+    let prefix = format!("bench-{run}-");
+    let buckets: Vec<String> = (0..n).map(|i| format!("{prefix}{i:05}")).collect();
+    let arn_prefix = format!("arn:aws:s3:::{prefix}");
+
+    step(&format!("creating {n} buckets {prefix}* in {MEMBER}"));
+    let s3 = member.s3();
+    stream::iter(buckets.iter().map(|name| {
+        let s3 = s3.clone();
+        async move {
+            s3.create_bucket()
+                .bucket(name)
+                .send()
+                .await
+                .with_context(|| format!("create bucket {name}"))
+        }
+    }))
+    .buffer_unordered(S3_CONCURRENCY)
+    .try_collect::<Vec<_>>()
+    .await?;
+
+    let feed = Feed::subscribe(&host, &topic, &run).await?;
+    let events = aws_sdk_eventbridge::Client::new(&host.sdk_config());
+    let dynamodb = aws_sdk_dynamodb::Client::new(&host.sdk_config());
+    let create_fixture = fixture(&workspace.root, "s3-create-bucket.json")?;
+    let update_fixture = fixture(&workspace.root, "s3-put-bucket-policy.json")?;
+    let base = Utc::now().trunc_subsecs(0) - chrono::Duration::hours(1);
+
+    let sampler = RssSampler::start(running.pid);
+
+    // --- phase create ---------------------------------------------------------------------------
+    let creates: Vec<Value> = buckets
+        .iter()
+        .enumerate()
+        .map(|(i, name)| {
+            retarget(
+                &create_fixture,
+                name,
+                base + chrono::Duration::seconds(i as i64),
+            )
+        })
+        .collect::<Result<_>>()?;
+    step(&format!("phase create: {n} CreateBucket events"));
+    let create = phase(&events, &host, &creates, args.pump_timeout).await?;
+    let after_create = durable_kinds(&dynamodb, &durable_table, &arn_prefix).await?;
+    let feed_create = feed.drain().await?;
+
+    // --- tag every bucket (not timed) -----------------------------------------------------------
+    step(&format!("tagging {n} buckets (not timed)"));
+    stream::iter(buckets.iter().enumerate().map(|(i, name)| {
+        let s3 = s3.clone();
+        let run = run.clone();
+        async move {
+            let tagging = aws_sdk_s3::types::Tagging::builder()
+                .tag_set(tag("bench-run", &run)?)
+                .tag_set(tag("bench-index", &i.to_string())?)
+                .build()?;
+            s3.put_bucket_tagging()
+                .bucket(name)
+                .tagging(tagging)
+                .send()
+                .await
+                .with_context(|| format!("tag bucket {name}"))
+        }
+    }))
+    .buffer_unordered(S3_CONCURRENCY)
+    .try_collect::<Vec<_>>()
+    .await?;
+
+    // --- phase update ---------------------------------------------------------------------------
+    let updates: Vec<Value> = buckets
+        .iter()
+        .enumerate()
+        .map(|(i, name)| {
+            let time = base + chrono::Duration::seconds((n + i) as i64);
+            let mut event = retarget(&update_fixture, name, time)?;
+            let detail = &mut event["detail"];
+            detail["eventName"] = json!("PutBucketTagging");
+            detail["requestParameters"] = json!({
+                "bucketName": name,
+                "Host": format!("{name}.s3.{DEFAULT_REGION}.amazonaws.com"),
+                "tagging": [""],
+                "Tagging": {
+                    "xmlns": "http://s3.amazonaws.com/doc/2006-03-01/",
+                    "TagSet": {"Tag": [
+                        {"Key": "bench-run", "Value": run},
+                        {"Key": "bench-index", "Value": i.to_string()}
+                    ]}
+                }
+            });
+            Ok(event)
+        })
+        .collect::<Result<_>>()?;
+    step(&format!("phase update: {n} PutBucketTagging events"));
+    let update = phase(&events, &host, &updates, args.pump_timeout).await?;
+    let after_update = durable_kinds(&dynamodb, &durable_table, &arn_prefix).await?;
+    let feed_update = feed.drain().await?;
+
+    let (emulator_peak_kb, group_peak_kb) = sampler.stop().await;
+    let load_after = std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|s| s.split_whitespace().next().map(str::to_string))
+        .unwrap_or_else(|| "n/a".into());
+
+    // --- results ---------------------------------------------------------------------------------
+    let count = |kinds: &BTreeMap<String, usize>, kind: &str| kinds.get(kind).copied().unwrap_or(0);
+    let total_revisions = |kinds: &BTreeMap<String, usize>| kinds.values().sum::<usize>();
+    let feed_of = |messages: &[Value]| {
+        messages
+            .iter()
+            .filter(|m| {
+                m["arn"]
+                    .as_str()
+                    .is_some_and(|a| a.starts_with(&arn_prefix))
+            })
+            .count()
+    };
+    let rows = [
+        Row {
+            phase: "create (CreateBucket)",
+            events: n,
+            revisions: total_revisions(&after_create),
+            feed: feed_of(&feed_create),
+            timing: create,
+        },
+        Row {
+            phase: "update (PutBucketTagging)",
+            events: n,
+            revisions: total_revisions(&after_update) - total_revisions(&after_create),
+            feed: feed_of(&feed_update),
+            timing: update,
+        },
+        Row {
+            phase: "total",
+            events: 2 * n,
+            revisions: total_revisions(&after_update),
+            feed: feed_of(&feed_create) + feed_of(&feed_update),
+            timing: Timing {
+                put: create.put + update.put,
+                total: create.total + update.total,
+            },
+        },
+    ];
+
+    println!(
+        "\nHistorical pipeline offline: collector → Current → current proxy → Differ → Durable → \
+         durable proxy → change feed; {n} buckets in {MEMBER}, 2 x {n} CloudTrail events on \
+         EventBridge (PutEvents, {BATCH} a call); Lambda binaries: {profile} profile; {cpus} CPUs, \
+         load average {load_before} before, {load_after} after\n"
+    );
+    println!(
+        "| phase                     | events | revisions | feed messages | PutEvents s | seconds | events/s |"
+    );
+    println!(
+        "|---------------------------|-------:|----------:|--------------:|------------:|--------:|---------:|"
+    );
+    for row in &rows {
+        let seconds = row.timing.total.as_secs_f64();
+        println!(
+            "| {:<25} | {:>6} | {:>9} | {:>13} | {:>11.2} | {:>7.2} | {:>8.1} |",
+            row.phase,
+            row.events,
+            row.revisions,
+            row.feed,
+            row.timing.put.as_secs_f64(),
+            seconds,
+            row.events as f64 / seconds
+        );
+    }
+    println!(
+        "\nseconds: first PutEvents of a phase .. pump until idle returned (tagging between the \
+         phases not timed)"
+    );
+    if group_peak_kb > 0 {
+        println!(
+            "emulator peak RSS (sampled every 250 ms during the phases): {:.0} MB the emulator \
+             process, {:.0} MB with its Lambda workers (its process group)",
+            emulator_peak_kb as f64 / 1024.0,
+            group_peak_kb as f64 / 1024.0
+        );
+    }
+
+    let mut problems = Vec::new();
+    if count(&after_update, "created") != n {
+        problems.push(format!(
+            "{} created revisions, expected {n}",
+            count(&after_update, "created")
+        ));
+    }
+    if count(&after_update, "updated") != n {
+        problems.push(format!(
+            "{} updated revisions, expected {n}",
+            count(&after_update, "updated")
+        ));
+    }
+    if total_revisions(&after_update) != 2 * n {
+        problems.push(format!(
+            "{} Durable revisions in all ({after_update:?}), expected {}",
+            total_revisions(&after_update),
+            2 * n
+        ));
+    }
+    if rows[2].feed != 2 * n {
+        problems.push(format!(
+            "{} change-feed messages, expected {}",
+            rows[2].feed,
+            2 * n
+        ));
+    }
+    if !problems.is_empty() {
+        bail!("check failed: {}", problems.join("; "));
+    }
+    eprintln!(
+        "== check: {} revisions, {} feed messages, as expected",
+        2 * n,
+        2 * n
+    );
+    Ok(())
+}
+
+fn tag(key: &str, value: &str) -> Result<aws_sdk_s3::types::Tag> {
+    Ok(aws_sdk_s3::types::Tag::builder()
+        .key(key)
+        .value(value)
+        .build()?)
+}
+
+struct Row {
+    phase: &'static str,
+    events: usize,
+    revisions: usize,
+    feed: usize,
+    timing: Timing,
+}
+
+#[derive(Clone, Copy)]
+struct Timing {
+    /// Putting the events (every PutEvents call).
+    put: Duration,
+    /// First PutEvents .. idle.
+    total: Duration,
+}
+
+/// Puts `events` in batches of [`BATCH`] and pumps until idle; times both.
+async fn phase(
+    client: &aws_sdk_eventbridge::Client,
+    host: &Target,
+    events: &[Value],
+    timeout: Duration,
+) -> Result<Timing> {
+    let begun = Instant::now();
+    for chunk in events.chunks(BATCH) {
+        let entries = chunk
+            .iter()
+            .map(|event| {
+                PutEventsRequestEntry::builder()
+                    .source(event["source"].as_str().unwrap_or_default())
+                    .detail_type(event["detail-type"].as_str().unwrap_or_default())
+                    .detail(event["detail"].to_string())
+                    .build()
+            })
+            .collect::<Vec<_>>();
+        let answer = client
+            .put_events()
+            .set_entries(Some(entries))
+            .send()
+            .await
+            .context("PutEvents")?;
+        if answer.failed_entry_count() != 0 {
+            bail!("PutEvents failed entries: {answer:?}");
+        }
+    }
+    let put = begun.elapsed();
+    local::pump::until_idle(&host.endpoint, timeout)
+        .await
+        .context("pump until idle")?;
+    let total = begun.elapsed();
+    eprintln!(
+        "   {} events: put in {:.2} s, idle after {:.2} s",
+        events.len(),
+        put.as_secs_f64(),
+        total.as_secs_f64()
+    );
+    Ok(Timing { put, total })
+}
+
+fn fixture(root: &Path, name: &str) -> Result<String> {
+    let path = root.join("crates/historical/fixtures").join(name);
+    std::fs::read_to_string(&path).with_context(|| format!("fixture {}", path.display()))
+}
+
+/// The fixture with its bucket, account and region replaced, and `time` as its event time.
+fn retarget(text: &str, bucket: &str, time: DateTime<Utc>) -> Result<Value> {
+    let text = text
+        .replace(FIXTURE_BUCKET, bucket)
+        .replace(FIXTURE_ACCOUNT, MEMBER)
+        .replace(FIXTURE_REGION, DEFAULT_REGION);
+    let mut event: Value = serde_json::from_str(&text).context("fixture JSON")?;
+    // us-east-1 takes no location constraint
+    if let Some(params) = event["detail"]["requestParameters"].as_object_mut() {
+        params.remove("CreateBucketConfiguration");
+    }
+    event["time"] = json!(format_event_time(time));
+    event["detail"]["eventTime"] = json!(format_event_time(time));
+    Ok(event)
+}
+
+/// The Durable revisions of the arns starting with `prefix`, counted by `change.kind`.
+async fn durable_kinds(
+    dynamodb: &aws_sdk_dynamodb::Client,
+    table: &str,
+    prefix: &str,
+) -> Result<BTreeMap<String, usize>> {
+    let mut kinds = BTreeMap::new();
+    let mut start = None;
+    loop {
+        let page = dynamodb
+            .scan()
+            .table_name(table)
+            .filter_expression("begins_with(arn, :p)")
+            .expression_attribute_values(":p", AttributeValue::S(prefix.into()))
+            .projection_expression("arn, #c")
+            .expression_attribute_names("#c", "change")
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .with_context(|| format!("scan {table}"))?;
+        for item in page.items() {
+            let kind = item
+                .get("change")
+                .and_then(|c| c.as_m().ok())
+                .and_then(|c| c.get("kind"))
+                .and_then(|k| k.as_s().ok())
+                .cloned()
+                .unwrap_or_else(|| "?".into());
+            *kinds.entry(kind).or_insert(0) += 1;
+        }
+        match page.last_evaluated_key {
+            Some(key) if !key.is_empty() => start = Some(key),
+            _ => return Ok(kinds),
+        }
+    }
+}
+
+/// A queue subscribed to the change feed with raw delivery.
+struct Feed {
+    sqs: aws_sdk_sqs::Client,
+    queue_url: String,
+}
+
+impl Feed {
+    async fn subscribe(host: &Target, topic: &str, run: &str) -> Result<Feed> {
+        let config = host.sdk_config();
+        let sqs = aws_sdk_sqs::Client::new(&config);
+        let sns = aws_sdk_sns::Client::new(&config);
+        let queue_url = sqs
+            .create_queue()
+            .queue_name(format!("bench-feed-{run}"))
+            .send()
+            .await
+            .context("create the feed queue")?
+            .queue_url
+            .context("queue url")?;
+        let arn = sqs
+            .get_queue_attributes()
+            .queue_url(&queue_url)
+            .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
+            .send()
+            .await
+            .context("queue arn")?
+            .attributes
+            .and_then(|a| {
+                a.get(&aws_sdk_sqs::types::QueueAttributeName::QueueArn)
+                    .cloned()
+            })
+            .context("queue arn")?;
+        sns.subscribe()
+            .topic_arn(topic)
+            .protocol("sqs")
+            .endpoint(arn)
+            .attributes("RawMessageDelivery", "true")
+            .attributes("FilterPolicy", json!({"account": [MEMBER]}).to_string())
+            .return_subscription_arn(true)
+            .send()
+            .await
+            .context("subscribe to the change feed")?;
+        Ok(Feed { sqs, queue_url })
+    }
+
+    /// Every message received so far (deleted from the queue), parsed.
+    async fn drain(&self) -> Result<Vec<Value>> {
+        let mut out = Vec::new();
+        loop {
+            let answer = self
+                .sqs
+                .receive_message()
+                .queue_url(&self.queue_url)
+                .max_number_of_messages(10)
+                .visibility_timeout(300)
+                .send()
+                .await
+                .context("receive change-feed messages")?;
+            let messages = answer.messages.unwrap_or_default();
+            if messages.is_empty() {
+                return Ok(out);
+            }
+            let mut entries = Vec::new();
+            for (i, m) in messages.iter().enumerate() {
+                out.push(serde_json::from_str(m.body().unwrap_or("null")).unwrap_or(Value::Null));
+                if let Some(handle) = m.receipt_handle() {
+                    entries.push(
+                        aws_sdk_sqs::types::DeleteMessageBatchRequestEntry::builder()
+                            .id(i.to_string())
+                            .receipt_handle(handle)
+                            .build()?,
+                    );
+                }
+            }
+            self.sqs
+                .delete_message_batch()
+                .queue_url(&self.queue_url)
+                .set_entries(Some(entries))
+                .send()
+                .await
+                .context("delete change-feed messages")?;
+        }
+    }
+}
+
+/// Samples the resident set of the emulator process and of its process group (its Lambda workers)
+/// every 250 ms; keeps the peaks (kB).
+struct RssSampler {
+    stop: Arc<AtomicBool>,
+    emulator: Arc<AtomicU64>,
+    group: Arc<AtomicU64>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl RssSampler {
+    fn start(pid: u32) -> RssSampler {
+        let stop = Arc::new(AtomicBool::new(false));
+        let emulator = Arc::new(AtomicU64::new(0));
+        let group = Arc::new(AtomicU64::new(0));
+        let task = {
+            let (stop, emulator, group) = (stop.clone(), emulator.clone(), group.clone());
+            tokio::spawn(async move {
+                while !stop.load(Ordering::Relaxed) {
+                    let (own, all) = tokio::task::spawn_blocking(move || sample(pid))
+                        .await
+                        .unwrap_or((0, 0));
+                    emulator.fetch_max(own, Ordering::Relaxed);
+                    group.fetch_max(all, Ordering::Relaxed);
+                    tokio::time::sleep(Duration::from_millis(250)).await;
+                }
+            })
+        };
+        RssSampler {
+            stop,
+            emulator,
+            group,
+            task,
+        }
+    }
+
+    async fn stop(self) -> (u64, u64) {
+        self.stop.store(true, Ordering::Relaxed);
+        let _ = self.task.await;
+        (
+            self.emulator.load(Ordering::Relaxed),
+            self.group.load(Ordering::Relaxed),
+        )
+    }
+}
+
+/// VmRSS (kB) of `pid`, and the sum over the processes of its process group.
+fn sample(pid: u32) -> (u64, u64) {
+    let rss = |p: &str| -> u64 {
+        std::fs::read_to_string(format!("/proc/{p}/status"))
+            .ok()
+            .and_then(|s| {
+                s.lines()
+                    .find(|l| l.starts_with("VmRSS:"))
+                    .and_then(|l| l.split_whitespace().nth(1))
+                    .and_then(|v| v.parse().ok())
+            })
+            .unwrap_or(0)
+    };
+    let own = rss(&pid.to_string());
+    let mut all = 0;
+    if let Ok(dir) = std::fs::read_dir("/proc") {
+        for entry in dir.flatten() {
+            let name = entry.file_name();
+            let Some(name) = name.to_str() else { continue };
+            if !name.bytes().all(|b| b.is_ascii_digit()) {
+                continue;
+            }
+            let Ok(stat) = std::fs::read_to_string(format!("/proc/{name}/stat")) else {
+                continue;
+            };
+            // after "(comm)": state ppid pgrp ...
+            let pgrp = stat
+                .rsplit_once(')')
+                .and_then(|(_, rest)| rest.split_whitespace().nth(2))
+                .and_then(|g| g.parse::<u32>().ok());
+            if pgrp == Some(pid) {
+                all += rss(name);
+            }
+        }
+    }
+    (own, all)
+}
