@@ -3,26 +3,18 @@
 //! account's default bus, the deployed pipeline pumped until idle, and what it left behind read back:
 //! Current items, Durable revisions and the change-feed messages a subscriber queue received.
 
-use std::collections::BTreeMap;
 use std::time::Duration;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, SubsecRound, Utc};
-use historical::differ::format_event_time;
 use historical::Technology;
 use recorder::store::{CurrentStore, DurableStore, Offload};
 use serde_json::{json, Value};
 
-use crate::{env, pump, stack, unique};
-
-/// Stack output of `name`.
-pub async fn output(name: &str) -> String {
-    stack()
-        .await
-        .get(name)
-        .unwrap_or_else(|| panic!("stack output {name} missing"))
-        .clone()
-}
+pub use crate::harvest::output;
+use crate::{env, pump, unique};
+pub use local::change_feed::{FeedMessage, Subscriber};
+pub use local::cloudtrail::FIXTURE_ACCOUNT;
 
 /// The output prefix of a technology's tables (`S3CurrentTableName`, ...).
 fn table_output(tech: Technology, kind: &str) -> String {
@@ -53,6 +45,16 @@ pub async fn current(tech: Technology) -> CurrentStore {
     )
 }
 
+/// The Current item of `arn`, which must exist.
+pub async fn current_item(tech: Technology, arn: &str) -> Value {
+    current(tech)
+        .await
+        .get(arn)
+        .await
+        .expect("read Current")
+        .unwrap_or_else(|| panic!("no Current item for {arn}"))
+}
+
 /// The deployed Durable store of `tech`.
 pub async fn durable(tech: Technology) -> DurableStore {
     let env = env().await;
@@ -66,19 +68,9 @@ pub async fn durable(tech: Technology) -> DurableStore {
 /// A CloudTrail event fixture (`crates/historical/fixtures/<name>`) with every occurrence of each
 /// `replace` pair's first string replaced by its second, and `detail.eventTime` set to `time`.
 pub fn cloudtrail(name: &str, replace: &[(&str, &str)], time: DateTime<Utc>) -> Value {
-    let path = env_root().join("crates/historical/fixtures").join(name);
-    let mut text = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("fixture {}: {e}", path.display()));
-    for (from, to) in replace {
-        text = text.replace(from, to);
-    }
-    let mut event: Value = serde_json::from_str(&text).expect("fixture JSON");
-    event["detail"]["eventTime"] = json!(format_event_time(time));
-    event
-}
-
-fn env_root() -> std::path::PathBuf {
-    local::paths::Workspace::locate().root
+    let text = local::cloudtrail::read_fixture(&local::paths::Workspace::locate().root, name)
+        .unwrap_or_else(|e| panic!("{e}"));
+    local::cloudtrail::retarget(&text, replace, time).unwrap_or_else(|e| panic!("{name}: {e}"))
 }
 
 /// Puts `event` (an EventBridge CloudTrail event) on the host account's default bus, as a member
@@ -90,20 +82,10 @@ pub async fn put_event(event: &Value) {
 
 /// [`put_event`] on the default bus of `region` (where an off-region forwarder's rules are).
 pub async fn put_event_in(region: &str, event: &Value) {
-    let env = env().await;
-    let events = aws_sdk_eventbridge::Client::new(&env.host.in_region(region).sdk_config());
-    let entry = aws_sdk_eventbridge::types::PutEventsRequestEntry::builder()
-        .source(event["source"].as_str().expect("source"))
-        .detail_type(event["detail-type"].as_str().expect("detail-type"))
-        .detail(event["detail"].to_string())
-        .build();
-    let answer = events
-        .put_events()
-        .entries(entry)
-        .send()
+    let target = env().await.host.in_region(region);
+    local::cloudtrail::put_event(&target, event)
         .await
-        .expect("PutEvents");
-    assert_eq!(answer.failed_entry_count(), 0, "PutEvents: {answer:?}");
+        .unwrap_or_else(|e| panic!("{e}"));
 }
 
 /// Sends `event` straight to the event queue (as an off-region forwarder would), bypassing the
@@ -213,104 +195,22 @@ pub async fn revisions(tech: Technology, arn: &str) -> Vec<Value> {
         .collect()
 }
 
-/// A queue subscribed to the change feed with raw delivery and `filter_policy`.
-pub struct Subscriber {
-    sqs: aws_sdk_sqs::Client,
-    /// The queue's URL.
-    pub queue_url: String,
+/// A new queue subscribed to the change-feed topic with raw delivery and `filter_policy`.
+pub async fn subscribe(filter_policy: &Value) -> Subscriber {
+    let env = env().await;
+    Subscriber::subscribe(
+        &env.host,
+        &output("ChangeFeedTopicArn").await,
+        &unique("feed"),
+        filter_policy,
+    )
+    .await
+    .unwrap_or_else(|e| panic!("subscribe to the change feed: {e}"))
 }
 
-/// One change-feed message: its body and its message attributes.
-#[derive(Debug, Clone)]
-pub struct FeedMessage {
-    /// The parsed body.
-    pub body: Value,
-    /// The String message attributes.
-    pub attributes: BTreeMap<String, String>,
-}
-
-impl Subscriber {
-    /// Subscribes a new queue to the change-feed topic.
-    pub async fn new(filter_policy: &Value) -> Subscriber {
-        let env = env().await;
-        let config = env.host.sdk_config();
-        let sqs = aws_sdk_sqs::Client::new(&config);
-        let sns = aws_sdk_sns::Client::new(&config);
-        let queue_url = sqs
-            .create_queue()
-            .queue_name(unique("feed"))
-            .send()
-            .await
-            .expect("create subscriber queue")
-            .queue_url
-            .expect("queue url");
-        let arn = sqs
-            .get_queue_attributes()
-            .queue_url(&queue_url)
-            .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
-            .send()
-            .await
-            .expect("queue arn")
-            .attributes
-            .and_then(|a| {
-                a.get(&aws_sdk_sqs::types::QueueAttributeName::QueueArn)
-                    .cloned()
-            })
-            .expect("queue arn");
-        sns.subscribe()
-            .topic_arn(output("ChangeFeedTopicArn").await)
-            .protocol("sqs")
-            .endpoint(arn)
-            .attributes("RawMessageDelivery", "true")
-            .attributes("FilterPolicy", filter_policy.to_string())
-            .return_subscription_arn(true)
-            .send()
-            .await
-            .expect("subscribe to the change feed");
-        Subscriber { sqs, queue_url }
-    }
-
-    /// Every message received so far (removed from the queue).
-    pub async fn drain(&self) -> Vec<FeedMessage> {
-        let mut out = Vec::new();
-        loop {
-            let answer = self
-                .sqs
-                .receive_message()
-                .queue_url(&self.queue_url)
-                .max_number_of_messages(10)
-                .message_attribute_names("All")
-                .send()
-                .await
-                .expect("receive change-feed messages");
-            let messages = answer.messages.unwrap_or_default();
-            if messages.is_empty() {
-                return out;
-            }
-            for m in messages {
-                let body: Value =
-                    serde_json::from_str(m.body().unwrap_or("null")).expect("message JSON");
-                let attributes = m
-                    .message_attributes()
-                    .map(|a| {
-                        a.iter()
-                            .map(|(k, v)| {
-                                (k.clone(), v.string_value().unwrap_or_default().to_string())
-                            })
-                            .collect()
-                    })
-                    .unwrap_or_default();
-                out.push(FeedMessage { body, attributes });
-                if let Some(handle) = m.receipt_handle() {
-                    self.sqs
-                        .delete_message()
-                        .queue_url(&self.queue_url)
-                        .receipt_handle(handle)
-                        .send()
-                        .await
-                        .expect("delete message");
-                }
-            }
-        }
-    }
+/// Every change-feed message `feed` received so far (removed from its queue).
+pub async fn drain(feed: &Subscriber) -> Vec<FeedMessage> {
+    feed.drain()
+        .await
+        .unwrap_or_else(|e| panic!("drain the change feed: {e}"))
 }

@@ -15,8 +15,8 @@ use historical::differ::format_event_time;
 use historical::Technology;
 use integration::harvest::{bucket, delete_bucket, member_account, s3};
 use integration::historical::{
-    cloudtrail, current, expire, poll, put_event, revisions, send_to_event_queue, summary, tick,
-    FeedMessage, Subscriber,
+    cloudtrail, current, current_item, drain, expire, poll, put_event, revisions,
+    send_to_event_queue, subscribe, summary, tick, FeedMessage, FIXTURE_ACCOUNT,
 };
 use integration::{env, pump, unique};
 use serde_json::{json, Value};
@@ -47,8 +47,6 @@ trait Subject: Sized {
     fn arn(&self, account: &str) -> String;
 }
 
-const FIXTURE_ACCOUNT: &str = "111122223333";
-
 fn event_of<S: Subject>(subject: &S, account: &str, fixture: &str, time: DateTime<Utc>) -> Value {
     let owned = subject.replacements();
     let mut replace: Vec<(&str, &str)> = owned.iter().map(|(a, b)| (*a, b.as_str())).collect();
@@ -68,7 +66,7 @@ async fn history(tech: Technology, arn: &str) -> Expected {
 
 async fn golden<S: Subject>() {
     let account = member_account().await;
-    let feed = Subscriber::new(&json!({"account": [account]})).await;
+    let feed = subscribe(&json!({"account": [account]})).await;
 
     // create
     let subject = S::create(&account).await;
@@ -81,12 +79,7 @@ async fn golden<S: Subject>() {
 
     // poll: the same state again, no new revision
     poll(S::TECH, &account).await;
-    let polled = current(S::TECH)
-        .await
-        .get(&arn)
-        .await
-        .unwrap()
-        .expect("polled item");
+    let polled = current_item(S::TECH, &arn).await;
     assert_eq!(
         polled["eventName"],
         json!(S::TECH.rules().poll_event_name()),
@@ -135,12 +128,7 @@ async fn golden<S: Subject>() {
     .await;
     pump().await;
     assert_eq!(history(S::TECH, &arn).await, expected, "after a late event");
-    let stored = current(S::TECH)
-        .await
-        .get(&arn)
-        .await
-        .unwrap()
-        .expect("item");
+    let stored = current_item(S::TECH, &arn).await;
     assert_eq!(stored["eventTime"], json!(format_event_time(changed)));
 
     // an event name no rule knows: filtered out by the rules, and ignored by the collector when it
@@ -194,8 +182,7 @@ async fn golden<S: Subject>() {
     let mut all = revisions(S::TECH, &arn).await;
     all.extend(other_history);
     // (the poll also recorded the account's other resources, e.g. its deployment bucket)
-    let messages: Vec<FeedMessage> = feed
-        .drain()
+    let messages: Vec<FeedMessage> = drain(&feed)
         .await
         .into_iter()
         .filter(|m| m.body["arn"] == json!(arn) || m.body["arn"] == json!(other_arn))
@@ -374,18 +361,7 @@ impl Subject for Group {
             .await
             .authorize_security_group_ingress()
             .group_id(&self.id)
-            .ip_permissions(
-                aws_sdk_ec2::types::IpPermission::builder()
-                    .ip_protocol("tcp")
-                    .from_port(443)
-                    .to_port(443)
-                    .ip_ranges(
-                        aws_sdk_ec2::types::IpRange::builder()
-                            .cidr_ip("0.0.0.0/0")
-                            .build(),
-                    )
-                    .build(),
-            )
+            .ip_permissions(local::cloudtrail::authorized_ingress())
             .send()
             .await
             .expect("authorize ingress");

@@ -8,16 +8,14 @@ use chrono::{Duration, SubsecRound, Utc};
 use historical::Technology;
 use integration::harvest::{bucket, member_account, s3};
 use integration::historical::{
-    cloudtrail, current, output, put_event, put_event_in, revisions, send_to_event_queue,
-    Subscriber,
+    cloudtrail, current_item, drain, output, put_event, put_event_in, revisions,
+    send_to_event_queue, subscribe, FIXTURE_ACCOUNT,
 };
 use integration::{env, pump, unique};
 use local::deploy::{self, DeployRequest};
 use local::package::BuildOptions;
 use recorder::store::is_offloaded;
 use serde_json::{json, Value};
-
-const FIXTURE_ACCOUNT: &str = "111122223333";
 
 #[tokio::test]
 async fn off_region_events_reach_the_primary_collector() {
@@ -94,7 +92,7 @@ async fn a_500_kb_configuration_is_kept_whole() {
         .send()
         .await
         .expect("put a large bucket policy");
-    let feed = Subscriber::new(&json!({"account": [account]})).await;
+    let feed = subscribe(&json!({"account": [account]})).await;
     let time = Utc::now().trunc_subsecs(0) - Duration::minutes(1);
     let event = cloudtrail(
         "s3-create-bucket.json",
@@ -105,12 +103,7 @@ async fn a_500_kb_configuration_is_kept_whole() {
     pump().await;
 
     let arn = format!("arn:aws:s3:::{name}");
-    let stored = current(Technology::S3)
-        .await
-        .get(&arn)
-        .await
-        .unwrap()
-        .expect("Current item");
+    let stored = current_item(Technology::S3, &arn).await;
     let history = revisions(Technology::S3, &arn).await;
     assert_eq!(history.len(), 1);
     let statements_of = |item: &Value| -> usize {
@@ -166,8 +159,7 @@ async fn a_500_kb_configuration_is_kept_whole() {
     );
 
     // The change feed says where to read it.
-    let messages: Vec<_> = feed
-        .drain()
+    let messages: Vec<_> = drain(&feed)
         .await
         .into_iter()
         .filter(|m| m.body["arn"] == json!(arn))

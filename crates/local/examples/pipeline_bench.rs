@@ -23,17 +23,16 @@
 //! Usage: pipeline_bench [--events N] [--release] [--pump-timeout SECONDS]
 
 use std::collections::BTreeMap;
-use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 use aws_sdk_dynamodb::types::AttributeValue;
-use aws_sdk_eventbridge::types::PutEventsRequestEntry;
 use chrono::{DateTime, SubsecRound, Utc};
 use futures::{stream, StreamExt, TryStreamExt};
-use historical::differ::format_event_time;
+use local::change_feed::{FeedMessage, Subscriber};
+use local::cloudtrail::{self, FIXTURE_ACCOUNT, PUT_EVENTS_BATCH};
 use local::deploy::{self, DeployRequest};
 use local::package::BuildOptions;
 use local::paths::Workspace;
@@ -42,12 +41,9 @@ use serde_json::{json, Value};
 
 /// The member account whose buckets change.
 const MEMBER: &str = "111111111111";
-/// The account and region the fixtures name.
-const FIXTURE_ACCOUNT: &str = "111122223333";
+/// The region and bucket the S3 fixtures name.
 const FIXTURE_REGION: &str = "eu-west-1";
 const FIXTURE_BUCKET: &str = "amzn-s3-demo-bucket";
-/// PutEvents takes at most 10 entries a call.
-const BATCH: usize = 10;
 /// Concurrent S3 calls while creating and tagging the buckets (not timed).
 const S3_CONCURRENCY: usize = 8;
 
@@ -175,11 +171,17 @@ async fn main() -> Result<()> {
     .try_collect::<Vec<_>>()
     .await?;
 
-    let feed = Feed::subscribe(&host, &topic, &run).await?;
-    let events = aws_sdk_eventbridge::Client::new(&host.sdk_config());
+    let feed = Subscriber::subscribe(
+        &host,
+        &topic,
+        &format!("bench-feed-{run}"),
+        &json!({"account": [MEMBER]}),
+    )
+    .await
+    .context("subscribe to the change feed")?;
     let dynamodb = aws_sdk_dynamodb::Client::new(&host.sdk_config());
-    let create_fixture = fixture(&workspace.root, "s3-create-bucket.json")?;
-    let update_fixture = fixture(&workspace.root, "s3-put-bucket-policy.json")?;
+    let create_fixture = cloudtrail::read_fixture(&workspace.root, "s3-create-bucket.json")?;
+    let update_fixture = cloudtrail::read_fixture(&workspace.root, "s3-put-bucket-policy.json")?;
     let base = Utc::now().trunc_subsecs(0) - chrono::Duration::hours(1);
 
     let sampler = RssSampler::start(running.pid);
@@ -197,7 +199,7 @@ async fn main() -> Result<()> {
         })
         .collect::<Result<_>>()?;
     step(&format!("phase create: {n} CreateBucket events"));
-    let create = phase(&events, &host, &creates, args.pump_timeout).await?;
+    let create = phase(&host, &creates, args.pump_timeout).await?;
     let after_create = durable_kinds(&dynamodb, &durable_table, &arn_prefix).await?;
     let feed_create = feed.drain().await?;
 
@@ -248,7 +250,7 @@ async fn main() -> Result<()> {
         })
         .collect::<Result<_>>()?;
     step(&format!("phase update: {n} PutBucketTagging events"));
-    let update = phase(&events, &host, &updates, args.pump_timeout).await?;
+    let update = phase(&host, &updates, args.pump_timeout).await?;
     let after_update = durable_kinds(&dynamodb, &durable_table, &arn_prefix).await?;
     let feed_update = feed.drain().await?;
 
@@ -261,11 +263,11 @@ async fn main() -> Result<()> {
     // --- results ---------------------------------------------------------------------------------
     let count = |kinds: &BTreeMap<String, usize>, kind: &str| kinds.get(kind).copied().unwrap_or(0);
     let total_revisions = |kinds: &BTreeMap<String, usize>| kinds.values().sum::<usize>();
-    let feed_of = |messages: &[Value]| {
+    let feed_of = |messages: &[FeedMessage]| {
         messages
             .iter()
             .filter(|m| {
-                m["arn"]
+                m.body["arn"]
                     .as_str()
                     .is_some_and(|a| a.starts_with(&arn_prefix))
             })
@@ -301,7 +303,7 @@ async fn main() -> Result<()> {
     println!(
         "\nHistorical pipeline offline: collector → Current → current proxy → Differ → Durable → \
          durable proxy → change feed; {n} buckets in {MEMBER}, 2 x {n} CloudTrail events on \
-         EventBridge (PutEvents, {BATCH} a call); Lambda binaries: {profile} profile; {cpus} CPUs, \
+         EventBridge (PutEvents, {PUT_EVENTS_BATCH} a call); Lambda binaries: {profile} profile; {cpus} CPUs, \
          load average {load_before} before, {load_after} after\n"
     );
     println!(
@@ -397,35 +399,11 @@ struct Timing {
     total: Duration,
 }
 
-/// Puts `events` in batches of [`BATCH`] and pumps until idle; times both.
-async fn phase(
-    client: &aws_sdk_eventbridge::Client,
-    host: &Target,
-    events: &[Value],
-    timeout: Duration,
-) -> Result<Timing> {
+/// Puts `events` ([`cloudtrail::put_events`], [`PUT_EVENTS_BATCH`] a call) and pumps until idle;
+/// times both.
+async fn phase(host: &Target, events: &[Value], timeout: Duration) -> Result<Timing> {
     let begun = Instant::now();
-    for chunk in events.chunks(BATCH) {
-        let entries = chunk
-            .iter()
-            .map(|event| {
-                PutEventsRequestEntry::builder()
-                    .source(event["source"].as_str().unwrap_or_default())
-                    .detail_type(event["detail-type"].as_str().unwrap_or_default())
-                    .detail(event["detail"].to_string())
-                    .build()
-            })
-            .collect::<Vec<_>>();
-        let answer = client
-            .put_events()
-            .set_entries(Some(entries))
-            .send()
-            .await
-            .context("PutEvents")?;
-        if answer.failed_entry_count() != 0 {
-            bail!("PutEvents failed entries: {answer:?}");
-        }
-    }
+    cloudtrail::put_events(host, events).await?;
     let put = begun.elapsed();
     local::pump::until_idle(&host.endpoint, timeout)
         .await
@@ -440,24 +418,21 @@ async fn phase(
     Ok(Timing { put, total })
 }
 
-fn fixture(root: &Path, name: &str) -> Result<String> {
-    let path = root.join("crates/historical/fixtures").join(name);
-    std::fs::read_to_string(&path).with_context(|| format!("fixture {}", path.display()))
-}
-
 /// The fixture with its bucket, account and region replaced, and `time` as its event time.
 fn retarget(text: &str, bucket: &str, time: DateTime<Utc>) -> Result<Value> {
-    let text = text
-        .replace(FIXTURE_BUCKET, bucket)
-        .replace(FIXTURE_ACCOUNT, MEMBER)
-        .replace(FIXTURE_REGION, DEFAULT_REGION);
-    let mut event: Value = serde_json::from_str(&text).context("fixture JSON")?;
+    let mut event = cloudtrail::retarget(
+        text,
+        &[
+            (FIXTURE_BUCKET, bucket),
+            (FIXTURE_ACCOUNT, MEMBER),
+            (FIXTURE_REGION, DEFAULT_REGION),
+        ],
+        time,
+    )?;
     // us-east-1 takes no location constraint
     if let Some(params) = event["detail"]["requestParameters"].as_object_mut() {
         params.remove("CreateBucketConfiguration");
     }
-    event["time"] = json!(format_event_time(time));
-    event["detail"]["eventTime"] = json!(format_event_time(time));
     Ok(event)
 }
 
@@ -494,91 +469,6 @@ async fn durable_kinds(
         match page.last_evaluated_key {
             Some(key) if !key.is_empty() => start = Some(key),
             _ => return Ok(kinds),
-        }
-    }
-}
-
-/// A queue subscribed to the change feed with raw delivery.
-struct Feed {
-    sqs: aws_sdk_sqs::Client,
-    queue_url: String,
-}
-
-impl Feed {
-    async fn subscribe(host: &Target, topic: &str, run: &str) -> Result<Feed> {
-        let config = host.sdk_config();
-        let sqs = aws_sdk_sqs::Client::new(&config);
-        let sns = aws_sdk_sns::Client::new(&config);
-        let queue_url = sqs
-            .create_queue()
-            .queue_name(format!("bench-feed-{run}"))
-            .send()
-            .await
-            .context("create the feed queue")?
-            .queue_url
-            .context("queue url")?;
-        let arn = sqs
-            .get_queue_attributes()
-            .queue_url(&queue_url)
-            .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
-            .send()
-            .await
-            .context("queue arn")?
-            .attributes
-            .and_then(|a| {
-                a.get(&aws_sdk_sqs::types::QueueAttributeName::QueueArn)
-                    .cloned()
-            })
-            .context("queue arn")?;
-        sns.subscribe()
-            .topic_arn(topic)
-            .protocol("sqs")
-            .endpoint(arn)
-            .attributes("RawMessageDelivery", "true")
-            .attributes("FilterPolicy", json!({"account": [MEMBER]}).to_string())
-            .return_subscription_arn(true)
-            .send()
-            .await
-            .context("subscribe to the change feed")?;
-        Ok(Feed { sqs, queue_url })
-    }
-
-    /// Every message received so far (deleted from the queue), parsed.
-    async fn drain(&self) -> Result<Vec<Value>> {
-        let mut out = Vec::new();
-        loop {
-            let answer = self
-                .sqs
-                .receive_message()
-                .queue_url(&self.queue_url)
-                .max_number_of_messages(10)
-                .visibility_timeout(300)
-                .send()
-                .await
-                .context("receive change-feed messages")?;
-            let messages = answer.messages.unwrap_or_default();
-            if messages.is_empty() {
-                return Ok(out);
-            }
-            let mut entries = Vec::new();
-            for (i, m) in messages.iter().enumerate() {
-                out.push(serde_json::from_str(m.body().unwrap_or("null")).unwrap_or(Value::Null));
-                if let Some(handle) = m.receipt_handle() {
-                    entries.push(
-                        aws_sdk_sqs::types::DeleteMessageBatchRequestEntry::builder()
-                            .id(i.to_string())
-                            .receipt_handle(handle)
-                            .build()?,
-                    );
-                }
-            }
-            self.sqs
-                .delete_message_batch()
-                .queue_url(&self.queue_url)
-                .set_entries(Some(entries))
-                .send()
-                .await
-                .context("delete change-feed messages")?;
         }
     }
 }

@@ -1,4 +1,4 @@
-//! `offline demo`: S3Insights end to end on the local AWS — the README's first command.
+//! `offline demo`: S3Insights and Historical end to end on the local AWS — the README's first command.
 //!
 //! 1. Deploy `template.yaml` into the host account and `cross-account-role.yaml` into each member
 //!    account (the same templates SAM and StackSets deploy).

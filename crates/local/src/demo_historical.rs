@@ -15,17 +15,16 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 use chrono::{DateTime, SubsecRound, Utc};
-use historical::differ::format_event_time;
 use historical::Technology;
 use recorder::store::{DurableStore, Offload};
 use serde_json::{json, Value};
 
+use crate::change_feed::Subscriber;
+use crate::cloudtrail::{self, FIXTURE_ACCOUNT};
 use crate::sdk::Target;
 
 /// The member account whose resources change (its member role is deployed by the demo).
 const MEMBER: &str = "111111111111";
-/// The account the fixtures name, replaced by [`MEMBER`].
-const FIXTURE_ACCOUNT: &str = "111122223333";
 /// Regions of the resources (the fixtures' own, the VPC's moved to the security group's).
 const S3_REGION: &str = "eu-west-1";
 const EC2_REGION: &str = "eu-west-2";
@@ -74,43 +73,25 @@ impl Clock {
     }
 }
 
-/// A fixture's `detail` retargeted: every `replace` pair applied to its text, the member account
-/// in place of the fixture's, a fresh `eventID` and `eventTime` = `time`.
-fn detail(fixture: &str, replace: &[(&str, &str)], time: DateTime<Utc>) -> Result<Value> {
-    let mut text = fixture.replace(FIXTURE_ACCOUNT, MEMBER);
-    for (from, to) in replace {
-        text = text.replace(from, to);
-    }
-    let event: Value = serde_json::from_str(&text).context("fixture JSON")?;
-    let mut detail = event["detail"].clone();
-    detail["eventTime"] = json!(format_event_time(time));
-    detail["eventID"] = json!(uuid::Uuid::new_v4().to_string());
-    Ok(detail)
+/// A fixture retargeted ([`cloudtrail::retarget`]): the member account in place of the fixture's,
+/// then every `replace` pair, a fresh `detail.eventID` and `detail.eventTime` = `time`.
+fn event(fixture: &str, replace: &[(&str, &str)], time: DateTime<Utc>) -> Result<Value> {
+    let mut pairs = vec![(FIXTURE_ACCOUNT, MEMBER)];
+    pairs.extend_from_slice(replace);
+    let mut event = cloudtrail::retarget(fixture, &pairs, time)?;
+    event["detail"]["eventID"] = json!(uuid::Uuid::new_v4().to_string());
+    Ok(event)
 }
 
-/// Puts CloudTrail events (`source`, `detail`) on the host account's default bus.
-async fn put_events(host: &Target, events: &[(&str, Value)]) -> Result<()> {
-    let client = aws_sdk_eventbridge::Client::new(&host.sdk_config());
-    for (source, detail) in events {
-        let entry = aws_sdk_eventbridge::types::PutEventsRequestEntry::builder()
-            .source(*source)
-            .detail_type("AWS API Call via CloudTrail")
-            .detail(detail.to_string())
-            .build();
-        let answer = client
-            .put_events()
-            .entries(entry)
-            .send()
-            .await
-            .map_err(sdk("PutEvents"))?;
-        if answer.failed_entry_count() > 0 {
-            bail!("PutEvents refused {}: {answer:?}", detail["eventName"]);
-        }
+/// Puts CloudTrail `events` on the host account's default bus and lists them.
+async fn put_events(host: &Target, events: &[Value]) -> Result<()> {
+    cloudtrail::put_events(host, events).await?;
+    for event in events {
         eprintln!(
             "  PutEvents {:<9} {:<30} {}",
-            source,
-            detail["eventName"].as_str().unwrap_or_default(),
-            detail["eventTime"].as_str().unwrap_or_default()
+            event["source"].as_str().unwrap_or_default(),
+            event["detail"]["eventName"].as_str().unwrap_or_default(),
+            event["detail"]["eventTime"].as_str().unwrap_or_default()
         );
     }
     Ok(())
@@ -157,113 +138,6 @@ async fn create_bucket(s3: &aws_sdk_s3::Client, name: &str) -> Result<()> {
         .await
         .map_err(sdk("CreateBucket"))?;
     Ok(())
-}
-
-/// A queue subscribed to the change feed.
-struct Subscriber {
-    sqs: aws_sdk_sqs::Client,
-    queue_url: String,
-}
-
-/// One change-feed message: its body and String attributes.
-struct FeedMessage {
-    body: Value,
-    attributes: BTreeMap<String, String>,
-}
-
-impl Subscriber {
-    async fn new(host: &Target, topic: &str, name: &str, filter_policy: &Value) -> Result<Self> {
-        let sqs = aws_sdk_sqs::Client::new(&host.sdk_config());
-        let sns = aws_sdk_sns::Client::new(&host.sdk_config());
-        let queue_url = sqs
-            .create_queue()
-            .queue_name(name)
-            .send()
-            .await
-            .map_err(sdk("CreateQueue"))?
-            .queue_url
-            .context("CreateQueue gave no URL")?;
-        let queue_arn = sqs
-            .get_queue_attributes()
-            .queue_url(&queue_url)
-            .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
-            .send()
-            .await
-            .map_err(sdk("GetQueueAttributes"))?
-            .attributes
-            .and_then(|a| {
-                a.get(&aws_sdk_sqs::types::QueueAttributeName::QueueArn)
-                    .cloned()
-            })
-            .context("the queue has no ARN")?;
-        let subscription = sns
-            .subscribe()
-            .topic_arn(topic)
-            .protocol("sqs")
-            .endpoint(&queue_arn)
-            .attributes("RawMessageDelivery", "true")
-            .attributes("FilterPolicy", filter_policy.to_string())
-            .return_subscription_arn(true)
-            .send()
-            .await
-            .map_err(sdk("Subscribe"))?;
-        eprintln!("  queue {queue_arn}");
-        eprintln!(
-            "  subscribed to {topic} ({}), RawMessageDelivery=true, FilterPolicy={filter_policy}",
-            subscription.subscription_arn().unwrap_or("?")
-        );
-        Ok(Self { sqs, queue_url })
-    }
-
-    /// Receives (and deletes) messages until the queue stays empty, waiting up to `patience` for
-    /// at least `expected` of them.
-    async fn drain(&self, expected: usize, patience: Duration) -> Result<Vec<FeedMessage>> {
-        let begun = Instant::now();
-        let mut out = Vec::new();
-        loop {
-            let answer = self
-                .sqs
-                .receive_message()
-                .queue_url(&self.queue_url)
-                .max_number_of_messages(10)
-                .wait_time_seconds(1)
-                .message_attribute_names("All")
-                .send()
-                .await
-                .map_err(sdk("ReceiveMessage"))?;
-            let messages = answer.messages.unwrap_or_default();
-            if messages.is_empty() {
-                if out.len() >= expected || begun.elapsed() > patience {
-                    return Ok(out);
-                }
-                continue;
-            }
-            for m in messages {
-                let body: Value = serde_json::from_str(m.body().unwrap_or("null"))
-                    .context("a change-feed message is not JSON")?;
-                let attributes = m
-                    .message_attributes()
-                    .map(|a| {
-                        a.iter()
-                            .map(|(k, v)| {
-                                (k.clone(), v.string_value().unwrap_or_default().to_string())
-                            })
-                            .collect()
-                    })
-                    .unwrap_or_default();
-                out.push(FeedMessage { body, attributes });
-                if let Some(handle) = m.receipt_handle() {
-                    self.sqs
-                        .delete_message()
-                        .queue_url(&self.queue_url)
-                        .receipt_handle(handle)
-                        .send()
-                        .await
-                        .map_err(sdk("DeleteMessage"))?;
-                }
-            }
-        }
-    }
 }
 
 fn durable_output(tech: Technology) -> &'static str {
@@ -339,13 +213,19 @@ pub async fn run(host: &Target, outputs: &BTreeMap<String, String>) -> Result<()
         host.account
     ));
     let filter = json!({"account": [MEMBER]});
-    let feed = Subscriber::new(
+    let topic = output("ChangeFeedTopicArn")?;
+    let feed = Subscriber::subscribe(
         host,
-        &output("ChangeFeedTopicArn")?,
+        &topic,
         &format!("historical-demo-feed-{tag}"),
         &filter,
     )
     .await?;
+    eprintln!("  queue {}", feed.queue_arn);
+    eprintln!(
+        "  subscribed to {topic} ({}), RawMessageDelivery=true, FilterPolicy={filter}",
+        feed.subscription_arn.as_deref().unwrap_or("?")
+    );
 
     let bucket = format!("historical-demo-{tag}");
     let doomed = format!("historical-demo-{tag}-tmp");
@@ -402,14 +282,11 @@ pub async fn run(host: &Target, outputs: &BTreeMap<String, String>) -> Result<()
     put_events(
         host,
         &[
-            ("aws.s3", detail(CREATE_BUCKET, &on_bucket, clock.next())?),
-            ("aws.s3", detail(CREATE_BUCKET, &on_doomed, clock.next())?),
-            ("aws.ec2", detail(CREATE_VPC, &on_vpc, clock.next())?),
-            (
-                "aws.ec2",
-                detail(CREATE_SECURITY_GROUP, &on_group, clock.next())?,
-            ),
-            ("aws.iam", detail(CREATE_ROLE, &on_role, clock.next())?),
+            event(CREATE_BUCKET, &on_bucket, clock.next())?,
+            event(CREATE_BUCKET, &on_doomed, clock.next())?,
+            event(CREATE_VPC, &on_vpc, clock.next())?,
+            event(CREATE_SECURITY_GROUP, &on_group, clock.next())?,
+            event(CREATE_ROLE, &on_role, clock.next())?,
         ],
     )
     .await?;
@@ -425,19 +302,7 @@ pub async fn run(host: &Target, outputs: &BTreeMap<String, String>) -> Result<()
         .map_err(sdk("PutBucketPolicy"))?;
     ec2.authorize_security_group_ingress()
         .group_id(&group)
-        .ip_permissions(
-            aws_sdk_ec2::types::IpPermission::builder()
-                .ip_protocol("tcp")
-                .from_port(443)
-                .to_port(443)
-                .ip_ranges(
-                    aws_sdk_ec2::types::IpRange::builder()
-                        .cidr_ip("0.0.0.0/0")
-                        .description("HTTPS from anywhere")
-                        .build(),
-                )
-                .build(),
-        )
+        .ip_permissions(cloudtrail::authorized_ingress())
         .send()
         .await
         .map_err(sdk("AuthorizeSecurityGroupIngress"))?;
@@ -452,18 +317,15 @@ pub async fn run(host: &Target, outputs: &BTreeMap<String, String>) -> Result<()
         .send()
         .await
         .map_err(sdk("DeleteBucket"))?;
-    let mut put_policy = detail(PUT_BUCKET_POLICY, &on_bucket, clock.next())?;
-    put_policy["requestParameters"]["bucketPolicy"] = bucket_policy;
+    let mut put_policy = event(PUT_BUCKET_POLICY, &on_bucket, clock.next())?;
+    put_policy["detail"]["requestParameters"]["bucketPolicy"] = bucket_policy;
     put_events(
         host,
         &[
-            ("aws.s3", put_policy),
-            (
-                "aws.ec2",
-                detail(AUTHORIZE_INGRESS, &on_group, clock.next())?,
-            ),
-            ("aws.iam", detail(UPDATE_TRUST, &on_role, clock.next())?),
-            ("aws.s3", detail(DELETE_BUCKET, &on_doomed, clock.next())?),
+            put_policy,
+            event(AUTHORIZE_INGRESS, &on_group, clock.next())?,
+            event(UPDATE_TRUST, &on_role, clock.next())?,
+            event(DELETE_BUCKET, &on_doomed, clock.next())?,
         ],
     )
     .await?;
@@ -488,9 +350,9 @@ pub async fn run(host: &Target, outputs: &BTreeMap<String, String>) -> Result<()
         .await
         .map_err(sdk("PutBucketTagging"))?;
     // The put-bucket-policy fixture adapted: PutBucketTagging's request as CloudTrail records it.
-    let mut put_tags = detail(PUT_BUCKET_POLICY, &on_bucket, clock.next())?;
-    put_tags["eventName"] = json!("PutBucketTagging");
-    put_tags["requestParameters"] = json!({
+    let mut put_tags = event(PUT_BUCKET_POLICY, &on_bucket, clock.next())?;
+    put_tags["detail"]["eventName"] = json!("PutBucketTagging");
+    put_tags["detail"]["requestParameters"] = json!({
         "bucketName": bucket,
         "Host": format!("{bucket}.s3.{S3_REGION}.amazonaws.com"),
         "tagging": "",
@@ -499,7 +361,7 @@ pub async fn run(host: &Target, outputs: &BTreeMap<String, String>) -> Result<()
             "TagSet": {"Tag": tags.iter().map(|(k, v)| json!({"Key": k, "Value": v})).collect::<Vec<_>>()}
         }
     });
-    put_events(host, &[("aws.s3", put_tags)]).await?;
+    put_events(host, &[put_tags]).await?;
     pump(host).await?;
 
     let subjects = [
@@ -598,7 +460,9 @@ pub async fn run(host: &Target, outputs: &BTreeMap<String, String>) -> Result<()
     step(&format!(
         "Historical: the subscriber's messages (FilterPolicy {filter})"
     ));
-    let messages = feed.drain(written.len(), Duration::from_secs(15)).await?;
+    let messages = feed
+        .drain_expecting(written.len(), Duration::from_secs(15))
+        .await?;
     let ours: BTreeSet<&str> = subjects.iter().map(|s| s.arn.as_str()).collect();
     let mut received = BTreeSet::new();
     let mut other = 0;

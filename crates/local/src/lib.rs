@@ -11,10 +11,15 @@
 //! - [`estate`]: a deterministic S3 estate (accounts, regions, buckets, objects) to harvest, and what
 //!   its report must say; [`demo`]: the README's first command, and [`demo_historical`], its
 //!   Historical part.
+//! - [`cloudtrail`] and [`change_feed`]: what drives Historical offline (the demo, the pipeline
+//!   benchmark, the tests): CloudTrail fixtures retargeted and put on a bus, and a subscriber queue
+//!   of the change feed.
 //!
 //! Never linked into a Lambda binary.
 
 pub mod admin;
+pub mod change_feed;
+pub mod cloudtrail;
 pub mod demo;
 pub mod demo_historical;
 pub mod deploy;
