@@ -90,7 +90,7 @@ pub struct HarvesterInput {
     pub accounts: Vec<AccountInput>,
     /// Athena database (created if missing).
     pub athena_database_name: String,
-    /// Athena table (must not exist yet, except in a smoke test).
+    /// Athena table (must not exist yet, smoke tests included: a run never overwrites a table).
     pub athena_table_name: String,
     /// User queries, run after the built-in catalogue.
     pub athena_queries: Vec<UserQuery>,
