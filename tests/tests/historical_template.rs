@@ -203,3 +203,41 @@ fn every_historical_queue_has_a_dead_letter_queue() {
         }
     }
 }
+
+/// Every action of the statements of `policy_statements` (inline IAM or SAM `Statement` lists).
+fn actions(statements: &Value) -> BTreeSet<String> {
+    statements
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|s| match &s["Action"] {
+            Value::String(a) => vec![a.clone()],
+            other => strings(other).into_iter().collect(),
+        })
+        .collect()
+}
+
+#[test]
+fn the_host_account_is_described_with_the_member_roles_permissions() {
+    let member = load("cross-account-role.yaml");
+    let policies = member["Resources"]["CrossAccountRole"]["Properties"]["Policies"]
+        .as_array()
+        .expect("member role policies");
+    let record = policies
+        .iter()
+        .find(|p| p["PolicyName"] == "RecordConfigurations")
+        .expect("RecordConfigurations policy");
+    let wanted = actions(&record["PolicyDocument"]["Statement"]);
+    assert!(wanted.contains("ec2:DescribeVpcs") && wanted.len() > 20);
+    let template = template();
+    for function in ["PollerFunction", "CollectorFunction"] {
+        let granted: BTreeSet<String> = template["Resources"][function]["Properties"]["Policies"]
+            .as_array()
+            .expect("policies")
+            .iter()
+            .flat_map(|p| actions(&p["Statement"]))
+            .collect();
+        let missing: Vec<&String> = wanted.difference(&granted).collect();
+        assert!(missing.is_empty(), "{function} cannot describe the host account: {missing:?}");
+    }
+}

@@ -1,0 +1,605 @@
+//! Least privilege and encryption, checked on all four templates (issue 5, item 3):
+//!
+//! - no IAM statement (roles' inline policies, managed and inline policy resources, SAM `Policies`)
+//!   allows `*` or `service:*` actions, or uses `NotAction`/`NotResource` to allow;
+//! - write actions are scoped: their Resource is never `*`, but for the few APIs that accept only `*`
+//!   ([`ONLY_STAR`]);
+//! - SAM policies are either inline statements (checked as above) or policy templates scoped by
+//!   construction ([`SAM_POLICY_TEMPLATES`]); no managed policy is attached by name;
+//! - every role another account may assume requires `sts:ExternalId` (the cross-account role has one);
+//! - every bucket blocks public access, encrypts, and has a bucket policy denying non-TLS requests;
+//! - every queue and topic is encrypted;
+//! - every queue has a dead-letter queue, but the queues that are one (named by another queue's
+//!   RedrivePolicy) and the on-failure destinations of event source mappings (DestinationConfig).
+
+use std::collections::BTreeSet;
+
+use serde_json::{Map, Value};
+
+const TEMPLATES: [&str; 4] = [
+    "template.yaml",
+    "regional-transient.yaml",
+    "cross-account-role.yaml",
+    "historical-off-region.yaml",
+];
+
+/// SAM policy templates this project uses: each grants a fixed action list on the one resource its
+/// parameter names (a table, bucket, queue, topic or function of this deployment).
+const SAM_POLICY_TEMPLATES: [&str; 8] = [
+    "DynamoDBCrudPolicy",
+    "DynamoDBReadPolicy",
+    "S3CrudPolicy",
+    "S3ReadPolicy",
+    "SQSSendMessagePolicy",
+    "SQSPollerPolicy",
+    "SNSPublishMessagePolicy",
+    "LambdaInvokePolicy",
+];
+
+/// Write actions whose API takes no resource ARN: IAM accepts only `*` for them.
+const ONLY_STAR: [(&str, &str); 2] = [
+    // A key has no ARN before it exists (regional-transient.yaml's StagingKey, created by the
+    // StagingStackRole); the statement requires the run tag.
+    ("kms:CreateKey", "creates a key, which has no ARN yet"),
+    // Tags given to CreateKey are authorised as kms:TagResource on `*` (the stack's run tag).
+    (
+        "kms:TagResource",
+        "tags a key being created (CreateKey with Tags)",
+    ),
+];
+
+/// Action verbs that change something. An action is a write if its name starts with one of them.
+const WRITE_VERBS: [&str; 40] = [
+    "Put",
+    "Delete",
+    "Create",
+    "Update",
+    "Send",
+    "Publish",
+    "Start",
+    "Stop",
+    "Set",
+    "Tag",
+    "Untag",
+    "Attach",
+    "Detach",
+    "Add",
+    "Remove",
+    "Modify",
+    "Invoke",
+    "Schedule",
+    "Enable",
+    "Disable",
+    "BatchCreate",
+    "BatchDelete",
+    "BatchPut",
+    "BatchWrite",
+    "BatchUpdate",
+    "Subscribe",
+    "Unsubscribe",
+    "Authorize",
+    "Revoke",
+    "Pass",
+    "Write",
+    "Upload",
+    "Copy",
+    "Restore",
+    "Associate",
+    "Disassociate",
+    "Register",
+    "Deregister",
+    "Terminate",
+    "Abort",
+];
+
+fn load(file: &str) -> Value {
+    let root = local::paths::Workspace::locate().root;
+    local::template::load(&root.join(file)).unwrap_or_else(|e| panic!("{file}: {e}"))
+}
+
+fn all() -> Vec<(&'static str, Value)> {
+    TEMPLATES.iter().map(|f| (*f, load(f))).collect()
+}
+
+fn resources(template: &Value) -> &Map<String, Value> {
+    template["Resources"].as_object().expect("Resources")
+}
+
+fn of_type<'a>(template: &'a Value, kind: &str) -> Vec<(&'a String, &'a Value)> {
+    resources(template)
+        .iter()
+        .filter(|(_, r)| r["Type"] == kind)
+        .collect()
+}
+
+/// A value's alternatives: both branches of `Fn::If` (recursively), without `AWS::NoValue`.
+fn branches(value: &Value) -> Vec<&Value> {
+    if let Some([_, yes, no]) = value
+        .get("Fn::If")
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+    {
+        return branches(yes).into_iter().chain(branches(no)).collect();
+    }
+    if value.get("Ref").and_then(Value::as_str) == Some("AWS::NoValue") {
+        return Vec::new();
+    }
+    vec![value]
+}
+
+/// A string-or-list field (Action, Resource, Statement) as its items, `Fn::If` branches flattened.
+fn items(value: &Value) -> Vec<&Value> {
+    branches(value)
+        .into_iter()
+        .flat_map(|v| match v {
+            Value::Array(list) => list.iter().flat_map(branches).collect(),
+            other => vec![other],
+        })
+        .filter(|v| !v.is_null())
+        .collect()
+}
+
+fn statements(document: &Value) -> Vec<&Value> {
+    items(&document["Statement"])
+}
+
+/// Where an identity policy statement was found, for messages.
+struct Found<'a> {
+    place: String,
+    statement: &'a Value,
+}
+
+/// Every identity-policy statement of a template (not trust or resource policies).
+fn identity_statements<'a>(file: &str, template: &'a Value) -> (Vec<Found<'a>>, Vec<String>) {
+    let mut found = Vec::new();
+    let mut problems = Vec::new();
+    for (name, resource) in resources(template) {
+        let props = &resource["Properties"];
+        let kind = resource["Type"].as_str().unwrap_or_default();
+        let mut documents: Vec<(String, &Value)> = Vec::new();
+        match kind {
+            "AWS::IAM::Role" | "AWS::IAM::User" | "AWS::IAM::Group" => {
+                for policy in items(&props["Policies"]) {
+                    let label = policy["PolicyName"].as_str().unwrap_or("?").to_string();
+                    documents.push((label, &policy["PolicyDocument"]));
+                }
+                for arn in items(&props["ManagedPolicyArns"]) {
+                    problems.push(format!(
+                        "{file} {name}: attaches managed policy {arn}: state the statements inline"
+                    ));
+                }
+            }
+            "AWS::IAM::ManagedPolicy" | "AWS::IAM::Policy" => {
+                documents.push(("PolicyDocument".into(), &props["PolicyDocument"]));
+            }
+            "AWS::Serverless::Function" | "AWS::Serverless::StateMachine" => {
+                for policy in items(&props["Policies"]) {
+                    if policy.get("Statement").is_some() {
+                        documents.push(("inline".into(), policy));
+                        continue;
+                    }
+                    let template_name = policy
+                        .as_object()
+                        .filter(|o| o.len() == 1)
+                        .and_then(|o| o.keys().next());
+                    match template_name {
+                        Some(t) if SAM_POLICY_TEMPLATES.contains(&t.as_str()) => {}
+                        _ => problems.push(format!(
+                            "{file} {name}: SAM policy {policy} is neither inline statements nor a \
+                             known scoped policy template"
+                        )),
+                    }
+                }
+            }
+            _ => {}
+        }
+        for (label, document) in documents {
+            for statement in statements(document) {
+                found.push(Found {
+                    place: format!("{file} {name} ({label})"),
+                    statement,
+                });
+            }
+        }
+    }
+    (found, problems)
+}
+
+fn is_write(action: &str) -> bool {
+    let verb = action.split_once(':').map_or(action, |(_, v)| v);
+    WRITE_VERBS.iter().any(|w| {
+        verb == *w
+            || (verb.starts_with(w)
+                && verb[w.len()..].starts_with(|c: char| c.is_ascii_uppercase() || c == '*'))
+    })
+}
+
+/// The identity statements' actions and resources; returns how many statements it read.
+fn check_actions(file: &str, template: &Value, problems: &mut Vec<String>) -> usize {
+    let mut checked = 0;
+    let (found, mut more) = identity_statements(file, template);
+    problems.append(&mut more);
+    for Found { place, statement } in found {
+        checked += 1;
+        if statement["Effect"] != "Allow" {
+            continue;
+        }
+        for not in ["NotAction", "NotResource"] {
+            if statement.get(not).is_some() {
+                problems.push(format!("{place}: an Allow with {not}"));
+            }
+        }
+        let actions: Vec<&str> = items(&statement["Action"])
+            .into_iter()
+            .map(|a| a.as_str().unwrap_or_else(|| panic!("{place}: action {a}")))
+            .collect();
+        let star_resource = items(&statement["Resource"])
+            .iter()
+            .any(|r| r.as_str() == Some("*"));
+        for action in actions {
+            if action == "*" || action.ends_with(":*") {
+                problems.push(format!("{place}: allows every action ({action})"));
+                continue;
+            }
+            if star_resource && is_write(action) {
+                let allowed = ONLY_STAR
+                    .iter()
+                    .any(|(a, _)| a.eq_ignore_ascii_case(action));
+                if !allowed {
+                    problems.push(format!("{place}: write action {action} on Resource '*'"));
+                }
+            }
+        }
+    }
+    checked
+}
+
+#[test]
+fn no_wildcard_actions_and_writes_are_scoped() {
+    let (checked, problems) = over_all(check_actions);
+    assert!(
+        checked > 40,
+        "only {checked} statements found: is the walk broken?"
+    );
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+#[test]
+fn the_write_verbs_are_recognised() {
+    for write in [
+        "s3:PutObject",
+        "sqs:SendMessage",
+        "sns:Publish",
+        "states:StartExecution",
+        "kms:CreateKey",
+        "dynamodb:BatchWriteItem",
+        "iam:PassRole",
+    ] {
+        assert!(is_write(write), "{write}");
+    }
+    for read in [
+        "s3:GetObject",
+        "s3:ListAllMyBuckets",
+        "ec2:DescribeVpcs",
+        "sts:AssumeRole",
+        "kms:Decrypt",
+        "sqs:GetQueueAttributes",
+        "ec2:DescribeTags",
+    ] {
+        assert!(!is_write(read), "{read}");
+    }
+}
+
+/// Role trust statements that admit another account (an `AWS` principal) require `sts:ExternalId`.
+/// Returns how many trust statements admit another account.
+fn check_external_id(file: &str, template: &Value, problems: &mut Vec<String>) -> usize {
+    let mut cross_account = 0;
+    for (name, role) in of_type(template, "AWS::IAM::Role") {
+        let trust = &role["Properties"]["AssumeRolePolicyDocument"];
+        for statement in statements(trust) {
+            if statement["Effect"] != "Allow" || statement["Principal"].get("AWS").is_none() {
+                continue;
+            }
+            cross_account += 1;
+            let condition = &statement["Condition"];
+            let external_id = ["StringEquals", "StringLike"]
+                .iter()
+                .any(|op| !condition[op]["sts:ExternalId"].is_null());
+            if !external_id {
+                problems.push(format!("{file} {name}: trust without sts:ExternalId"));
+            }
+        }
+    }
+    cross_account
+}
+
+#[test]
+fn cross_account_roles_require_an_external_id() {
+    let mut problems = Vec::new();
+    let cross_account = check_external_id(
+        "cross-account-role.yaml",
+        &load("cross-account-role.yaml"),
+        &mut problems,
+    );
+    assert!(
+        cross_account > 0,
+        "cross-account-role.yaml: no role another account may assume"
+    );
+    let (_, problems) = over_all(check_external_id);
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// The logical id a `Ref` or `Fn::GetAtt` names, if `value` is one.
+fn referenced(value: &Value) -> Option<&str> {
+    value["Ref"].as_str().or_else(|| {
+        value["Fn::GetAtt"]
+            .get(0)
+            .and_then(Value::as_str)
+            .or_else(|| {
+                value["Fn::GetAtt"]
+                    .as_str()
+                    .and_then(|s| s.split('.').next())
+            })
+    })
+}
+
+/// Returns how many buckets it checked.
+fn check_buckets(file: &str, template: &Value, problems: &mut Vec<String>) -> usize {
+    let mut buckets = 0;
+    let policies = of_type(template, "AWS::S3::BucketPolicy");
+    for (name, bucket) in of_type(template, "AWS::S3::Bucket") {
+        buckets += 1;
+        let props = &bucket["Properties"];
+        let block = &props["PublicAccessBlockConfiguration"];
+        for flag in [
+            "BlockPublicAcls",
+            "BlockPublicPolicy",
+            "IgnorePublicAcls",
+            "RestrictPublicBuckets",
+        ] {
+            if block[flag] != true {
+                problems.push(format!("{file} {name}: {flag} is not true"));
+            }
+        }
+        let encryption = &props["BucketEncryption"]["ServerSideEncryptionConfiguration"];
+        if items(encryption).is_empty() {
+            problems.push(format!("{file} {name}: no BucketEncryption"));
+        }
+        let denies_plain_http = policies
+            .iter()
+            .filter(|(_, p)| referenced(&p["Properties"]["Bucket"]) == Some(name.as_str()))
+            .flat_map(|(_, p)| statements(&p["Properties"]["PolicyDocument"]))
+            .any(|s| {
+                let secure = &s["Condition"]["Bool"]["aws:SecureTransport"];
+                s["Effect"] == "Deny"
+                    && s["Principal"] == "*"
+                    && items(&s["Action"]).iter().any(|a| *a == "s3:*")
+                    && (*secure == "false" || *secure == false)
+            });
+        if !denies_plain_http {
+            problems.push(format!(
+                "{file} {name}: no bucket policy denies s3:* when aws:SecureTransport is false"
+            ));
+        }
+    }
+    buckets
+}
+
+#[test]
+fn buckets_block_public_access_encrypt_and_require_tls() {
+    let (buckets, problems) = over_all(check_buckets);
+    assert!(buckets >= 3, "only {buckets} buckets found");
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// Returns how many queues and topics it checked.
+fn check_encryption(file: &str, template: &Value, problems: &mut Vec<String>) -> usize {
+    let mut checked = 0;
+    for (name, queue) in of_type(template, "AWS::SQS::Queue") {
+        checked += 1;
+        let props = &queue["Properties"];
+        if props["SqsManagedSseEnabled"] != true && props["KmsMasterKeyId"].is_null() {
+            problems.push(format!("{file} {name}: queue not encrypted"));
+        }
+    }
+    for (name, topic) in of_type(template, "AWS::SNS::Topic") {
+        checked += 1;
+        if topic["Properties"]["KmsMasterKeyId"].is_null() {
+            problems.push(format!("{file} {name}: topic without KmsMasterKeyId"));
+        }
+    }
+    checked
+}
+
+#[test]
+fn queues_and_topics_are_encrypted() {
+    let (checked, problems) = over_all(check_encryption);
+    assert!(checked >= 14, "only {checked} queues and topics found");
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// Every `DestinationConfig` object anywhere under `value` (SAM event sources and event source
+/// mappings): the logical ids its destinations name.
+fn destinations<'a>(value: &'a Value, out: &mut BTreeSet<&'a str>) {
+    match value {
+        Value::Object(map) => {
+            for (key, inner) in map {
+                if key == "DestinationConfig" {
+                    for target in ["OnFailure", "OnSuccess"] {
+                        let destination = &inner[target]["Destination"];
+                        out.extend(referenced(destination));
+                    }
+                }
+                destinations(inner, out);
+            }
+        }
+        Value::Array(list) => list.iter().for_each(|v| destinations(v, out)),
+        _ => {}
+    }
+}
+
+/// Returns how many queues it found exempt (dead-letter queues, on-failure destinations).
+fn check_dead_letter_queues(file: &str, template: &Value, problems: &mut Vec<String>) -> usize {
+    let mut exempt_total = 0;
+    let queues = of_type(template, "AWS::SQS::Queue");
+    // Queues that are dead-letter queues, and on-failure destinations: nothing redrives them.
+    let mut exempt: BTreeSet<&str> = queues
+        .iter()
+        .filter_map(|(_, q)| referenced(&q["Properties"]["RedrivePolicy"]["deadLetterTargetArn"]))
+        .collect();
+    destinations(&template["Resources"], &mut exempt);
+    for (name, queue) in &queues {
+        if exempt.contains(name.as_str()) {
+            exempt_total += 1;
+            continue;
+        }
+        let redrive = &queue["Properties"]["RedrivePolicy"];
+        if referenced(&redrive["deadLetterTargetArn"]).is_none()
+            || redrive["maxReceiveCount"].is_null()
+        {
+            problems.push(format!(
+                "{file} {name}: no RedrivePolicy to a dead-letter queue"
+            ));
+        }
+    }
+    exempt_total
+}
+
+#[test]
+fn every_queue_has_a_dead_letter_queue() {
+    let (exempt, problems) = over_all(check_dead_letter_queues);
+    assert!(exempt > 0, "no dead-letter queue found at all");
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+type Check = fn(&str, &Value, &mut Vec<String>) -> usize;
+
+/// A check over the four templates: the sum of its counts, and every problem.
+fn over_all(check: Check) -> (usize, Vec<String>) {
+    let mut problems = Vec::new();
+    let count = all()
+        .iter()
+        .map(|(file, template)| check(file, template, &mut problems))
+        .sum();
+    (count, problems)
+}
+
+/// Each check finds what it is for: a template breaking every rule once.
+#[test]
+fn the_checks_catch_violations() {
+    let bad = local::template::parse(BAD).expect("BAD parses");
+    let checks: [(Check, &[&str]); 5] = [
+        (
+            check_actions,
+            &[
+                "Role (P): allows every action (s3:*)",
+                "Role (P): write action sqs:SendMessage on Resource '*'",
+                "Role: attaches managed policy",
+                "Fn (inline): allows every action (*)",
+                "Fn: SAM policy \"AmazonS3FullAccess\"",
+                "Fn: SAM policy {\"S3FullAccessPolicy\"",
+                "Fn (inline): an Allow with NotAction",
+            ],
+        ),
+        (check_external_id, &["Role: trust without sts:ExternalId"]),
+        (
+            check_buckets,
+            &[
+                "Bucket: RestrictPublicBuckets is not true",
+                "Bucket: no BucketEncryption",
+                "Bucket: no bucket policy denies",
+            ],
+        ),
+        (
+            check_encryption,
+            &[
+                "Queue: queue not encrypted",
+                "Topic: topic without KmsMasterKeyId",
+            ],
+        ),
+        (check_dead_letter_queues, &["Queue: no RedrivePolicy"]),
+    ];
+    for (check, expected) in checks {
+        let mut problems = Vec::new();
+        check("bad.yaml", &bad, &mut problems);
+        for e in expected {
+            assert!(
+                problems.iter().any(|p| p.contains(e)),
+                "expected a problem containing {e:?}, got:\n{}",
+                problems.join("\n")
+            );
+        }
+        assert_eq!(problems.len(), expected.len(), "{}", problems.join("\n"));
+    }
+}
+
+const BAD: &str = r#"
+Transform: AWS::Serverless-2016-10-31
+Resources:
+  Role:
+    Type: AWS::IAM::Role
+    Properties:
+      AssumeRolePolicyDocument:
+        Statement:
+          - Effect: Allow
+            Principal: {AWS: 'arn:aws:iam::111111111111:root'}
+            Action: sts:AssumeRole
+      ManagedPolicyArns: ['arn:aws:iam::aws:policy/AdministratorAccess']
+      Policies:
+        - PolicyName: P
+          PolicyDocument:
+            Statement:
+              - Effect: Allow
+                Action: [s3:*]
+                Resource: !Sub 'arn:aws:s3:::b'
+              - !If
+                - C
+                - Effect: Allow
+                  Action: [sqs:SendMessage, sqs:GetQueueUrl, kms:CreateKey]
+                  Resource: '*'
+                - !Ref AWS::NoValue
+  Fn:
+    Type: AWS::Serverless::Function
+    Properties:
+      Policies:
+        - AmazonS3FullAccess
+        - S3FullAccessPolicy: {BucketName: b}
+        - DynamoDBCrudPolicy: {TableName: t}
+        - Statement:
+            - Effect: Allow
+              Action: '*'
+              Resource: !GetAtt Queue.Arn
+            - Effect: Allow
+              NotAction: s3:GetObject
+              Resource: !GetAtt Queue.Arn
+  Bucket:
+    Type: AWS::S3::Bucket
+    Properties:
+      PublicAccessBlockConfiguration:
+        BlockPublicAcls: true
+        BlockPublicPolicy: true
+        IgnorePublicAcls: true
+  OtherBucketPolicy:
+    Type: AWS::S3::BucketPolicy
+    Properties:
+      Bucket: other
+      PolicyDocument:
+        Statement:
+          - Effect: Deny
+            Principal: '*'
+            Action: 's3:*'
+            Resource: 'arn:aws:s3:::other/*'
+            Condition: {Bool: {'aws:SecureTransport': 'false'}}
+  Queue:
+    Type: AWS::SQS::Queue
+  Dlq:
+    Type: AWS::SQS::Queue
+    Properties: {SqsManagedSseEnabled: true}
+  Redriven:
+    Type: AWS::SQS::Queue
+    Properties:
+      SqsManagedSseEnabled: true
+      RedrivePolicy: {deadLetterTargetArn: !GetAtt Dlq.Arn, maxReceiveCount: 3}
+  Topic:
+    Type: AWS::SNS::Topic
+"#;
