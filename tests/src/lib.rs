@@ -101,6 +101,50 @@ impl Env {
     }
 }
 
+impl Env {
+    /// The operator CLI (`target/debug/insights`) with this environment: the endpoint, the host
+    /// account's credentials, the region, and the default stack (`platform`). Callers may change
+    /// the environment before running it (e.g. remove the credentials).
+    pub fn insights_command(&self, args: &[&str]) -> Command {
+        let bin = built_bin(&self.workspace, "INSIGHTS_BIN", "insights");
+        let mut command = Command::new(bin);
+        command
+            .args(args)
+            .current_dir(&self.workspace.root)
+            .env("AWS_ENDPOINT_URL", &self.host.endpoint)
+            .env("AWS_ACCESS_KEY_ID", HOST)
+            .env("AWS_SECRET_ACCESS_KEY", "offline")
+            .env("AWS_REGION", &self.host.region)
+            .env_remove("INSIGHTS_STACK")
+            .env_remove("AWS_PROFILE");
+        command
+    }
+
+    /// Run the operator CLI with this environment; returns its output whatever its exit status.
+    pub fn insights(&self, args: &[&str]) -> Output {
+        self.insights_command(args)
+            .output()
+            .unwrap_or_else(|e| panic!("cannot run insights: {e}"))
+    }
+}
+
+/// `target/debug/<name>` (or the path in the environment variable `override_var`), built if missing.
+fn built_bin(workspace: &Workspace, override_var: &str, name: &str) -> PathBuf {
+    if let Some(bin) = std::env::var_os(override_var) {
+        return bin.into();
+    }
+    let bin = workspace.root.join("target/debug").join(name);
+    if !bin.exists() {
+        let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+            .current_dir(&workspace.root)
+            .args(["build", "--quiet", "--bin", name])
+            .status()
+            .unwrap_or_else(|e| panic!("cargo build --bin {name}: {e}"));
+        assert!(status.success(), "cargo build --bin {name} failed");
+    }
+    bin
+}
+
 fn offline_bin(workspace: &Workspace) -> PathBuf {
     if let Some(bin) = std::env::var_os("OFFLINE_BIN") {
         return bin.into();

@@ -1,0 +1,117 @@
+//! The command line: global flags and the subcommands of each tool.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+/// The stack name used when neither `--stack` nor `INSIGHTS_STACK` is given: the stack
+/// `offline deploy` creates from `template.yaml`.
+pub const DEFAULT_STACK: &str = "platform";
+
+/// Operator CLI of S3Insights and Historical. Works against AWS (standard credentials and region,
+/// `--profile`/`--region`) and offline (the endpoint in `AWS_ENDPOINT_URL`).
+#[derive(Debug, Parser)]
+#[command(name = "insights", version)]
+pub struct Cli {
+    /// The host stack: in AWS the stack name given to `sam deploy`; offline `platform`.
+    #[arg(long, global = true, env = "INSIGHTS_STACK", default_value = DEFAULT_STACK)]
+    pub stack: String,
+    /// AWS region of the host stack (default: the standard configuration, e.g. `AWS_REGION`).
+    #[arg(long, global = true)]
+    pub region: Option<String>,
+    /// Named profile of the AWS configuration files (default: `AWS_PROFILE`, else `default`).
+    #[arg(long, global = true)]
+    pub profile: Option<String>,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The two tools.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// S3Insights: Harvester runs and Cleanup.
+    #[command(subcommand)]
+    S3insights(S3InsightsCommand),
+    /// Historical: resource histories.
+    #[command(subcommand)]
+    Historical(HistoricalCommand),
+}
+
+/// S3Insights subcommands.
+#[derive(Debug, Subcommand)]
+pub enum S3InsightsCommand {
+    /// Start a Harvester with an input file (see docs/operations.md, "The input").
+    Start {
+        /// The Harvester input (JSON).
+        #[arg(long)]
+        input: PathBuf,
+        /// Follow the run with progress bars until the execution ends.
+        #[arg(long)]
+        watch: bool,
+        /// Seconds between two looks at the run while watching.
+        #[arg(long, default_value_t = 3)]
+        interval: u64,
+    },
+    /// A run's record and its buckets counted per status.
+    Status {
+        /// The run id.
+        #[arg(long)]
+        run_id: String,
+    },
+    /// Start Cleanup for one run, or for every run whose cleanup is pending.
+    Cleanup {
+        /// The run to clean (default: every run whose cleanup is pending).
+        #[arg(long)]
+        run_id: Option<String>,
+        /// Wait for the execution and print its output.
+        #[arg(long)]
+        watch: bool,
+    },
+}
+
+/// Historical subcommands.
+#[derive(Debug, Subcommand)]
+pub enum HistoricalCommand {
+    /// Every recorded revision of a resource, oldest first, with its JSON Patch.
+    History {
+        /// The resource's ARN (`arn:aws:s3:::bucket`, `arn:aws:ec2:<region>:<account>:vpc/<id>`, ...).
+        arn: String,
+        /// Print the revisions as JSON (configurations included) instead of the coloured view.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn global_flags_go_anywhere() {
+        let cli = Cli::try_parse_from([
+            "insights",
+            "s3insights",
+            "status",
+            "--run-id",
+            "r1",
+            "--stack",
+            "prod",
+            "--region",
+            "eu-west-1",
+        ])
+        .unwrap();
+        assert_eq!(cli.stack, "prod");
+        assert_eq!(cli.region.as_deref(), Some("eu-west-1"));
+        assert!(matches!(
+            cli.command,
+            Command::S3insights(S3InsightsCommand::Status { .. })
+        ));
+    }
+}

@@ -1,0 +1,54 @@
+//! `insights`: the operator CLI of S3Insights and Historical, in AWS and offline.
+//!
+//! Parses the arguments, connects to AWS (standard configuration; offline, `AWS_ENDPOINT_URL`) and
+//! the host stack, and hands the subcommand to its module.
+
+mod cli;
+mod context;
+mod execution;
+mod history;
+mod progress;
+mod records;
+mod render;
+mod s3insights_cmd;
+mod table;
+mod watch;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use cli::{Cli, Command, HistoricalCommand, S3InsightsCommand};
+use context::Context;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("insights: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    let ctx = Context::connect(&cli.stack, cli.region.as_deref(), cli.profile.as_deref()).await?;
+    match cli.command {
+        Command::S3insights(S3InsightsCommand::Start {
+            input,
+            watch,
+            interval,
+        }) => s3insights_cmd::start(&ctx, &input, watch, interval).await,
+        Command::S3insights(S3InsightsCommand::Status { run_id }) => {
+            s3insights_cmd::status(&ctx, &run_id).await
+        }
+        Command::S3insights(S3InsightsCommand::Cleanup { run_id, watch }) => {
+            s3insights_cmd::cleanup(&ctx, run_id.as_deref(), watch).await
+        }
+        Command::Historical(HistoricalCommand::History { arn, json }) => {
+            history::history(&ctx, &arn, json).await
+        }
+    }
+}

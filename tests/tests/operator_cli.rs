@@ -1,0 +1,182 @@
+//! The operator CLI (`insights`, crate `crates/operator`) against the deployed stack: a resource's
+//! history, a run's status, a smoke-test Harvester watched to its end, and the errors an operator
+//! meets first (no run, no credentials, no stack).
+
+use chrono::{Duration, SubsecRound, Utc};
+use integration::harvest::{bucket, input, member_account, run_id};
+use integration::historical::{cloudtrail, put_event, FIXTURE_ACCOUNT};
+use integration::{env, pump, stack, unique};
+use serde_json::{json, Value};
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[tokio::test]
+async fn history_shows_the_created_revision() {
+    stack().await;
+    let account = member_account().await;
+    let name = bucket(&account, "eu-west-1", "cli", &[]).await;
+    let created = Utc::now().trunc_subsecs(0) - Duration::minutes(5);
+    let event = cloudtrail(
+        "s3-create-bucket.json",
+        &[
+            ("amzn-s3-demo-bucket", name.as_str()),
+            (FIXTURE_ACCOUNT, account.as_str()),
+        ],
+        created,
+    );
+    put_event(&event).await;
+    pump().await;
+    let arn = format!("arn:aws:s3:::{name}");
+    let env = env().await;
+
+    let out = env.insights(&["historical", "history", &arn]);
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{out:?}");
+    let heading = stdout.lines().next().unwrap_or_default();
+    let time = created.format("%Y-%m-%dT%H:%M:%SZ").to_string();
+    assert!(
+        heading.starts_with(&format!("{time}  created  CreateBucket  ")),
+        "{stdout}"
+    );
+    assert!(
+        stdout
+            .lines()
+            .skip(1)
+            .any(|l| l.starts_with("    + ") || l.starts_with("    ~ ")),
+        "the created revision's patch: {stdout}"
+    );
+    assert!(
+        !stdout.contains('\x1b'),
+        "no colour when stdout is not a terminal"
+    );
+
+    let out = env.insights(&["historical", "history", &arn, "--json"]);
+    assert!(out.status.success(), "{out:?}");
+    let revisions: Value = serde_json::from_slice(&out.stdout).expect("JSON revisions");
+    assert_eq!(revisions.as_array().map(Vec::len), Some(1), "{revisions:#}");
+    assert_eq!(revisions[0]["eventName"], "CreateBucket");
+    assert_eq!(revisions[0]["change"]["kind"], "created");
+}
+
+#[tokio::test]
+async fn an_arn_historical_does_not_record_is_named() {
+    stack().await;
+    let out = env().await.insights(&[
+        "historical",
+        "history",
+        "arn:aws:sqs:us-east-1:111111111111:q",
+    ]);
+    assert!(!out.status.success());
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("`arn:aws:sqs:us-east-1:111111111111:q` is not the ARN of a resource Historical records"),
+        "{stderr}"
+    );
+}
+
+#[tokio::test]
+async fn status_of_an_unknown_run_names_it() {
+    stack().await;
+    let out = env()
+        .await
+        .insights(&["s3insights", "status", "--run-id", "nosuchrun"]);
+    assert!(!out.status.success());
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("no run `nosuchrun`"), "{stderr}");
+}
+
+#[tokio::test]
+async fn missing_credentials_are_named() {
+    let env = env().await;
+    let home = env.state_dir.join(unique("empty-home"));
+    std::fs::create_dir_all(&home).expect("empty home");
+    let out = env
+        .insights_command(&["s3insights", "status", "--run-id", "r1"])
+        .env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY")
+        .env("AWS_PROFILE", "no-such-profile")
+        .env("HOME", &home)
+        .output()
+        .expect("run insights");
+    let _ = std::fs::remove_dir_all(&home);
+    assert!(!out.status.success());
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("no AWS credentials"), "{stderr}");
+    assert!(stderr.contains("offline emulator start"), "{stderr}");
+}
+
+#[tokio::test]
+async fn a_missing_stack_is_named_with_its_region() {
+    stack().await;
+    let out = env().await.insights(&[
+        "--stack",
+        "nosuch",
+        "s3insights",
+        "status",
+        "--run-id",
+        "r1",
+    ]);
+    assert!(!out.status.success());
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("no stack `nosuch` in region `us-east-1`"),
+        "{stderr}"
+    );
+}
+
+#[tokio::test]
+async fn a_smoke_test_is_started_watched_and_reported() {
+    stack().await;
+    let env = env().await;
+    let account = member_account().await;
+    bucket(
+        &account,
+        "us-east-1",
+        "clismoke",
+        &[("a.txt", b"a"), ("b.txt", b"bb")],
+    )
+    .await;
+    let run = run_id();
+    let mut run_input = input(&run, &[&account], &["us-east-1"]);
+    run_input["is_smoke_test"] = json!(true);
+    let dir = env.state_dir.join("inputs");
+    std::fs::create_dir_all(&dir).expect("inputs directory");
+    let file = dir.join(format!("{run}.json"));
+    std::fs::write(&file, run_input.to_string()).expect("input file");
+
+    let out = env.insights(&[
+        "s3insights",
+        "start",
+        "--input",
+        file.to_str().expect("UTF-8 path"),
+        "--watch",
+        "--interval",
+        "1",
+    ]);
+    let _ = std::fs::remove_file(&file);
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{out:?}");
+    assert!(stdout.contains(": SUCCEEDED"), "{stdout}");
+    assert!(
+        stdout.contains("report: s3://") && stdout.contains(&format!("reports/{run}/report.html")),
+        "{stdout}"
+    );
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("reports arrived 1/1"),
+        "progress lines: {stderr}"
+    );
+
+    let out = env.insights(&["s3insights", "status", "--run-id", &run]);
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{out:?}");
+    assert!(stdout.contains("succeeded"), "{stdout}");
+    assert!(
+        stdout
+            .lines()
+            .any(|l| l.split_whitespace().collect::<Vec<_>>() == ["done", "1"]),
+        "{stdout}"
+    );
+}
