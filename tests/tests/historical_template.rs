@@ -238,6 +238,9 @@ fn the_host_account_is_described_with_the_member_roles_permissions() {
             .flat_map(|p| actions(&p["Statement"]))
             .collect();
         let missing: Vec<&String> = wanted.difference(&granted).collect();
-        assert!(missing.is_empty(), "{function} cannot describe the host account: {missing:?}");
+        assert!(
+            missing.is_empty(),
+            "{function} cannot describe the host account: {missing:?}"
+        );
     }
 }
