@@ -47,16 +47,23 @@ impl Env {
         self.host.as_account(account)
     }
 
-    /// Run the `offline` CLI with this environment; returns its output whatever its exit status.
-    pub fn offline(&self, args: &[&str]) -> Output {
-        let bin = offline_bin(&self.workspace);
-        Command::new(&bin)
+    /// `bin` with `args`, run in the workspace against the local AWS as the host account.
+    fn command(&self, bin: &std::path::Path, args: &[&str]) -> Command {
+        let mut command = Command::new(bin);
+        command
             .args(args)
             .current_dir(&self.workspace.root)
             .env("AWS_ENDPOINT_URL", &self.host.endpoint)
             .env("AWS_ACCESS_KEY_ID", HOST)
             .env("AWS_SECRET_ACCESS_KEY", "offline")
-            .env("AWS_REGION", &self.host.region)
+            .env("AWS_REGION", &self.host.region);
+        command
+    }
+
+    /// Run the `offline` CLI with this environment; returns its output whatever its exit status.
+    pub fn offline(&self, args: &[&str]) -> Output {
+        let bin = offline_bin(&self.workspace);
+        self.command(&bin, args)
             .env("OFFLINE_STATE_DIR", &self.state_dir)
             .output()
             .unwrap_or_else(|e| panic!("cannot run {}: {e}", bin.display()))
@@ -107,14 +114,8 @@ impl Env {
     /// the environment before running it (e.g. remove the credentials).
     pub fn insights_command(&self, args: &[&str]) -> Command {
         let bin = built_bin(&self.workspace, "INSIGHTS_BIN", "insights");
-        let mut command = Command::new(bin);
+        let mut command = self.command(&bin, args);
         command
-            .args(args)
-            .current_dir(&self.workspace.root)
-            .env("AWS_ENDPOINT_URL", &self.host.endpoint)
-            .env("AWS_ACCESS_KEY_ID", HOST)
-            .env("AWS_SECRET_ACCESS_KEY", "offline")
-            .env("AWS_REGION", &self.host.region)
             .env_remove("INSIGHTS_STACK")
             .env_remove("AWS_PROFILE");
         command

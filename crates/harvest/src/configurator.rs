@@ -239,7 +239,7 @@ async fn configure_bucket(
         region: region.to_string(),
         bucket: bucket.to_string(),
         status: BucketStatus::InventoryConfigurationNotCreated,
-        reason: Some("not configured yet".into()),
+        reason: Some(s3insights::state::NOT_CONFIGURED_YET.into()),
         in_progress_run: None,
         figures: None,
         manifest_key: None,

@@ -13,12 +13,10 @@
 
 use std::collections::BTreeMap;
 
+use s3insights::state::NOT_CONFIGURED_YET;
 use s3insights::BucketStatus;
 
 use crate::records::RunItems;
-
-/// The reason a bucket record carries until the configurator has handled it.
-pub const NOT_CONFIGURED_YET: &str = "not configured yet";
 
 /// A run's progress.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -120,25 +118,35 @@ impl QueryProgress {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::records::{AccountView, BucketView, RunView};
+    use s3insights::state::{AccountRecord, BucketRecord, RunRecord};
+    use s3insights::BucketStatus;
 
-    fn bucket(status: BucketStatus, reason: Option<&str>, configured: bool) -> BucketView {
-        BucketView {
+    fn bucket(status: BucketStatus, reason: Option<&str>, configured: bool) -> BucketRecord {
+        BucketRecord {
+            pk: "run#r".into(),
+            sk: "bucket#111111111111#us-east-1#b".into(),
+            account: "111111111111".into(),
+            region: "us-east-1".into(),
             bucket: "b".into(),
             status,
             reason: reason.map(str::to_string),
+            in_progress_run: None,
+            figures: None,
+            manifest_key: None,
+            files: 0,
             configured,
+            updated_at: "2026-11-26T00:00:00Z".into(),
         }
     }
 
     #[test]
     fn counts_each_stage() {
         let run = RunItems {
-            run: Some(RunView {
+            run: Some(RunRecord {
                 account_count: 2,
                 ..Default::default()
             }),
-            accounts: vec![AccountView {
+            accounts: vec![AccountRecord {
                 buckets: 10,
                 excluded: 2,
                 other_regions: 1,
@@ -174,11 +182,11 @@ mod tests {
     #[test]
     fn the_total_is_known_once_every_account_is_recorded() {
         let run = RunItems {
-            run: Some(RunView {
+            run: Some(RunRecord {
                 account_count: 1,
                 ..Default::default()
             }),
-            accounts: vec![AccountView {
+            accounts: vec![AccountRecord {
                 buckets: 10,
                 excluded: 2,
                 other_regions: 1,

@@ -1,103 +1,25 @@
 //! A run's items in the state table, as the operator reads them.
 //!
-//! The items are written by the `harvest` crate (`crates/harvest/src/store.rs`, documented in
-//! docs/architecture.md, "State table"). That crate carries the Lambda runtime, Athena, SES and
-//! the Parquet stack, so this binary reads the same items through these views of the fields it
-//! shows, keeping the key formats (`pk = run#<run>`, `sk = run | account#… | region#… | bucket#…`).
+//! The items are written by the `harvest` crate and defined once in `s3insights::state` (documented
+//! in docs/architecture.md, "State table"), so the operator reads exactly what the functions write.
 
 use std::collections::HashMap;
 
 use anyhow::Context as _;
 use aws_sdk_dynamodb::types::AttributeValue;
-use s3insights::BucketStatus;
-use serde::Deserialize;
+use s3insights::state::{run_pk, AccountRecord, BucketRecord, RunRecord};
 
 use crate::context::sdk_message;
-
-/// The run record (`sk = run`).
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-#[serde(default)]
-pub struct RunView {
-    /// The run id.
-    pub run_id: String,
-    /// `running`, `succeeded` or `failed`.
-    pub status: String,
-    /// The Harvester execution that owns the run.
-    pub execution_id: String,
-    /// When the run was recorded.
-    pub created_at: String,
-    /// When waiting buckets become `timed_out`.
-    pub deadline: String,
-    /// Regions covered.
-    pub regions: Vec<String>,
-    /// Accounts listed.
-    pub account_count: u64,
-    /// Smoke test.
-    pub is_smoke_test: bool,
-    /// Athena database.
-    pub database: String,
-    /// Athena table.
-    pub table: String,
-    /// `pending` while transient resources may remain.
-    pub cleanup_pending: Option<String>,
-    /// The failing step's error type.
-    pub error: Option<String>,
-    /// The failing step's cause.
-    pub cause: Option<String>,
-    /// When the run ended.
-    pub finished_at: Option<String>,
-    /// Notes for the report.
-    pub notes: Vec<String>,
-}
-
-/// An account record (`sk = account#<account>`), written once the account's buckets are handled.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-#[serde(default)]
-pub struct AccountView {
-    /// Account id.
-    pub account: String,
-    /// `configured` or `unreachable`.
-    pub status: String,
-    /// Why it is unreachable.
-    pub reason: Option<String>,
-    /// Buckets the account owns.
-    pub buckets: u64,
-    /// Buckets left alone (excluded by the input, or the deployment's own).
-    pub excluded: u64,
-    /// Buckets in regions the run does not cover.
-    pub other_regions: u64,
-}
-
-/// A bucket record (`sk = bucket#<account>#<region>#<bucket>`).
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-pub struct BucketView {
-    /// Bucket name.
-    #[serde(default)]
-    pub bucket: String,
-    /// Status.
-    pub status: BucketStatus,
-    /// Why, for most statuses.
-    #[serde(default)]
-    pub reason: Option<String>,
-    /// Whether our inventory configuration was put (the bucket then waits for a report).
-    #[serde(default)]
-    pub configured: bool,
-}
 
 /// Every item of one run.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct RunItems {
     /// The run record, if the run exists.
-    pub run: Option<RunView>,
+    pub run: Option<RunRecord>,
     /// Its account records.
-    pub accounts: Vec<AccountView>,
+    pub accounts: Vec<AccountRecord>,
     /// Its bucket records.
-    pub buckets: Vec<BucketView>,
-}
-
-/// Partition key of a run.
-pub fn run_pk(run_id: &str) -> String {
-    format!("run#{run_id}")
+    pub buckets: Vec<BucketRecord>,
 }
 
 type Item = HashMap<String, AttributeValue>;
@@ -155,33 +77,50 @@ pub async fn read_run(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use s3insights::BucketStatus;
     use serde_json::json;
 
     fn item(value: serde_json::Value) -> Item {
+        record(&value)
+    }
+
+    fn record<T: serde::Serialize>(value: &T) -> Item {
         serde_dynamo::to_item(value).unwrap()
     }
 
     #[test]
     fn items_are_sorted_by_their_sort_key() {
+        let run = RunRecord {
+            pk: run_pk("r1"),
+            sk: "run".into(),
+            run_id: "r1".into(),
+            regions: vec!["us-east-1".into()],
+            account_count: 2,
+            ..Default::default()
+        };
+        let account = AccountRecord {
+            pk: run_pk("r1"),
+            sk: "account#111111111111".into(),
+            account: "111111111111".into(),
+            status: "configured".into(),
+            buckets: 3,
+            excluded: 1,
+            ..Default::default()
+        };
         let items = vec![
+            record(&run),
+            record(&account),
             item(
-                json!({"pk": "run#r1", "sk": "run", "run_id": "r1", "status": "running",
-                        "regions": ["us-east-1"], "account_count": 2, "notes": []}),
-            ),
-            item(
-                json!({"pk": "run#r1", "sk": "account#111111111111", "account": "111111111111",
-                        "status": "configured", "buckets": 3, "excluded": 1, "other_regions": 0}),
-            ),
-            item(
-                json!({"pk": "run#r1", "sk": "bucket#111111111111#us-east-1#b", "bucket": "b",
-                        "status": "in_progress", "configured": true, "updated_at": "x"}),
+                json!({"pk": "run#r1", "sk": "bucket#111111111111#us-east-1#b", "account": "111111111111",
+                        "region": "us-east-1", "bucket": "b", "status": "in_progress",
+                        "configured": true, "updated_at": "x"}),
             ),
             item(json!({"pk": "run#r1", "sk": "region#us-east-1", "region": "us-east-1"})),
         ];
-        let run = sort_items(items).unwrap();
-        assert_eq!(run.run.as_ref().unwrap().account_count, 2);
-        assert_eq!(run.accounts[0].buckets, 3);
-        assert_eq!(run.buckets[0].status, BucketStatus::InProgress);
-        assert!(run.buckets[0].configured);
+        let sorted = sort_items(items).unwrap();
+        assert_eq!(sorted.run, Some(run));
+        assert_eq!(sorted.accounts, vec![account]);
+        assert_eq!(sorted.buckets[0].status, BucketStatus::InProgress);
+        assert!(sorted.buckets[0].configured);
     }
 }

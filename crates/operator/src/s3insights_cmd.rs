@@ -9,7 +9,9 @@ use serde_json::{json, Value};
 use crate::context::Context;
 use crate::execution::{self, Execution};
 use crate::progress::Progress;
-use crate::records::{self, RunView};
+use s3insights::state::RunRecord;
+
+use crate::records;
 use crate::table;
 use crate::watch;
 
@@ -64,11 +66,11 @@ async fn print_report_location(ctx: &Context, ended: &Execution, run_id: Option<
     }
 }
 
-fn run_rows(run: &RunView) -> Vec<Vec<String>> {
+fn run_rows(run: &RunRecord) -> Vec<Vec<String>> {
     let or_dash = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".into());
     let mut rows = vec![
         ("run", run.run_id.clone()),
-        ("status", run.status.clone()),
+        ("status", run.status.as_str().to_string()),
         ("execution", run.execution_id.clone()),
         ("created", run.created_at.clone()),
         ("deadline", run.deadline.clone()),

@@ -10,6 +10,7 @@ pub mod catalogue;
 pub mod input;
 pub mod names;
 pub mod report;
+pub mod state;
 pub mod status;
 
 pub use consolidation::{BucketFigures, ObjectRef};
