@@ -194,44 +194,13 @@ fn generate(flags: &HashMap<String, String>) -> Result<(), Error> {
     Ok(())
 }
 
-/// SplitMix64: tiny, deterministic, good enough for test data.
-struct Rng(u64);
+use splitmix::SplitMix64 as Rng;
 
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
-    }
-
-    /// True with probability `percent`/100.
-    fn chance(&mut self, percent: u64) -> bool {
-        self.below(100) < percent
-    }
-
-    fn pick<'a>(&mut self, weighted: &[(&'a str, u64)]) -> &'a str {
-        let total: u64 = weighted.iter().map(|(_, w)| w).sum();
-        let mut at = self.below(total);
-        for (value, weight) in weighted {
-            if at < *weight {
-                return value;
-            }
-            at -= weight;
-        }
-        weighted.last().map_or("", |(v, _)| v)
-    }
-
-    fn chars(&mut self, alphabet: &[u8], len: usize) -> String {
-        (0..len)
-            .map(|_| char::from(alphabet[self.below(alphabet.len() as u64) as usize]))
-            .collect()
-    }
+/// `len` characters drawn from `alphabet`.
+fn chars(rng: &mut Rng, alphabet: &[u8], len: usize) -> String {
+    (0..len)
+        .map(|_| char::from(alphabet[rng.below(alphabet.len() as u64) as usize]))
+        .collect()
 }
 
 const HEX: &[u8] = b"0123456789abcdef";
@@ -324,7 +293,7 @@ struct Generator {
 impl Generator {
     fn new() -> Self {
         Generator {
-            rng: Rng(0x5EED),
+            rng: Rng::new(0x5EED),
             object: 0,
             acl: leak(acl(&[OWNER])),
             shared_acl: leak(acl(&[OWNER, OTHER_OWNER])),
@@ -338,7 +307,7 @@ impl Generator {
         let day = rng.below(28) + 1;
         let month = rng.below(12) + 1;
         let year = 2018 + rng.below(8);
-        let name = rng.chars(HEX, 16);
+        let name = chars(rng, HEX, 16);
         match rng.below(1000) {
             0 => format!("uploads/<script>alert({n})</script>.html"),
             1 => format!("Shared Documents/Q{} report, \"final\" ({n}).xlsx", month / 4 + 1),
@@ -382,7 +351,7 @@ impl Generator {
     fn version(&mut self, key: &str, latest: bool, delete_marker: bool, modified: i64) -> Version {
         let rng = &mut self.rng;
         // Sizes spread over eight orders of magnitude, most small.
-        let exponent = rng.pick(&[
+        let exponent = rng.weighted(&[
             ("1", 5),
             ("2", 15),
             ("3", 25),
@@ -396,11 +365,11 @@ impl Generator {
         let size = scale + rng.below(scale * 9);
         let multipart = size > 16 * 1024 * 1024;
         let e_tag = if multipart {
-            format!("{}-{}", rng.chars(HEX, 32), size / (8 * 1024 * 1024) + 1)
+            format!("{}-{}", chars(rng, HEX, 32), size / (8 * 1024 * 1024) + 1)
         } else {
-            rng.chars(HEX, 32)
+            chars(rng, HEX, 32)
         };
-        let storage_class = rng.pick(&[
+        let storage_class = rng.weighted(&[
             ("STANDARD", 70),
             ("STANDARD_IA", 10),
             ("INTELLIGENT_TIERING", 8),
@@ -409,7 +378,7 @@ impl Generator {
             ("GLACIER_IR", 3),
         ]);
         let tier = if storage_class == "INTELLIGENT_TIERING" {
-            rng.pick(&[
+            rng.weighted(&[
                 ("FREQUENT", 5),
                 ("INFREQUENT", 3),
                 ("ARCHIVE_INSTANT_ACCESS", 2),
@@ -420,12 +389,12 @@ impl Generator {
         let lock_until = rng
             .chance(5)
             .then(|| modified + 365 * DAY * (1 + rng.below(7) as i64));
-        let lock_mode = rng.pick(&[("GOVERNANCE", 3), ("COMPLIANCE", 1)]);
+        let lock_mode = rng.weighted(&[("GOVERNANCE", 3), ("COMPLIANCE", 1)]);
         let shared = rng.chance(3);
         Version {
             bucket: "acme-prod-media-eu-west-1",
             key: key.to_owned(),
-            version_id: rng.chars(VERSION_CHARS, 32),
+            version_id: chars(rng, VERSION_CHARS, 32),
             is_latest: latest,
             is_delete_marker: delete_marker,
             size,
@@ -433,17 +402,17 @@ impl Generator {
             e_tag,
             storage_class,
             multipart,
-            replication_status: rng.pick(&[
+            replication_status: rng.weighted(&[
                 ("", 80),
                 ("COMPLETED", 17),
                 ("PENDING", 2),
                 ("FAILED", 1),
             ]),
-            encryption_status: rng.pick(&[("SSE-S3", 80), ("SSE-KMS", 15), ("NOT-SSE", 5)]),
+            encryption_status: rng.weighted(&[("SSE-S3", 80), ("SSE-KMS", 15), ("NOT-SSE", 5)]),
             lock_until,
             lock_mode,
             tier,
-            checksum: rng.pick(&[("CRC64NVME", 50), ("CRC32", 20), ("SHA256", 5), ("", 25)]),
+            checksum: rng.weighted(&[("CRC64NVME", 50), ("CRC32", 20), ("SHA256", 5), ("", 25)]),
             acl: if shared { self.shared_acl } else { self.acl },
             owner: OWNER,
             // Noncurrent versions expire 90 days after they stopped being current (approximated).

@@ -13,32 +13,7 @@ use std::time::Instant;
 use historical::{effective_change, normalise, Technology};
 use serde_json::{json, Value};
 
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
-    }
-    fn range(&mut self, lo: u64, hi: u64) -> u64 {
-        lo + self.below(hi - lo + 1)
-    }
-    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
-        items[self.below(items.len() as u64) as usize]
-    }
-    fn shuffle<T>(&mut self, items: &mut [T]) {
-        for i in (1..items.len()).rev() {
-            let j = self.below(i as u64 + 1) as usize;
-            items.swap(i, j);
-        }
-    }
-}
+use splitmix::SplitMix64 as Rng;
 
 const ACCOUNT: &str = "111122223333";
 
@@ -256,7 +231,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().collect();
     let pairs: usize = arg(&args, "--pairs").map_or(Ok(300), |p| p.parse())?;
     let seed: u64 = arg(&args, "--seed").map_or(Ok(42), |p| p.parse())?;
-    let mut rng = Rng(seed);
+    let mut rng = Rng::new(seed);
     let data: Vec<(Technology, Value, Value)> = (0..pairs).map(|n| pair(&mut rng, n)).collect();
     let bytes: usize = data.iter().map(|(_, a, _)| a.to_string().len()).sum();
     if let Some(path) = arg(&args, "--write") {

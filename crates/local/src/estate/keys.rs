@@ -5,8 +5,8 @@
 
 use std::ops::RangeInclusive;
 
-use super::rng::Rng;
 use super::Theme;
+use splitmix::SplitMix64 as Rng;
 
 /// Credential-like names: the report's `secret_like_keys` query must find each.
 pub(super) const SECRET_KEYS: &[&str] = &[

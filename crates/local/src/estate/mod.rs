@@ -38,7 +38,6 @@ mod check;
 mod keys;
 mod model;
 mod plan;
-mod rng;
 mod seed;
 
 pub use check::{EstateTotals, ReportCheck};

@@ -6,10 +6,10 @@
 use std::collections::BTreeSet;
 
 use super::keys::{themed_object, HOSTILE_KEYS, SECRET_KEYS};
-use super::rng::Rng;
 use super::{
     BucketKind, BucketPlan, EstateError, EstatePlan, EstateSpec, ExpectedFigures, Op, Theme,
 };
+use splitmix::SplitMix64 as Rng;
 
 impl EstateSpec {
     /// The plan: every bucket and the calls that fill it. Fails on a name S3 would refuse.
@@ -108,7 +108,7 @@ fn plan_bucket(
     theme: Theme,
     global: usize,
 ) -> BucketPlan {
-    let mut r = Rng::new(spec.seed, &name);
+    let mut r = Rng::for_name(spec.seed, &name);
     let mut phases: Vec<Vec<Op>> = Vec::new();
     if kind != BucketKind::Empty {
         let wanted = r.range(
