@@ -28,7 +28,7 @@
 //! repeated byte: sizes are what matter.
 //!
 //! The parts, one job each: `plan` (the buckets and their calls), `keys` (realistic and hostile
-//! keys, sizes and storage classes), `rng` (the seeded draws behind both), `model` (the S3
+//! keys, sizes and storage classes; both draw from `splitmix`, one stream per bucket), `model` (the S3
 //! versioning model that gives the expected figures), `seed` (making the calls) and `check`
 //! (comparing a report with what was seeded).
 
