@@ -1,5 +1,5 @@
 //! The operator CLI (`insights`, crate `crates/operator`) against the deployed stack: a resource's
-//! history, a run's status, a smoke-test Harvester watched to its end, and the errors an operator
+//! history, a run's status, a smoke-test Harvester watched to its end and what it cost, and the errors an operator
 //! meets first (no run, no credentials, no stack).
 
 use chrono::{Duration, SubsecRound, Utc};
@@ -179,4 +179,69 @@ async fn a_smoke_test_is_started_watched_and_reported() {
             .any(|l| l.split_whitespace().collect::<Vec<_>>() == ["done", "1"]),
         "{stdout}"
     );
+
+    // What it cost, from the execution histories, the functions' REPORT log lines and the summary.
+    let out = env.insights(&["s3insights", "costs", "--run-id", &run, "--json"]);
+    assert!(out.status.success(), "{out:?}");
+    let costs: Value = serde_json::from_slice(&out.stdout).expect("costs JSON");
+    let executions = costs["executions"].as_array().expect("executions");
+    assert_eq!(
+        executions.len(),
+        2,
+        "the Harvester and its Cleanup: {costs:#}"
+    );
+    assert_eq!(executions[0]["status"], "SUCCEEDED", "{costs:#}");
+    let transitions: Vec<u64> = executions
+        .iter()
+        .map(|e| e["transitions"].as_u64().expect("transitions"))
+        .collect();
+    assert!(transitions.iter().all(|t| *t > 0), "{costs:#}");
+    assert_eq!(
+        costs["transitions"].as_u64(),
+        Some(transitions.iter().sum()),
+        "{costs:#}"
+    );
+    // Every S3Insights function ran at least once in the run's window (other tests' runs may
+    // share it), each with its configured memory.
+    let functions = costs["functions"].as_array().expect("functions");
+    let names: Vec<&str> = functions
+        .iter()
+        .map(|f| f["function"].as_str().expect("name"))
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "RunLedgerFunction",
+            "RegionalStacksFunction",
+            "InventoryConfiguratorFunction",
+            "InventoryProcessorFunction",
+            "RunMonitorFunction",
+            "AnalysisFunction",
+            "ReportFunction"
+        ],
+        "{costs:#}"
+    );
+    for f in functions {
+        assert!(f["invocations"].as_u64() >= Some(1), "{f}");
+        assert!(f["gb_seconds"].as_f64() > Some(0.0), "{f}");
+        let memory = if f["function"] == "InventoryProcessorFunction" {
+            1024
+        } else {
+            256
+        };
+        assert_eq!(f["memory_mb"].as_u64(), Some(memory), "{f}");
+    }
+    let queries = costs["queries"].as_array().expect("queries");
+    assert!(!queries.is_empty(), "{costs:#}");
+    assert_eq!(
+        costs["athena_billed_bytes"].as_u64(),
+        Some(queries.len() as u64 * 10 * 1024 * 1024),
+        "a smoke test's queries scan little, each billed the 10 MB minimum: {costs:#}"
+    );
+    assert!(costs["parquet_objects"].as_u64() >= Some(1), "{costs:#}");
+    let text_out = env.insights(&["s3insights", "costs", "--run-id", &run]);
+    let stdout = text(&text_out.stdout);
+    assert!(text_out.status.success(), "{text_out:?}");
+    assert!(stdout.contains("InventoryProcessorFunction"), "{stdout}");
+    assert!(stdout.contains("note: offline"), "{stdout}");
 }

@@ -8,7 +8,8 @@
 //!    Inventory reports while it waits, as S3 would.
 //! 4. Download the report (`report.html`, `report.txt`, `summary.json`), print the text report, and
 //!    check that its figures are exactly the seeded estate's.
-//! 5. Run Cleanup for the run and show that nothing transient is left (staging buckets, regional
+//! 5. Print what the run cost (the operator CLI's `insights s3insights costs`: transitions, Lambda
+//!    invocations and GB-seconds, Athena bytes), run Cleanup for the run and show that nothing transient is left (staging buckets, regional
 //!    stacks, inventory configurations); run it again to show it is idempotent.
 //! 6. Historical ([`crate::demo_historical`]): real changes in a member account and their CloudTrail
 //!    events through the deployed pipeline, each resource's history and a subscriber's messages.
@@ -257,6 +258,11 @@ pub async fn run(workspace: &Workspace, target: &Target, build: BuildOptions) ->
         }
     );
 
+    step(&format!(
+        "What the run cost: insights s3insights costs --run-id {run_id}"
+    ));
+    print_costs(target, &run_id)?;
+
     step(&format!("Running Cleanup for run {run_id}"));
     eprintln!("  (the Harvester's Teardown already ran Cleanup as a child execution; this runs the Cleanup machine on its own, as an operator would)");
     let cleanup_input = json!({"run_id": run_id});
@@ -330,6 +336,39 @@ pub async fn run(workspace: &Workspace, target: &Target, build: BuildOptions) ->
 
 /// A run id no earlier demo used: `demo` and the time in base 36 (1–12 lower-case letters and
 /// digits, as the Harvester requires), so the demo can run again against the same local AWS.
+/// Runs the operator CLI's `costs` for the run (the `insights` binary built beside this one), its
+/// tables on stderr: state transitions, Lambda invocations and GB-seconds, Athena queries.
+fn print_costs(target: &Target, run_id: &str) -> Result<()> {
+    let insights = std::env::current_exe()
+        .context("the path of this program")?
+        .with_file_name("insights");
+    let out = std::process::Command::new(&insights)
+        .args(["s3insights", "costs", "--run-id", run_id])
+        .env("AWS_ENDPOINT_URL", &target.endpoint)
+        .env("AWS_ACCESS_KEY_ID", &target.account)
+        .env("AWS_SECRET_ACCESS_KEY", "offline")
+        .env("AWS_REGION", &target.region)
+        .env("INSIGHTS_STACK", deploy::DEFAULT_STACK)
+        .env_remove("AWS_PROFILE")
+        .output()
+        .with_context(|| {
+            format!(
+                "cannot run {} (cargo build -p operator builds it)",
+                insights.display()
+            )
+        })?;
+    if !out.status.success() {
+        bail!(
+            "insights s3insights costs failed: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
+    }
+    for line in String::from_utf8_lossy(&out.stdout).lines() {
+        eprintln!("  {line}");
+    }
+    Ok(())
+}
+
 fn fresh_run_id() -> String {
     let mut seconds = chrono::Utc::now().timestamp().max(0) as u64;
     let mut digits = Vec::new();

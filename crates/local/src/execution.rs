@@ -305,19 +305,9 @@ impl History {
     /// retried: AWS bills retries as transitions, and the history shows each retry as one more
     /// `TaskScheduled` than the Task states entered.
     fn counts(&self) -> (u64, u64) {
-        let count = |pred: &dyn Fn(&str) -> bool| {
-            self.events
-                .iter()
-                .filter(|e| pred(e.r#type().as_str()))
-                .count() as u64
-        };
-        let entered = count(&|t| t.ends_with("StateEntered"));
-        let task_attempts = count(&|t| t == "TaskScheduled");
-        let tasks_entered = count(&|t| t == "TaskStateEntered");
-        (
-            entered + task_attempts.saturating_sub(tasks_entered),
-            self.events.len() as u64,
-        )
+        let transitions =
+            platform::billing::state_transitions(self.events.iter().map(|e| e.r#type().as_str()));
+        (transitions, self.events.len() as u64)
     }
 
     /// Print the states entered and the failures after the first `shown` events; returns how many

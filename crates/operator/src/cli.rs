@@ -59,6 +59,16 @@ pub enum S3InsightsCommand {
         #[arg(long)]
         run_id: String,
     },
+    /// The billable units a run used: state transitions, Lambda invocations and GB-seconds, Athena
+    /// bytes scanned (docs/operations.md, "What a run costs").
+    Costs {
+        /// The run id.
+        #[arg(long)]
+        run_id: String,
+        /// Print JSON instead of tables.
+        #[arg(long)]
+        json: bool,
+    },
     /// Start Cleanup for one run, or for every run whose cleanup is pending.
     Cleanup {
         /// The run to clean (default: every run whose cleanup is pending).

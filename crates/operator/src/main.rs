@@ -5,6 +5,7 @@
 
 mod cli;
 mod context;
+mod costs;
 mod execution;
 mod history;
 mod progress;
@@ -43,6 +44,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }) => s3insights_cmd::start(&ctx, &input, watch, interval).await,
         Command::S3insights(S3InsightsCommand::Status { run_id }) => {
             s3insights_cmd::status(&ctx, &run_id).await
+        }
+        Command::S3insights(S3InsightsCommand::Costs { run_id, json }) => {
+            costs::costs(&ctx, &run_id, json).await
         }
         Command::S3insights(S3InsightsCommand::Cleanup { run_id, watch }) => {
             s3insights_cmd::cleanup(&ctx, run_id.as_deref(), watch).await
