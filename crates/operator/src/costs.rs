@@ -586,6 +586,28 @@ mod tests {
         assert!(text.contains("note: offline"), "{text}");
     }
 
+    /// RUN_FUNCTIONS are exactly the template's functions whose binary is not Historical's.
+    #[test]
+    fn run_functions_are_the_templates_s3insights_functions() {
+        let template = include_str!("../../../template.yaml");
+        let lines: Vec<&str> = template.lines().collect();
+        let mut found = Vec::new();
+        for (i, line) in lines.iter().enumerate() {
+            if line.trim() != "Type: AWS::Serverless::Function" {
+                continue;
+            }
+            let logical = lines[i - 1].trim().trim_end_matches(':');
+            let binary = lines[i..]
+                .iter()
+                .find_map(|l| l.trim().strip_prefix("Binary: "))
+                .expect("every function names its binary");
+            if !binary.starts_with("historical-") {
+                found.push(logical);
+            }
+        }
+        assert_eq!(found, RUN_FUNCTIONS);
+    }
+
     #[test]
     fn only_queries_that_ran_are_billed() {
         let summary = json!({"queries": [
