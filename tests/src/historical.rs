@@ -12,7 +12,26 @@ use recorder::store::{CurrentStore, DurableStore, Offload};
 use serde_json::{json, Value};
 
 pub use crate::harvest::output;
-use crate::{env, pump, unique};
+use crate::{env, unique};
+
+/// Historical's functions (logical ids, part of their physical names).
+pub const FUNCTIONS: [&str; 6] = [
+    "PollerTaskerFunction",
+    "PollerFunction",
+    "CollectorFunction",
+    "CurrentProxyFunction",
+    "DifferFunction",
+    "DurableProxyFunction",
+];
+
+/// Wait until Historical's pipeline is idle (its queues, streams and functions); S3Insights work
+/// that other tests started on the same local AWS is not waited for.
+pub async fn pump() {
+    let env = env().await;
+    local::pump::until_idle_of(&env.host.endpoint, Duration::from_secs(120), &FUNCTIONS)
+        .await
+        .unwrap_or_else(|e| panic!("pump: {e}"));
+}
 pub use local::change_feed::{FeedMessage, Subscriber};
 pub use local::cloudtrail::FIXTURE_ACCOUNT;
 

@@ -15,10 +15,10 @@ use historical::differ::format_event_time;
 use historical::Technology;
 use integration::harvest::{bucket, delete_bucket, member_account, s3};
 use integration::historical::{
-    cloudtrail, current, current_item, drain, expire, poll, put_event, revisions,
+    cloudtrail, current, current_item, drain, expire, poll, pump, put_event, revisions,
     send_to_event_queue, subscribe, summary, tick, FeedMessage, FIXTURE_ACCOUNT,
 };
-use integration::{env, pump, unique};
+use integration::{env, unique};
 use serde_json::{json, Value};
 
 /// One technology's resource in a golden history.

@@ -8,10 +8,10 @@ use chrono::{Duration, SubsecRound, Utc};
 use historical::Technology;
 use integration::harvest::{bucket, member_account, s3};
 use integration::historical::{
-    cloudtrail, current_item, drain, output, put_event, put_event_in, revisions,
+    cloudtrail, current_item, drain, output, pump, put_event, put_event_in, revisions,
     send_to_event_queue, subscribe, FIXTURE_ACCOUNT,
 };
-use integration::{env, pump, unique};
+use integration::{env, unique};
 use local::deploy::{self, DeployRequest};
 use local::package::BuildOptions;
 use recorder::store::is_offloaded;

@@ -4,8 +4,8 @@
 
 use chrono::{Duration, SubsecRound, Utc};
 use integration::harvest::{bucket, input, member_account, run_id};
-use integration::historical::{cloudtrail, put_event, FIXTURE_ACCOUNT};
-use integration::{env, pump, stack, unique};
+use integration::historical::{cloudtrail, pump, put_event, FIXTURE_ACCOUNT};
+use integration::{env, stack, unique};
 use serde_json::{json, Value};
 
 fn text(bytes: &[u8]) -> String {
