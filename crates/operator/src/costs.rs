@@ -252,15 +252,7 @@ impl RunCosts {
 
 /// Reads and prints the billable units of `run_id` (as JSON with `json`).
 pub async fn costs(ctx: &Context, run_id: &str, json: bool) -> anyhow::Result<()> {
-    let table_name = ctx.output("StateTableName").await?;
-    let items = records::read_run(&ctx.dynamodb(), &table_name, run_id).await?;
-    let Some(run) = items.run else {
-        bail!(
-            "no run `{run_id}` in the state table `{table_name}` (stack `{}`, region `{}`)",
-            ctx.stack,
-            ctx.region
-        );
-    };
+    let (run, _) = records::read_known_run(ctx, run_id).await?;
     let sfn = ctx.sfn();
     let described = sfn
         .describe_execution()

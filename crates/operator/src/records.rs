@@ -9,7 +9,7 @@ use anyhow::Context as _;
 use aws_sdk_dynamodb::types::AttributeValue;
 use s3insights::state::{run_pk, AccountRecord, BucketRecord, RunRecord};
 
-use crate::context::sdk_message;
+use crate::context::{sdk_message, Context};
 
 /// Every item of one run.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -72,6 +72,21 @@ pub async fn read_run(
         }
     }
     sort_items(items)
+}
+
+/// Reads every item of `run_id` from the deployment's state table; the run record must exist (an
+/// error names the run, the table, the stack and the region otherwise).
+pub async fn read_known_run(ctx: &Context, run_id: &str) -> anyhow::Result<(RunRecord, RunItems)> {
+    let table_name = ctx.output("StateTableName").await?;
+    let items = read_run(&ctx.dynamodb(), &table_name, run_id).await?;
+    match items.run.clone() {
+        Some(run) => Ok((run, items)),
+        None => anyhow::bail!(
+            "no run `{run_id}` in the state table `{table_name}` (stack `{}`, region `{}`)",
+            ctx.stack,
+            ctx.region
+        ),
+    }
 }
 
 #[cfg(test)]

@@ -106,16 +106,8 @@ fn run_rows(run: &RunRecord) -> Vec<Vec<String>> {
 
 /// Prints the run record and its buckets per status.
 pub async fn status(ctx: &Context, run_id: &str) -> anyhow::Result<()> {
-    let table_name = ctx.output("StateTableName").await?;
-    let items = records::read_run(&ctx.dynamodb(), &table_name, run_id).await?;
-    let Some(run) = &items.run else {
-        bail!(
-            "no run `{run_id}` in the state table `{table_name}` (stack `{}`, region `{}`)",
-            ctx.stack,
-            ctx.region
-        );
-    };
-    print!("{}", table::render(&["field", "value"], &run_rows(run)));
+    let (run, items) = records::read_known_run(ctx, run_id).await?;
+    print!("{}", table::render(&["field", "value"], &run_rows(&run)));
     let progress = Progress::of(&items);
     let unreachable: Vec<Vec<String>> = items
         .accounts
