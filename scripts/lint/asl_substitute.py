@@ -46,6 +46,8 @@ def value(expr, template):
         kind = resources.get(name, {}).get("Type", "")
         if attribute == "Arn" and kind.endswith("::Function"):
             return f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{name}"
+        if attribute == "Arn" and kind == "AWS::IAM::Role":
+            return f"arn:aws:iam::{ACCOUNT}:role/{name}"
         raise ValueError(f"no example value for GetAtt {name}.{attribute} ({kind or 'unknown'})")
     if "Fn::Sub" in expr and isinstance(expr["Fn::Sub"], str):
         return PLACEHOLDER.sub(lambda m: ref(m.group(1)), expr["Fn::Sub"])

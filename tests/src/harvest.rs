@@ -161,9 +161,11 @@ pub async fn delete_bucket(account: &str, region: &str, bucket: &str) {
     let listed = s3
         .list_object_versions()
         .bucket(bucket)
+        .encoding_type(platform::s3_keys::LISTING_ENCODING)
         .send()
         .await
         .expect("list versions");
+    let decoded = |key: Option<&str>| platform::s3_keys::decode(key.unwrap_or_default()).unwrap();
     // Every version first, then every delete marker.
     let versions = listed
         .versions()
@@ -176,7 +178,7 @@ pub async fn delete_bucket(account: &str, region: &str, bucket: &str) {
     for (key, version_id, what) in versions.chain(markers) {
         s3.delete_object()
             .bucket(bucket)
-            .key(key.unwrap_or_default())
+            .key(decoded(key))
             .set_version_id(version_id.map(str::to_string))
             .send()
             .await
@@ -269,6 +271,44 @@ pub async fn cleanup(input: &Value) -> Finished {
         input,
         &["--no-inventory"],
     )
+}
+
+/// Starts the Harvester with `input` as raw JSON text through the Step Functions API (for inputs
+/// our CLI would not read, e.g. nested deeper than serde_json's limit) and waits for its end:
+/// `(status, error, cause)`.
+pub async fn harvest_raw(input: &str) -> (String, String, String) {
+    let machine = output("HarvesterStateMachineArn").await;
+    let sfn = env().await.host.sfn();
+    let started = sfn
+        .start_execution()
+        .state_machine_arn(&machine)
+        .name(unique("raw"))
+        .input(input)
+        .send()
+        .await
+        .expect("start the Harvester");
+    let mut waited = Duration::ZERO;
+    loop {
+        let described = sfn
+            .describe_execution()
+            .execution_arn(started.execution_arn())
+            .send()
+            .await
+            .expect("describe the execution");
+        if described.status != aws_sdk_sfn::types::ExecutionStatus::Running {
+            return (
+                described.status.as_str().to_string(),
+                described.error.unwrap_or_default(),
+                described.cause.unwrap_or_default(),
+            );
+        }
+        assert!(
+            waited < Duration::from_secs(240),
+            "the execution did not end"
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        waited += Duration::from_millis(500);
+    }
 }
 
 /// A stack output.

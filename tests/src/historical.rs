@@ -233,3 +233,54 @@ pub async fn drain(feed: &Subscriber) -> Vec<FeedMessage> {
         .await
         .unwrap_or_else(|e| panic!("drain the change feed: {e}"))
 }
+
+/// Takes out of the event queue's dead-letter queue every message whose body contains one of
+/// `markers` (deleting them) and returns their bodies, waiting up to `within` for all of them.
+/// Messages of other tests are made visible again at once, so concurrent tests do not hide
+/// each other's dead letters.
+pub async fn take_dead_letters(markers: &[&str], within: Duration) -> Vec<String> {
+    let env = env().await;
+    let sqs = aws_sdk_sqs::Client::new(&env.host.sdk_config());
+    let dlq = output("HistoricalEventQueueDeadLetterQueueUrl").await;
+    let deadline = std::time::Instant::now() + within;
+    let mut taken: Vec<String> = Vec::new();
+    while std::time::Instant::now() < deadline
+        && !markers
+            .iter()
+            .all(|m| taken.iter().any(|body| body.contains(m)))
+    {
+        let answer = sqs
+            .receive_message()
+            .queue_url(&dlq)
+            .max_number_of_messages(10)
+            .send()
+            .await
+            .expect("receive from the event DLQ");
+        let messages = answer.messages.unwrap_or_default();
+        if messages.is_empty() {
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+        for m in messages {
+            let body = m.body().unwrap_or_default().to_string();
+            let handle = m.receipt_handle().unwrap_or_default();
+            if markers.iter().any(|marker| body.contains(marker)) {
+                sqs.delete_message()
+                    .queue_url(&dlq)
+                    .receipt_handle(handle)
+                    .send()
+                    .await
+                    .expect("delete from the event DLQ");
+                taken.push(body);
+            } else {
+                sqs.change_message_visibility()
+                    .queue_url(&dlq)
+                    .receipt_handle(handle)
+                    .visibility_timeout(0)
+                    .send()
+                    .await
+                    .expect("release another test's dead letter");
+            }
+        }
+    }
+    taken
+}

@@ -167,6 +167,70 @@ async fn a_reused_run_id_is_refused_and_the_first_run_is_untouched() {
     assert_eq!(run_record(&run).await.unwrap()["status"], "succeeded");
 }
 
+/// A second execution with a succeeded run's `run_id` whose start fails with an error outside the
+/// rejection set (here injected into its own StartRun) fails, and leaves the run it does not own
+/// exactly as it was: not marked failed, not cleaned again.
+#[tokio::test]
+async fn a_failed_start_never_touches_the_run_of_another_execution() {
+    let a = member_account().await;
+    bucket(&a, "ap-south-1", "owned", &[("k", b"v")]).await;
+    let run = run_id();
+    assert_eq!(
+        harvest(&input(&run, &[&a], &["ap-south-1"]), &[])
+            .await
+            .status(),
+        "SUCCEEDED"
+    );
+    let before = run_record(&run).await.expect("run record");
+    // The second input differs by an excluded bucket name only its StartRun payload carries.
+    let marker = format!("marker-{run}");
+    let mut again = input(&run, &[&a], &["ap-south-1"]);
+    again["accounts"][0]["exclude"] = json!([marker]);
+    let rule = add_fault(
+        "RunLedgerFunction",
+        "LedgerBroken",
+        Some("injected start failure"),
+        1,
+        &format!("\"exclude\":[\"{marker}\"]"),
+    )
+    .await;
+    assert!(rule.status.success(), "{rule:?}");
+    let failed = harvest(&again, &[]).await;
+    assert_eq!(failed.status(), "FAILED", "{failed:#?}");
+    assert_eq!(failed.summary["error"], "LedgerBroken", "{failed:#?}");
+    assert_eq!(run_record(&run).await.expect("run record"), before);
+    // Nor may any other Harvester execution have the run cleaned on its behalf.
+    let intruder = "arn:aws:states:us-east-1:000000000000:execution:s3insights-harvester:intruder";
+    let refused = cleanup(&json!({"run_id": run, "requested_by": intruder})).await;
+    assert_eq!(refused.status(), "FAILED", "{refused:#?}");
+    assert_eq!(refused.summary["error"], "RunNotOwned", "{refused:#?}");
+    assert_eq!(run_record(&run).await.expect("run record"), before);
+}
+
+/// An input nested deeper than JSON decoders read (an `exclude` 200 levels deep) is refused as
+/// `InvalidInput`, a stable error type, and the succeeded run whose `run_id` it reuses is untouched.
+#[tokio::test]
+async fn an_input_too_deep_to_decode_is_refused_and_touches_no_run() {
+    let a = member_account().await;
+    bucket(&a, "ap-northeast-3", "deep", &[("k", b"v")]).await;
+    let run = run_id();
+    let first = input(&run, &[&a], &["ap-northeast-3"]);
+    assert_eq!(harvest(&first, &[]).await.status(), "SUCCEEDED");
+    let before = run_record(&run).await.expect("run record");
+    let deep = format!("{}\"x\"{}", "[".repeat(200), "]".repeat(200));
+    let text = first.to_string().replacen(
+        &format!("{{\"id\":\"{a}\"}}"),
+        &format!("{{\"id\":\"{a}\",\"exclude\":{deep}}}"),
+        1,
+    );
+    assert!(text.contains(&deep), "{text}");
+    let (status, error, cause) = harvest_raw(&text).await;
+    assert_eq!(status, "FAILED", "{cause}");
+    assert_eq!(error, "InvalidInput", "{cause}");
+    assert!(cause.contains("nests deeper than 128 levels"), "{cause}");
+    assert_eq!(run_record(&run).await.expect("run record"), before);
+}
+
 #[tokio::test]
 async fn a_failing_step_records_its_cause_cleans_up_and_fails_the_execution() {
     let a = member_account().await;
@@ -388,6 +452,23 @@ async fn cleanup_without_a_run_id_cleans_every_pending_run() {
     assert!(!transient_left(&run, &["il-central-1"], &[])
         .await
         .is_empty());
+
+    // Only an absent run_id means every pending run: a mistyped or null one is refused by ListRuns
+    // before anything is removed, and the pending run keeps its cleanup_pending.
+    for bad in [json!({"run_id": 5}), json!({"run_id": null})] {
+        let refused = cleanup(&bad).await;
+        assert_eq!(refused.status(), "FAILED", "{bad}: {refused:#?}");
+        assert_eq!(refused.summary["error"], "InvalidInput", "{refused:#?}");
+        // A Lambda task's cause is the function's error document: `{"errorType", "errorMessage"}`.
+        let cause = refused.summary["cause"].as_str().unwrap_or_default();
+        assert!(
+            cause.contains("invalid Cleanup input (1 problem): run_id: "),
+            "{cause}"
+        );
+        // One state transition: ListRuns, where the execution failed.
+        assert_eq!(refused.summary["transitions"], 1, "{refused:#?}");
+        assert!(cleanup_pending(&run).await, "{bad} cleaned run {run}");
+    }
 
     let cleaned = cleanup(&json!({})).await;
     assert_eq!(cleaned.status(), "SUCCEEDED", "{cleaned:#?}");

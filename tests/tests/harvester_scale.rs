@@ -9,7 +9,7 @@
 use aws_sdk_sfn::types::HistoryEvent;
 use integration::env;
 use integration::harvest::*;
-use serde_json::json;
+use serde_json::{json, Value};
 
 /// Step Functions' limit on a state's input or output, and on an execution's input.
 const MAX_PAYLOAD: usize = 256 * 1024;
@@ -114,6 +114,23 @@ async fn a_thousand_accounts_in_seventeen_regions_fit_step_functions_limits() {
         "{}",
         json!(notes.iter().take(3).collect::<Vec<_>>())
     );
+    // Each says what STS answered (its code and message), never the SDK's raw HTTP response.
+    let unreachable = notes
+        .iter()
+        .filter_map(Value::as_str)
+        .filter(|n| n.contains("could not be reached"));
+    for note in unreachable {
+        assert!(note.contains("AccessDenied"), "{note}");
+        for raw in [
+            "headers",
+            "x-amzn-requestid",
+            "SdkBody",
+            "<ErrorResponse",
+            "StatusCode",
+        ] {
+            assert!(!note.contains(raw), "raw response in a note: {note}");
+        }
+    }
 }
 
 fn rand_offset() -> u64 {

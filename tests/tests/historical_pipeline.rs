@@ -1,15 +1,17 @@
 //! Historical's pipeline beyond the golden histories: events of an off-region forwarder
 //! (`historical-off-region.yaml`), a configuration larger than a DynamoDB item and an SNS message,
-//! and a message the collector cannot read, which must end in the dead-letter queue.
+//! a message the collector cannot read, which must end in the dead-letter queue, and events out of
+//! time (dated after their receipt or before any queue could have kept them), which must too.
 
 use std::collections::BTreeMap;
 
 use chrono::{Duration, SubsecRound, Utc};
+use historical::differ::format_event_time;
 use historical::Technology;
 use integration::harvest::{bucket, member_account, s3};
 use integration::historical::{
-    cloudtrail, current_item, drain, output, pump, put_event, put_event_in, revisions,
-    send_to_event_queue, subscribe, FIXTURE_ACCOUNT,
+    cloudtrail, current, current_item, drain, output, poll, pump, put_event, put_event_in,
+    revisions, send_to_event_queue, subscribe, summary, take_dead_letters, FIXTURE_ACCOUNT,
 };
 use integration::{env, unique};
 use local::deploy::{self, DeployRequest};
@@ -178,8 +180,6 @@ async fn a_500_kb_configuration_is_kept_whole() {
 
 #[tokio::test]
 async fn an_unreadable_event_ends_in_the_dead_letter_queue() {
-    let env = env().await;
-    let sqs = aws_sdk_sqs::Client::new(&env.host.sdk_config());
     let marker = unique("poison");
     // A CloudTrail update that names no resource cannot be collected.
     let mut event = cloudtrail(
@@ -187,37 +187,136 @@ async fn an_unreadable_event_ends_in_the_dead_letter_queue() {
         &[],
         Utc::now().trunc_subsecs(0),
     );
-    event["detail"]["requestParameters"] = json!({"note": marker});
+    let (nameless, junk) = (format!("{marker}-nameless"), format!("{marker}-junk"));
+    event["detail"]["requestParameters"] = json!({"note": nameless});
     send_to_event_queue(&event).await;
-    send_to_event_queue(&json!({"not": "an event", "note": marker})).await;
+    send_to_event_queue(&json!({"not": "an event", "note": junk})).await;
     pump().await;
-    let dlq = output("HistoricalEventQueueDeadLetterQueueUrl").await;
-    let mut found = 0;
-    for _ in 0..10 {
-        let answer = sqs
-            .receive_message()
-            .queue_url(&dlq)
-            .max_number_of_messages(10)
-            .send()
+    let found = take_dead_letters(&[&nameless, &junk], std::time::Duration::from_secs(10)).await;
+    assert_eq!(
+        found.len(),
+        2,
+        "both unreadable messages rest in the DLQ: {found:#?}"
+    );
+}
+
+/// Issue 15, item 7: an event dated in 2099 became the Current item's time, so every later real
+/// change was dropped (the Current write is conditional on a newer eventTime) and the TTL expiry
+/// then recorded a deletion that never happened; an event dated 1970 published a `created`
+/// revision of 1970. Events out of time are refused before any describe or write and rest in the
+/// DLQ; the next real change, and the next poll, are recorded at their own time.
+#[tokio::test]
+async fn events_out_of_time_rest_in_the_dead_letter_queue_and_freeze_nothing() {
+    let account = member_account().await;
+    let region = "eu-west-1";
+    let future = bucket(&account, region, "future", &[]).await;
+    let past = bucket(&account, region, "past", &[]).await;
+    let feed = subscribe(&json!({"account": [account]})).await;
+    let begun = Utc::now().trunc_subsecs(0);
+    let at = |year: i32| {
+        chrono::NaiveDate::from_ymd_opt(year, 1, 1)
+            .and_then(|d| d.and_hms_opt(0, 0, 0))
+            .expect("a date")
+            .and_utc()
+    };
+    put_event(&cloudtrail(
+        "s3-put-bucket-policy.json",
+        &[
+            ("amzn-s3-demo-bucket", &future),
+            (FIXTURE_ACCOUNT, &account),
+        ],
+        at(2099),
+    ))
+    .await;
+    put_event(&cloudtrail(
+        "s3-create-bucket.json",
+        &[("amzn-s3-demo-bucket", &past), (FIXTURE_ACCOUNT, &account)],
+        at(1970),
+    ))
+    .await;
+    pump().await;
+
+    let (future_arn, past_arn) = (
+        format!("arn:aws:s3:::{future}"),
+        format!("arn:aws:s3:::{past}"),
+    );
+    for arn in [&future_arn, &past_arn] {
+        let stored = current(Technology::S3)
             .await
-            .expect("receive from the DLQ");
-        let messages = answer.messages.unwrap_or_default();
-        if messages.is_empty() {
-            break;
-        }
-        for m in messages {
-            if m.body().unwrap_or_default().contains(&marker) {
-                found += 1;
-                sqs.delete_message()
-                    .queue_url(&dlq)
-                    .receipt_handle(m.receipt_handle().unwrap_or_default())
-                    .send()
-                    .await
-                    .expect("delete");
-            }
-        }
+            .get(arn)
+            .await
+            .expect("read Current");
+        assert_eq!(stored, None, "nothing written to Current for {arn}");
+        assert_eq!(
+            revisions(Technology::S3, arn).await,
+            Vec::<Value>::new(),
+            "{arn}"
+        );
     }
-    assert_eq!(found, 2, "both unreadable messages rest in the DLQ");
+    let parked = take_dead_letters(&[&future, &past], std::time::Duration::from_secs(20)).await;
+    assert_eq!(
+        parked.len(),
+        2,
+        "both events rest in the event DLQ: {parked:#?}"
+    );
+
+    // A real change of the bucket dated 2099 is recorded, and published.
+    let policy = json!({"Version": "2012-10-17", "Statement": [{"Sid": "Read", "Effect": "Allow",
+        "Principal": {"AWS": format!("arn:aws:iam::{account}:root")}, "Action": "s3:GetObject",
+        "Resource": format!("{future_arn}/*")}]});
+    s3(&account, region)
+        .await
+        .put_bucket_policy()
+        .bucket(&future)
+        .policy(policy.to_string())
+        .send()
+        .await
+        .expect("put a bucket policy");
+    let changed = Utc::now().trunc_subsecs(0);
+    put_event(&cloudtrail(
+        "s3-put-bucket-policy.json",
+        &[
+            ("amzn-s3-demo-bucket", &future),
+            (FIXTURE_ACCOUNT, &account),
+        ],
+        changed,
+    ))
+    .await;
+    pump().await;
+    let history: Vec<_> = revisions(Technology::S3, &future_arn)
+        .await
+        .iter()
+        .map(summary)
+        .collect();
+    let changed_at = format_event_time(changed);
+    assert_eq!(
+        history,
+        [(
+            changed_at.clone(),
+            "created".to_string(),
+            "PutBucketPolicy".to_string()
+        )],
+        "the real change after the event of 2099"
+    );
+    let published: Vec<_> = drain(&feed)
+        .await
+        .into_iter()
+        .filter(|m| m.body["arn"] == json!(future_arn))
+        .map(|m| m.body["event_time"].clone())
+        .collect();
+    assert_eq!(published, [json!(changed_at)]);
+
+    // The next poll records the bucket of the event of 1970, at the poll's time.
+    poll(Technology::S3, &account).await;
+    let history = revisions(Technology::S3, &past_arn).await;
+    assert_eq!(history.len(), 1, "{history:#?}");
+    assert_eq!(history[0]["change"]["kind"], json!("created"));
+    assert_eq!(history[0]["eventName"], json!("PollS3"));
+    assert!(
+        history[0]["eventTime"].as_str().unwrap_or_default() >= format_event_time(begun).as_str(),
+        "{}",
+        history[0]["eventTime"]
+    );
 }
 
 #[tokio::test]

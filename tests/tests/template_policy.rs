@@ -603,3 +603,101 @@ Resources:
   Topic:
     Type: AWS::SNS::Topic
 "#;
+
+/// The logical id a `!GetAtt X.Arn` (either form) names.
+fn get_att_target(value: &Value) -> Option<&str> {
+    match value.get("Fn::GetAtt")? {
+        Value::String(dotted) => dotted.split('.').next(),
+        Value::Array(parts) => parts.first()?.as_str(),
+        _ => None,
+    }
+}
+
+/// Every Task of a state machine definition, at any depth (Map and Parallel branches included).
+fn tasks<'a>(states: &'a Value, out: &mut Vec<(&'a String, &'a Value)>) {
+    for (name, state) in states.as_object().into_iter().flatten() {
+        if state["Type"] == "Task" {
+            out.push((name, state));
+        }
+        for inner in [&state["ItemProcessor"], &state["Iterator"]] {
+            tasks(&inner["States"], out);
+        }
+        for branch in items(&state["Branches"]) {
+            tasks(&branch["States"], out);
+        }
+    }
+}
+
+/// Issue 15, item 2: the analysis's queries (built-in and the input's) run as a role that can read
+/// the catalogue and the inventory and write query results, and nothing else; the Harvester's own
+/// role, which creates the database, the table and its partitions, runs none of them.
+#[test]
+fn queries_run_as_a_role_that_cannot_change_the_catalogue() {
+    let root = local::paths::Workspace::locate().root;
+    let text = std::fs::read_to_string(root.join("statemachines/harvester.asl.json")).unwrap();
+    // The numeric substitutions stand unquoted; the others are inside strings and stay as they are.
+    let filled = text
+        .replace("${RetryIntervalSeconds}", "1")
+        .replace("${StackPollSeconds}", "1");
+    let definition: Value = serde_json::from_str(&filled).expect("harvester.asl.json");
+    let mut found = Vec::new();
+    tasks(&definition["States"], &mut found);
+    let queries: Vec<_> = found
+        .iter()
+        .filter(|(_, t)| {
+            t["Resource"]
+                .as_str()
+                .is_some_and(|r| r.starts_with("arn:aws:states:::athena:startQueryExecution"))
+                && t["Parameters"]["QueryString.$"] == "$.sql"
+        })
+        .collect();
+    assert_eq!(queries.len(), 1, "the query plan's task: {found:?}");
+    let (name, query) = queries[0];
+    assert_eq!(
+        query["Credentials"]["RoleArn"], "${QueryRoleArn}",
+        "{name} must run as the query role"
+    );
+
+    let template = load("template.yaml");
+    let substitution = &resources(&template)["HarvesterStateMachine"]["Properties"]
+        ["DefinitionSubstitutions"]["QueryRoleArn"];
+    let role_id = get_att_target(substitution).expect("QueryRoleArn is a role's ARN");
+    let role = &resources(&template)[role_id];
+    assert_eq!(role["Type"], "AWS::IAM::Role");
+    let trusted =
+        &role["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]["Principal"]["AWS"];
+    assert_eq!(
+        get_att_target(trusted),
+        Some("HarvesterStateMachineRole"),
+        "only the Harvester's role may assume it"
+    );
+    let mut problems = Vec::new();
+    for policy in items(&role["Properties"]["Policies"]) {
+        for statement in statements(&policy["PolicyDocument"]) {
+            let resources: Vec<String> = items(&statement["Resource"])
+                .iter()
+                .map(|r| r.to_string())
+                .collect();
+            for action in items(&statement["Action"])
+                .iter()
+                .filter_map(|a| a.as_str())
+            {
+                let (service, verb) = action.split_once(':').expect("service:Verb");
+                let allowed = match service {
+                    "glue" => verb.starts_with("Get") || verb.starts_with("BatchGet"),
+                    "athena" => true,
+                    "s3" if is_write(action) => resources.iter().all(|r| r.contains("/athena/*")),
+                    "s3" => true,
+                    _ => false,
+                };
+                if !allowed {
+                    problems.push(format!("{action} on {resources:?}"));
+                }
+            }
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "QueryRole may change something: {problems:#?}"
+    );
+}

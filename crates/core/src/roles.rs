@@ -151,7 +151,7 @@ impl RoleAssumer {
             .await
             .map_err(|e| RoleError::AssumeRole {
                 role_arn: arn.clone(),
-                message: aws_sdk_sts::error::DisplayErrorContext(&e).to_string(),
+                message: crate::sdk_error::summary("sts:AssumeRole", &e),
             })?;
         let c = answer
             .credentials()

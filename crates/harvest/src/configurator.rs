@@ -138,7 +138,7 @@ async fn bucket_region(
         Ok(answer) => Ok(location_region(
             answer.location_constraint().map(|c| c.as_str()),
         )),
-        Err(err) => Err(aws_sdk_s3::error::DisplayErrorContext(&err).to_string()),
+        Err(err) => Err(platform::sdk_error::summary("GetBucketLocation", &err)),
     }
 }
 
@@ -285,10 +285,12 @@ async fn configure_bucket(
         }
     };
     // Empty means no version and no delete marker: S3 delivers no report for such a bucket.
+    // URL-encoded keys: XML cannot carry every key S3 allows (platform::s3_keys).
     let listing = s3
         .list_object_versions()
         .bucket(bucket)
         .max_keys(1)
+        .encoding_type(platform::s3_keys::LISTING_ENCODING)
         .send()
         .await;
     let (status, reason) = match listing {
@@ -311,7 +313,7 @@ async fn configure_bucket(
             BucketStatus::InventoryConfigurationNotCreated,
             Some(format!(
                 "ListObjectVersions: {}",
-                aws_sdk_s3::error::DisplayErrorContext(&err)
+                platform::sdk_error::summary("ListObjectVersions", &err)
             )),
         ),
         Err(err) => return Err(sdk_error(format!("list versions of {bucket}"), err)),
@@ -377,7 +379,7 @@ async fn put_configuration(
         .map_err(|e| {
             format!(
                 "PutBucketInventoryConfiguration: {}",
-                aws_sdk_s3::error::DisplayErrorContext(&e)
+                platform::sdk_error::summary("PutBucketInventoryConfiguration", &e)
             )
         })
 }
@@ -405,7 +407,10 @@ pub async fn remove_configuration(
         {
             Ok(())
         }
-        Err(err) => Err(aws_sdk_s3::error::DisplayErrorContext(&err).to_string()),
+        Err(err) => Err(platform::sdk_error::summary(
+            "DeleteBucketInventoryConfiguration",
+            &err,
+        )),
     }
 }
 
@@ -480,20 +485,31 @@ async fn smoke_reports(
     let waiting =
         account_buckets_where(store, request, |b| b.status == BucketStatus::InProgress).await?;
     let mut written = 0u64;
+    let mut not_sampled = Vec::new();
     for bucket in waiting {
-        let s3 = match s3_for(ctx, account, &bucket.region).await {
-            Ok(s3) => s3,
-            // The monitor decides what a lost role means for the bucket.
-            Err(_) => continue,
+        // A bucket that cannot be sampled (its role refused, the bucket gone or refused) gets no
+        // report: it is said here and in the log, and the monitor records what happened to it.
+        // A transient failure fails the request, which the state machine retries.
+        let sampled = match s3_for(ctx, account, &bucket.region).await {
+            Ok(s3) => sample_versions(&s3, &bucket.bucket).await,
+            Err(err) => Err(HarvestError::Aws {
+                operation: "assume the member role".into(),
+                message: err.to_string(),
+            }),
         };
-        let records = match sample_versions(&s3, &bucket.bucket).await {
+        let records = match sampled {
             Ok(records) => records,
-            Err(_) => continue,
+            Err(err @ HarvestError::Transient { .. }) => return Err(err),
+            Err(err) => {
+                tracing::warn!(bucket = %bucket.bucket, account = %account, error = %err, "no smoke report: the bucket could not be sampled");
+                not_sampled.push(json!({"bucket": bucket.bucket, "reason": err.to_string()}));
+                continue;
+            }
         };
         write_smoke_report(ctx, &request.run_id, &bucket, &configuration_id, &records).await?;
         written += 1;
     }
-    Ok(json!({"account": account, "smoke_reports": written}))
+    Ok(json!({"account": account, "smoke_reports": written, "not_sampled": not_sampled}))
 }
 
 /// Up to [`SMOKE_SAMPLE`] versions of a bucket, as inventory records.
@@ -505,9 +521,16 @@ async fn sample_versions(
         .list_object_versions()
         .bucket(bucket)
         .max_keys(SMOKE_SAMPLE)
+        .encoding_type(platform::s3_keys::LISTING_ENCODING)
         .send()
         .await
         .map_err(|e| sdk_error(format!("list versions of {bucket}"), e))?;
+    let key = |listed: Option<&str>| {
+        platform::s3_keys::decode(listed.unwrap_or_default()).map_err(|e| HarvestError::Aws {
+            operation: format!("list versions of {bucket}"),
+            message: e.to_string(),
+        })
+    };
     let to_time = |t: Option<&aws_smithy_types::DateTime>| {
         t.and_then(|t| chrono::DateTime::from_timestamp_millis(t.to_millis().ok()?))
     };
@@ -515,7 +538,7 @@ async fn sample_versions(
     for v in page.versions() {
         records.push(InventoryRecord {
             bucket: bucket.to_string(),
-            key: v.key().unwrap_or_default().to_string(),
+            key: key(v.key())?,
             version_id: v.version_id().map(str::to_string),
             is_latest: v.is_latest(),
             is_delete_marker: Some(false),
@@ -529,7 +552,7 @@ async fn sample_versions(
     for m in page.delete_markers() {
         records.push(InventoryRecord {
             bucket: bucket.to_string(),
-            key: m.key().unwrap_or_default().to_string(),
+            key: key(m.key())?,
             version_id: m.version_id().map(str::to_string),
             is_latest: m.is_latest(),
             is_delete_marker: Some(true),

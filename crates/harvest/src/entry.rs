@@ -1,10 +1,8 @@
 //! The entry point every S3Insights function shares: JSON logs, the context from the environment,
-//! built once, then the Lambda runtime handing each event to the function's handler.
+//! built once, then the platform's serve loop handing each event to the function's handler.
 
 use std::future::Future;
 
-use lambda_runtime::{service_fn, LambdaEvent};
-use platform::failure::Failure;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
@@ -21,14 +19,5 @@ where
 {
     platform::logging::init_json();
     let ctx = HarvestContext::from_env(&platform::config::ProcessEnv).await?;
-    let ctx: &'static HarvestContext = Box::leak(Box::new(ctx));
-    let handler = &handler;
-    lambda_runtime::run(service_fn(move |event: LambdaEvent<E>| async move {
-        // Boxed: handlers' futures are deep, and nesting them in the runtime's would overflow the
-        // compiler's layout recursion limit.
-        Box::pin(handler(ctx, event.payload))
-            .await
-            .map_err(Failure::from)
-    }))
-    .await
+    platform::serve::serve(ctx, handler).await
 }

@@ -35,6 +35,18 @@ pub enum HarvestError {
         /// The running execution.
         execution: String,
     },
+    /// A Harvester execution asked Cleanup for a run another execution owns.
+    #[error(
+        "run {run_id} belongs to execution {owner}, not to {requested_by}; it is left as it is"
+    )]
+    RunNotOwned {
+        /// The run id.
+        run_id: String,
+        /// The execution that owns it.
+        owner: String,
+        /// The execution that asked.
+        requested_by: String,
+    },
     /// A regional transient stack failed to create.
     #[error("regional stack {stack} in {region} failed: {reason}")]
     StagingStackFailed {
@@ -82,11 +94,43 @@ impl Classified for HarvestError {
             HarvestError::AthenaTableExists { .. } => "AthenaTableExists",
             HarvestError::RunNotFound(_) => "RunNotFound",
             HarvestError::RunStillRunning { .. } => "RunStillRunning",
+            HarvestError::RunNotOwned { .. } => "RunNotOwned",
             HarvestError::StagingStackFailed { .. } => "StagingStackFailed",
             HarvestError::UnknownRequest(_) => "UnknownRequest",
             HarvestError::Transient { .. } => "Transient",
             HarvestError::Aws { .. } => "AwsError",
             HarvestError::CorruptState { .. } => "CorruptState",
+        }
+    }
+}
+
+/// A payload the function cannot decode. Every S3Insights request is JSON the state machines build,
+/// and the only part of it a user writes is the Harvester's input (`start`) or Cleanup's
+/// (`runs_to_clean`): JSON too deep to decode can only be that input, refused as `InvalidInput`
+/// before anything exists. Any other undecodable payload is a request this function does not know.
+impl From<platform::serve::UndecodableEvent> for HarvestError {
+    fn from(err: platform::serve::UndecodableEvent) -> Self {
+        use s3insights::input::{Contract, InvalidInput, Problem};
+        match err {
+            platform::serve::UndecodableEvent::TooDeep { action } => {
+                let contract = match action.as_deref() {
+                    Some("runs_to_clean") => Contract::Cleanup,
+                    _ => Contract::Harvester,
+                };
+                HarvestError::InvalidInput(InvalidInput {
+                    contract,
+                    problems: vec![Problem {
+                        field: "(input)".into(),
+                        message: format!(
+                            "nests deeper than {} levels of JSON arrays and objects",
+                            platform::serve::MAX_NESTING
+                        ),
+                    }],
+                })
+            }
+            platform::serve::UndecodableEvent::Shape(message) => {
+                HarvestError::UnknownRequest(message)
+            }
         }
     }
 }
@@ -107,7 +151,7 @@ where
 {
     let operation = operation.into();
     let transient = is_transient(&err);
-    let message = aws_sdk_s3::error::DisplayErrorContext(&err).to_string();
+    let message = platform::sdk_error::summary(&operation, &err);
     if transient {
         HarvestError::Transient { operation, message }
     } else {

@@ -29,10 +29,13 @@ pub enum LedgerRequest {
         /// `$$.Execution.Id`.
         execution_id: String,
     },
-    /// Record a failure (error and cause from the Catch).
+    /// Record a failure (error and cause from the Catch) on the run, if this execution owns it.
     Fail {
         /// Run id.
         run_id: Option<String>,
+        /// `$$.Execution.Id` of the failing execution: only the run's own execution may mark it
+        /// failed.
+        execution_id: String,
         /// `{Error, Cause}`.
         error: Value,
     },
@@ -47,7 +50,8 @@ pub enum LedgerRequest {
     },
     /// Runs for Cleanup.
     RunsToClean {
-        /// Cleanup's input: `{run_id?, requested_by?}`.
+        /// Cleanup's input, untouched (`s3insights::input::validate_cleanup` checks it):
+        /// `{run_id?, requested_by?, AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID?}`.
         request: Value,
     },
     /// Record what Cleanup removed.
@@ -67,7 +71,11 @@ pub async fn handle(ctx: &HarvestContext, request: Value) -> Result<Value, Harve
             input,
             execution_id,
         } => start(ctx, &store, &input, &execution_id).await,
-        LedgerRequest::Fail { run_id, error } => fail(&store, run_id.as_deref(), &error).await,
+        LedgerRequest::Fail {
+            run_id,
+            execution_id,
+            error,
+        } => fail(&store, run_id.as_deref(), &execution_id, &error).await,
         LedgerRequest::Finish {
             run_id,
             report,
@@ -78,16 +86,11 @@ pub async fn handle(ctx: &HarvestContext, request: Value) -> Result<Value, Harve
     }
 }
 
-/// Validates a raw Harvester input with the catalogue's rules.
-pub fn validate(raw: &Value) -> Result<HarvesterInput, HarvestError> {
-    let builtin: Vec<&str> = s3insights::catalogue::builtin_queries()
-        .iter()
-        .map(|q| q.name)
-        .collect();
-    input::validate(raw, &builtin, |query| {
-        s3insights::catalogue::check_placeholders(query).map_err(|e| e.to_string())
-    })
-    .map_err(HarvestError::from)
+/// Validates a raw Harvester input with the catalogue's rules (user queries: placeholders, one
+/// read-only query) and the regions of the partition of `host_region` (the functions' own region).
+pub fn validate(raw: &Value, host_region: &str) -> Result<HarvesterInput, HarvestError> {
+    let partition = input::partition_of(host_region);
+    input::validate(raw, &s3insights::catalogue::input_rules(partition)).map_err(HarvestError::from)
 }
 
 async fn start(
@@ -96,7 +99,7 @@ async fn start(
     raw: &Value,
     execution_id: &str,
 ) -> Result<Value, HarvestError> {
-    let input = validate(raw)?;
+    let input = validate(raw, &ctx.region)?;
     let run_id = input.run_id.clone();
     if let Some(existing) = store.run(&run_id).await? {
         if existing.execution_id != execution_id {
@@ -259,9 +262,13 @@ async fn put_json(ctx: &HarvestContext, key: &str, value: &Value) -> Result<(), 
 /// Step Functions allows 32 KB of cause; a DynamoDB item 400 KB. Keep causes readable and bounded.
 const MAX_CAUSE: usize = 16 * 1024;
 
+/// Records a failure on the run of `execution_id`. A run this execution does not own (another
+/// execution's, reached by a reused `run_id` whose start failed) is left untouched: the answer says
+/// so (`recorded: false`) and the state machine then cleans up nothing either.
 async fn fail(
     store: &StateStore,
     run_id: Option<&str>,
+    execution_id: &str,
     error: &Value,
 ) -> Result<Value, HarvestError> {
     let Some(run_id) = run_id else {
@@ -272,6 +279,22 @@ async fn fail(
             json!({"recorded": false, "reason": format!("run {run_id} was never recorded")}),
         );
     };
+    if record.execution_id != execution_id {
+        tracing::warn!(
+            run_id,
+            execution_id,
+            owner = %record.execution_id,
+            error = %error,
+            "failure not recorded: the run belongs to another execution"
+        );
+        return Ok(json!({
+            "recorded": false,
+            "reason": format!(
+                "run {run_id} belongs to execution {}, not to {execution_id}",
+                record.execution_id
+            ),
+        }));
+    }
     let error_type = error["Error"].as_str().unwrap_or("Unknown").to_string();
     let mut cause = error["Cause"].as_str().unwrap_or_default().to_string();
     if cause.len() > MAX_CAUSE {
@@ -323,15 +346,28 @@ async fn still_running(ctx: &HarvestContext, execution: &str) -> Result<bool, Ha
     }
 }
 
+/// The runs a Cleanup execution cleans: the one its input names, or, when its input names none
+/// (`run_id` absent, never null or mistyped: `validate_cleanup` refuses those), every run whose
+/// cleanup is pending.
 async fn runs_to_clean(
     ctx: &HarvestContext,
     store: &StateStore,
     request: &Value,
 ) -> Result<Value, HarvestError> {
-    let requested_by = request["requested_by"].as_str().unwrap_or_default();
-    if let Some(run_id) = request["run_id"].as_str() {
+    let request = input::validate_cleanup(request)?;
+    let requested_by = request.requested_by.as_deref().unwrap_or_default();
+    if let Some(run_id) = request.run_id.as_deref() {
         let record = store.require_run(run_id).await?;
-        if record.execution_id != requested_by && still_running(ctx, &record.execution_id).await? {
+        // Only the Harvester sets `requested_by`, to its own execution: it may clean its run while
+        // it still runs, and never another execution's run.
+        if !requested_by.is_empty() && record.execution_id != requested_by {
+            return Err(HarvestError::RunNotOwned {
+                run_id: run_id.to_string(),
+                owner: record.execution_id,
+                requested_by: requested_by.to_string(),
+            });
+        }
+        if requested_by.is_empty() && still_running(ctx, &record.execution_id).await? {
             return Err(HarvestError::RunStillRunning {
                 run_id: run_id.to_string(),
                 execution: record.execution_id,

@@ -53,10 +53,12 @@ async fn look(ctx: &HarvestContext, bucket: &BucketRecord) -> Option<(BucketStat
         Err(err) => return Some((BucketStatus::BucketAccessLost, err.to_string())),
     };
     let s3 = platform::aws::s3_client(&config);
+    // URL-encoded keys: XML cannot carry every key S3 allows (platform::s3_keys).
     match s3
         .list_object_versions()
         .bucket(&bucket.bucket)
         .max_keys(1)
+        .encoding_type(platform::s3_keys::LISTING_ENCODING)
         .send()
         .await
     {
@@ -72,7 +74,7 @@ async fn look(ctx: &HarvestContext, bucket: &BucketRecord) -> Option<(BucketStat
             BucketStatus::BucketAccessLost,
             format!(
                 "ListObjectVersions refused: {}",
-                aws_sdk_s3::error::DisplayErrorContext(&err)
+                platform::sdk_error::summary("ListObjectVersions", &err)
             ),
         )),
         // Anything else (throttling, 5xx) is looked at again next time.

@@ -181,7 +181,7 @@ async fn send(ctx: &HarvestContext, run_id: &str) -> Result<Value, HarvestError>
     let email = match sent {
         Ok(answer) => json!({"sent": true, "message_id": answer.message_id()}),
         Err(err) => {
-            let reason = aws_sdk_sesv2::error::DisplayErrorContext(&err).to_string();
+            let reason = platform::sdk_error::summary("ses:SendEmail", &err);
             let store = StateStore::new(ctx.dynamodb.clone(), &ctx.state_table);
             run.notes
                 .push(format!("The report email was not sent: {reason}"));

@@ -174,9 +174,7 @@ async fn stack_status(
         })),
         Err(err)
             if error_code(&err) == Some("ValidationError")
-                && aws_sdk_cloudformation::error::DisplayErrorContext(&err)
-                    .to_string()
-                    .contains("does not exist") =>
+                && platform::sdk_error::short(&err).contains("does not exist") =>
         {
             Ok(None)
         }

@@ -152,9 +152,16 @@ pub enum Outcome {
 /// An event the collector cannot act on: it goes to the dead-letter queue, never silently away.
 #[derive(Debug, thiserror::Error)]
 pub enum EventError {
-    /// The message is not an EventBridge CloudTrail event.
-    #[error("not a CloudTrail event: {0}")]
-    Parse(#[from] serde_json::Error),
+    /// The message is not JSON, or not a CloudTrail event: `field` (a path such as
+    /// `detail.eventTime`, empty for the document itself) is missing, of the wrong type, or not
+    /// JSON.
+    #[error("{}", parse_reason(.field, .source))]
+    Parse {
+        /// Where the document failed (`Message.` first when it is an SNS envelope's `Message`).
+        field: String,
+        /// What serde found there.
+        source: serde_json::Error,
+    },
     /// `detail.eventTime` is not RFC 3339.
     #[error("detail.eventTime {value:?} is not an RFC 3339 time: {source}")]
     BadEventTime {
@@ -164,20 +171,81 @@ pub enum EventError {
         source: chrono::ParseError,
     },
     /// An update or delete of this technology that names no resource the rules can find.
-    #[error("{tech} event {event_name} names no resource id")]
+    #[error("{tech} event {event_name} names no resource id (looked for {looked_for})")]
     NoResourceId {
         /// The technology.
         tech: Technology,
         /// The event's name.
         event_name: String,
+        /// Where the technology's rules look for ids.
+        looked_for: &'static str,
     },
 }
 
-impl CloudTrailEvent {
-    /// Parse an event from its JSON text (an SQS body, or an SNS `Message`).
-    pub fn from_json(text: &str) -> Result<Self, EventError> {
-        Ok(serde_json::from_str(text)?)
+/// `not JSON: …` for text that is not JSON, `not a CloudTrail event: <field>: …` otherwise.
+fn parse_reason(field: &str, source: &serde_json::Error) -> String {
+    let root = field.is_empty() || field == "Message";
+    let json_error = source.is_syntax() || source.is_eof() || source.is_io();
+    match (json_error, root) {
+        (true, true) if field == "Message" => format!("SNS Message is not JSON: {source}"),
+        (true, true) => format!("not JSON: {source}"),
+        (true, false) => format!("not JSON at {field}: {source}"),
+        (false, true) => format!("not a CloudTrail event: {source}"),
+        (false, false) => format!("not a CloudTrail event: {field}: {source}"),
     }
+}
+
+/// The two fields of an SNS notification that matter here (off-region forwarders deliver events
+/// to the queue inside one, `Message` being the event's JSON text).
+#[derive(Deserialize)]
+struct SnsEnvelope {
+    #[serde(rename = "Type")]
+    kind: String,
+    #[serde(rename = "Message")]
+    message: String,
+}
+
+impl CloudTrailEvent {
+    /// Parse an event from its JSON text (an SQS body, or an SNS `Message`); an error names the
+    /// field that is missing or wrong.
+    pub fn from_json(text: &str) -> Result<Self, EventError> {
+        parse_at(text, "")
+    }
+
+    /// The event in a queue message: the body itself, or the `Message` of an SNS notification
+    /// (`"Type": "Notification"`). A body that is not such an envelope is read as the event, so an
+    /// error names the event's field, not the envelope's.
+    pub fn from_queue_body(body: &str) -> Result<Self, EventError> {
+        match serde_json::from_str::<SnsEnvelope>(body) {
+            Ok(envelope) if envelope.kind == "Notification" => {
+                parse_at(&envelope.message, "Message")
+            }
+            _ => Self::from_json(body),
+        }
+    }
+}
+
+/// `text` as an event; `prefix` names where the text came from in the error's field path.
+fn parse_at(text: &str, prefix: &str) -> Result<CloudTrailEvent, EventError> {
+    let mut deserializer = serde_json::Deserializer::from_str(text);
+    let parsed: Result<CloudTrailEvent, _> = serde_path_to_error::deserialize(&mut deserializer);
+    // `.` is the document itself; `?` a place serde_path_to_error could not name (an unfinished
+    // key): both are the document as far as the reader is concerned.
+    let field = |path: String| match (path == "." || path == "?", prefix.is_empty()) {
+        (true, _) => prefix.to_string(),
+        (false, true) => path,
+        (false, false) => format!("{prefix}.{path}"),
+    };
+    let event = parsed.map_err(|e| EventError::Parse {
+        field: field(e.path().to_string()),
+        source: e.into_inner(),
+    })?;
+    // Trailing characters after the document.
+    deserializer.end().map_err(|source| EventError::Parse {
+        field: field(".".into()),
+        source,
+    })?;
+    Ok(event)
 }
 
 impl Detail {
@@ -236,6 +304,7 @@ pub fn collect(
         return Err(EventError::NoResourceId {
             tech,
             event_name: detail.event_name.clone(),
+            looked_for: rules.resource_id_fields(),
         });
     }
     let account = detail

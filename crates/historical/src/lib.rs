@@ -5,6 +5,8 @@
 //!   from an event, and the fields that never count as a change.
 //! - [`event`]: the CloudTrail-over-EventBridge event as AWS documents it, and what the collector
 //!   must do with one ([`event::collect`]).
+//! - [`timeliness`]: events out of time, an `eventTime` checked against the time our queue
+//!   received the event ([`timeliness::check_event_time`]).
 //! - [`normalise`] and [`differ`]: the Differ's "effective change" rule, order-insensitive, against
 //!   the latest Durable revision at or before the event time.
 //! - [`patch`]: RFC 6902 JSON Patch generation and application.
@@ -19,6 +21,7 @@ pub mod message;
 pub mod normalise;
 pub mod patch;
 pub mod tech;
+pub mod timeliness;
 
 pub use differ::{effective_change, judge, revision_to_compare, Change, ChangeKind, Revision};
 pub use normalise::normalise;

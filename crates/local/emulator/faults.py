@@ -10,6 +10,9 @@ the real thing:
 - `error`: an unhandled function error with the given `errorType` / `errorMessage`;
 - `timeout`: `Sandbox.Timedout`, "Task timed out after N.00 seconds", as Lambda reports a timeout;
 - `throttle`: `TooManyRequestsException` (Step Functions sees `Lambda.TooManyRequestsException`).
+
+A rule with `s3_bucket` instead of `function` breaks listings (ListObjectVersions, ListObjectsV2) of
+that bucket with S3's `InternalError` (500), so a caller's handling of a failed listing can be proved.
 """
 
 import threading
@@ -21,6 +24,8 @@ KINDS = ("error", "timeout", "throttle")
 
 def add(rule: dict) -> dict:
     """Validate and store a rule; returns the stored rule."""
+    if rule.get("s3_bucket"):
+        rule = dict(rule, function="s3:" + str(rule["s3_bucket"]))
     function = rule.get("function")
     kind = rule.get("kind", "error")
     if not function or not isinstance(function, str):
@@ -113,3 +118,15 @@ def install():
         return execute(func, event)
 
     lambda_svc._execute_function = execute_with_faults
+
+    from ministack.services import s3
+
+    def failing(original):
+        def listing(bucket_name, query_params):
+            if _take("s3:" + bucket_name) is not None:
+                return s3._error("InternalError", "We encountered an internal error. Please try again.", 500)
+            return original(bucket_name, query_params)
+        return listing
+
+    s3._list_object_versions = failing(s3._list_object_versions)
+    s3._list_objects_v2 = failing(s3._list_objects_v2)

@@ -11,6 +11,11 @@ instrument) and says what AWS documents, what ministack does, and what the patch
                    tables read from their registered partitions
 - dynamodb_ttl.py  TTL expiry emits the REMOVE stream record with the service identity
 - s3_versions.py   GetObjectAcl on a noncurrent version of a deleted key
+- s3_listing.py    `encoding-type=url` on ListObjectVersions, S3's `+` for a space in every encoded
+                   listing, character references for what XML 1.0 cannot carry
+- payload_limits.py  AWS's payload limits: Step Functions execution/state/task data (256 KiB,
+                   States.DataLimitExceeded), Lambda Invoke (6 MB sync, 1 MB async, 6 MB response),
+                   EventBridge PutEvents entries (256 KB), SQS message attributes in the 1 MiB
 - cloudformation_fixes.py  template properties 1.5.33 ignores (a table's TimeToLiveSpecification)
 - sts_assume_role.py  AssumeRole refuses a missing role or an untrusted caller (proved in sts_offline.rs)
 - cloudtrail_events.py  PutEvents stands in for CloudTrail: "AWS API Call via CloudTrail" entries with
@@ -46,7 +51,9 @@ import athena_ddl  # noqa: E402
 import cloudformation_fixes  # noqa: E402
 import cloudtrail_events  # noqa: E402
 import faults  # noqa: E402
+import payload_limits  # noqa: E402
 import s3_inventory  # noqa: E402
+import s3_listing  # noqa: E402
 import s3_versions  # noqa: E402
 import sfn_integrations  # noqa: E402
 import sts_assume_role  # noqa: E402
@@ -54,6 +61,7 @@ import sts_assume_role  # noqa: E402
 PATCHES = {
     "s3-inventory-configurations": s3_inventory.install,
     "s3-noncurrent-version-acl": s3_versions.install,
+    "s3-listing-encoding": s3_listing.install,
     "asl": asl.install,
     "sfn-integrations": sfn_integrations.install,
     "athena-ddl-and-partitions": athena_ddl.install,
@@ -61,6 +69,8 @@ PATCHES = {
     "cloudformation-table-ttl": cloudformation_fixes.install,
     "sts-assume-role-trust": sts_assume_role.install,
     "cloudtrail-events-on-eventbridge": cloudtrail_events.install,
+    # After asl, sfn-integrations and cloudtrail-events: it wraps what they installed.
+    "payload-limits": payload_limits.install,
     "fault-injection": faults.install,
 }
 
@@ -95,6 +105,10 @@ async def _admin(scope, receive, send):
             served = json.loads(body or b"{}")
             claimed = s3_inventory.mark_served(served["account"], served["bucket"], served["id"])
             return await _respond(send, 200, dict(served, claimed=claimed))
+        if path == "/_offline/s3/inventory-configurations/released" and method == "POST":
+            failed = json.loads(body or b"{}")
+            released = s3_inventory.release(failed["account"], failed["bucket"], failed["id"])
+            return await _respond(send, 200, dict(failed, released=released))
         if path == "/_offline/activity" and method == "GET":
             return await _respond(send, 200, activity.snapshot())
         if path == "/_offline/faults":

@@ -255,6 +255,17 @@ def mark_served(account, bucket, config_id):
         return True
 
 
+def release(account, bucket, config_id):
+    """Give back a claim whose delivery failed, so that the report is pending again (and a later
+    round, of this process or another, delivers it): True when it was claimed."""
+    key = (account, bucket, config_id)
+    with _served_lock:
+        if key not in _served:
+            return False
+        _served.discard(key)
+        return True
+
+
 def install():
     original_dispatch = s3._dispatch
     original_delete_bucket = s3._delete_bucket

@@ -182,7 +182,11 @@ async fn main() -> Result<()> {
     let dynamodb = aws_sdk_dynamodb::Client::new(&host.sdk_config());
     let create_fixture = cloudtrail::read_fixture(&workspace.root, "s3-create-bucket.json")?;
     let update_fixture = cloudtrail::read_fixture(&workspace.root, "s3-put-bucket-policy.json")?;
-    let base = Utc::now().trunc_subsecs(0) - chrono::Duration::hours(1);
+    // Events are dated one second apart from `base`; every one of them must be in the past (the
+    // collector refuses events dated after their receipt, `historical::timeliness`).
+    let base = Utc::now().trunc_subsecs(0)
+        - chrono::Duration::hours(1)
+        - chrono::Duration::seconds(3 * n as i64);
 
     let sampler = RssSampler::start(running.pid);
 

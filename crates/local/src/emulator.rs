@@ -25,6 +25,11 @@ const LAUNCHER_FILES: &[(&str, &str)] = &[
         include_str!("../emulator/s3_inventory.py"),
     ),
     ("s3_versions.py", include_str!("../emulator/s3_versions.py")),
+    ("s3_listing.py", include_str!("../emulator/s3_listing.py")),
+    (
+        "payload_limits.py",
+        include_str!("../emulator/payload_limits.py"),
+    ),
     ("asl.py", include_str!("../emulator/asl.py")),
     (
         "sfn_integrations.py",

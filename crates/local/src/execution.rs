@@ -179,6 +179,7 @@ pub async fn wait(
     let mut history = History::new(execution_arn);
     let mut shown = 0usize;
     let mut pause = Duration::from_millis(50);
+    let mut said = std::collections::HashSet::new();
     loop {
         let described = sfn
             .describe_execution()
@@ -223,36 +224,57 @@ pub async fn wait(
                 seconds: options.timeout.as_secs(),
             });
         }
-        if options.deliver_inventory {
-            let scope = inventory::Scope {
-                buckets: &[],
-                run_id: options.deliver_for_run.as_deref(),
-            };
-            match inventory::deliver_scoped(target, &scope, Round::Pending).await {
-                Ok(delivery) => {
-                    if !delivery.reports.is_empty() {
-                        pause = Duration::from_millis(50);
-                    }
-                    if options.progress {
-                        for r in &delivery.reports {
-                            eprintln!(
-                                "  [s3] inventory report for {} ({} rows) delivered to {}",
-                                r.source_bucket, r.rows, r.manifest_key
-                            );
-                        }
-                        for u in &delivery.undelivered {
-                            eprintln!(
-                                "  [s3] no inventory report for {}: {}",
-                                u.source_bucket, u.reason
-                            );
-                        }
-                    }
-                }
-                Err(e) => eprintln!("  [s3] inventory delivery failed: {e}"),
-            }
+        if options.deliver_inventory && deliver_pending(target, options, &mut said).await {
+            pause = Duration::from_millis(50);
         }
         tokio::time::sleep(pause).await;
         pause = (pause * 2).min(Duration::from_millis(500));
+    }
+}
+
+/// One round of pending inventory deliveries while an execution waits; true when a report was
+/// delivered. A failed delivery is said once per reason, progress or not; it stays pending and the
+/// next round tries it again.
+async fn deliver_pending(
+    target: &Target,
+    options: &WaitOptions,
+    said: &mut std::collections::HashSet<(String, String)>,
+) -> bool {
+    let scope = inventory::Scope {
+        buckets: &[],
+        run_id: options.deliver_for_run.as_deref(),
+    };
+    match inventory::deliver_scoped(target, &scope, Round::Pending).await {
+        Ok(delivery) => {
+            if options.progress {
+                for r in &delivery.reports {
+                    eprintln!(
+                        "  [s3] inventory report for {} ({} rows) delivered to {}",
+                        r.source_bucket, r.rows, r.manifest_key
+                    );
+                }
+                for u in &delivery.undelivered {
+                    eprintln!(
+                        "  [s3] no inventory report for {}: {}",
+                        u.source_bucket, u.reason
+                    );
+                }
+            }
+            for f in &delivery.failed {
+                if said.insert((f.configuration_id.clone(), f.reason.clone())) {
+                    eprintln!(
+                        "  [s3] inventory delivery of configuration {} of bucket {} (account {}) \
+                         failed, will retry: {}",
+                        f.configuration_id, f.source_bucket, f.source_account, f.reason
+                    );
+                }
+            }
+            !delivery.reports.is_empty()
+        }
+        Err(e) => {
+            eprintln!("  [s3] inventory delivery failed: {e}");
+            false
+        }
     }
 }
 

@@ -331,6 +331,16 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             let target = target(&workspace, None)?;
             let delivery = inventory::deliver_all(&target, &buckets).await?;
             println!("{}", serde_json::to_string_pretty(&delivery)?);
+            for f in &delivery.failed {
+                eprintln!(
+                    "offline: inventory delivery of configuration {} of bucket {} (account {}) \
+                     failed: {}",
+                    f.configuration_id, f.source_bucket, f.source_account, f.reason
+                );
+            }
+            if !delivery.failed.is_empty() {
+                return Ok(ExitCode::FAILURE);
+            }
         }
         Command::Fault(FaultCommand::Add {
             function,

@@ -506,10 +506,12 @@ async fn prefix_size(
     prefix: &str,
 ) -> anyhow::Result<(u64, u64)> {
     let (mut objects, mut bytes) = (0u64, 0u64);
+    // URL-encoded keys (platform::s3_keys): XML cannot carry every key S3 allows; only sizes are read.
     let mut pages = s3
         .list_objects_v2()
         .bucket(bucket)
         .prefix(prefix)
+        .encoding_type(platform::s3_keys::LISTING_ENCODING)
         .into_paginator()
         .send();
     while let Some(page) = pages.next().await {

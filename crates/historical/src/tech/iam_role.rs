@@ -76,6 +76,9 @@ impl TechnologyRules for IamRoleRules {
             .into_iter()
             .collect()
     }
+    fn resource_id_fields(&self) -> &'static str {
+        "roleName or RoleName in requestParameters, responseElements or collected"
+    }
     fn ignored_paths(&self) -> &'static [FieldPath] {
         IGNORED
     }

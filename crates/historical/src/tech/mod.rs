@@ -178,6 +178,10 @@ pub trait TechnologyRules: Sync {
     /// several resources (EC2 `CreateTags`). Empty when the event names none of this technology.
     fn resource_ids(&self, detail: &Detail) -> Vec<String>;
 
+    /// Where [`TechnologyRules::resource_ids`] looks, for an error that names the fields when an
+    /// event names no resource (`requestParameters.bucketName`).
+    fn resource_id_fields(&self) -> &'static str;
+
     /// Paths of the stored item (besides [`CONTEXT_FIELDS`]) that never count as a change.
     fn ignored_paths(&self) -> &'static [FieldPath];
 
@@ -209,22 +213,25 @@ pub fn partition(region: &str) -> &'static str {
     }
 }
 
-/// The first string under one of `keys` in `value`, or in one of its direct object children
-/// (CloudTrail nests some request shapes one level, e.g. `ModifySecurityGroupRulesRequest`).
+/// The first non-empty string under one of `keys` in `value`, or in one of its direct object
+/// children (CloudTrail nests some request shapes one level, e.g.
+/// `ModifySecurityGroupRulesRequest`). An empty string names no resource.
 pub(crate) fn find_id(value: Option<&Value>, keys: &[&str]) -> Option<String> {
+    fn id_in<'v>(object: &'v serde_json::Map<String, Value>, keys: &[&str]) -> Option<&'v str> {
+        keys.iter().find_map(|k| {
+            object
+                .get(*k)
+                .and_then(Value::as_str)
+                .filter(|id| !id.is_empty())
+        })
+    }
     let object = value?.as_object()?;
-    let direct = keys
-        .iter()
-        .find_map(|k| object.get(*k).and_then(Value::as_str));
-    direct
+    id_in(object, keys)
         .or_else(|| {
             object
                 .values()
                 .filter_map(Value::as_object)
-                .find_map(|child| {
-                    keys.iter()
-                        .find_map(|k| child.get(*k).and_then(Value::as_str))
-                })
+                .find_map(|child| id_in(child, keys))
         })
         .map(str::to_string)
 }

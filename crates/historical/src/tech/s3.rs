@@ -90,6 +90,9 @@ impl TechnologyRules for S3Rules {
             .into_iter()
             .collect()
     }
+    fn resource_id_fields(&self) -> &'static str {
+        "requestParameters.bucketName"
+    }
     fn ignored_paths(&self) -> &'static [FieldPath] {
         IGNORED
     }

@@ -66,6 +66,9 @@ impl TechnologyRules for SecurityGroupRules {
         ids.extend(tagged_ec2_ids(detail, "sg-"));
         dedup(ids.into_iter().filter(|id| id.starts_with("sg-")).collect())
     }
+    fn resource_id_fields(&self) -> &'static str {
+        "an sg- groupId or GroupId in requestParameters, responseElements or collected"
+    }
     fn ignored_paths(&self) -> &'static [FieldPath] {
         &[]
     }

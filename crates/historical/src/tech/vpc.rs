@@ -64,6 +64,9 @@ impl TechnologyRules for VpcRules {
                 .collect(),
         )
     }
+    fn resource_id_fields(&self) -> &'static str {
+        "a vpc- vpcId or VpcId in requestParameters, responseElements or collected"
+    }
     fn ignored_paths(&self) -> &'static [FieldPath] {
         &[]
     }

@@ -11,6 +11,7 @@ use aws_sdk_s3::types::{
     ObjectIdentifier, StorageClass, VersioningConfiguration,
 };
 use futures::stream::{self, StreamExt, TryStreamExt};
+use platform::s3_keys;
 
 use super::{BucketPlan, EstateError, EstateSpec, Op, SeededBucket, SeededEstate};
 use crate::sdk::Target;
@@ -158,16 +159,24 @@ async fn remove_if_present(s3: &aws_sdk_s3::Client, bucket: &str) -> Result<bool
     }
     let mut key_marker = None;
     let mut version_marker = None;
+    let decode = |value: Option<&str>| {
+        s3_keys::decode_opt(value).map_err(|e| EstateError::Api {
+            action: format!("list versions of {bucket}"),
+            message: e.to_string(),
+        })
+    };
     loop {
         let page = s3
             .list_object_versions()
             .bucket(bucket)
             .set_key_marker(key_marker)
             .set_version_id_marker(version_marker)
+            .encoding_type(s3_keys::LISTING_ENCODING)
             .send()
             .await
             .map_err(api(format!("list versions of {bucket}")))?;
-        let ids: Vec<ObjectIdentifier> = page
+        let mut versions = Vec::new();
+        for (key, version) in page
             .versions()
             .iter()
             .map(|v| (v.key(), v.version_id()))
@@ -176,34 +185,16 @@ async fn remove_if_present(s3: &aws_sdk_s3::Client, bucket: &str) -> Result<bool
                     .iter()
                     .map(|m| (m.key(), m.version_id())),
             )
-            .filter_map(|(key, version)| {
-                ObjectIdentifier::builder()
-                    .key(key?)
-                    .set_version_id(version.map(str::to_string))
-                    .build()
-                    .ok()
-            })
-            .collect();
-        for chunk in ids.chunks(1000) {
-            let delete = Delete::builder()
-                .set_objects(Some(chunk.to_vec()))
-                .quiet(true)
-                .build()
-                .map_err(|e| EstateError::Api {
-                    action: format!("empty {bucket}"),
-                    message: e.to_string(),
-                })?;
-            s3.delete_objects()
-                .bucket(bucket)
-                .delete(delete)
-                .send()
-                .await
-                .map_err(api(format!("empty {bucket}")))?;
+        {
+            if let Some(key) = decode(key)? {
+                versions.push((key, version.map(str::to_string)));
+            }
         }
+        delete_versions(s3, bucket, versions).await?;
         if page.is_truncated() != Some(true) {
             break;
         }
-        key_marker = page.next_key_marker().map(str::to_string);
+        key_marker = decode(page.next_key_marker())?;
         version_marker = page.next_version_id_marker().map(str::to_string);
     }
     s3.delete_bucket()
@@ -212,6 +203,54 @@ async fn remove_if_present(s3: &aws_sdk_s3::Client, bucket: &str) -> Result<bool
         .await
         .map_err(api(format!("delete {bucket}")))?;
     Ok(true)
+}
+
+/// Deletes `(key, version)`s: a thousand at a time with DeleteObjects, except keys XML cannot carry
+/// in its request body, which are deleted one at a time.
+async fn delete_versions(
+    s3: &aws_sdk_s3::Client,
+    bucket: &str,
+    versions: Vec<(String, Option<String>)>,
+) -> Result<(), EstateError> {
+    let (batched, single): (Vec<_>, Vec<_>) = versions
+        .into_iter()
+        .partition(|(key, _)| s3_keys::xml_safe(key));
+    for (key, version) in single {
+        s3.delete_object()
+            .bucket(bucket)
+            .key(&key)
+            .set_version_id(version)
+            .send()
+            .await
+            .map_err(api(format!("delete {key:?} from {bucket}")))?;
+    }
+    let ids: Vec<ObjectIdentifier> = batched
+        .into_iter()
+        .filter_map(|(key, version)| {
+            ObjectIdentifier::builder()
+                .key(key)
+                .set_version_id(version)
+                .build()
+                .ok()
+        })
+        .collect();
+    for chunk in ids.chunks(1000) {
+        let delete = Delete::builder()
+            .set_objects(Some(chunk.to_vec()))
+            .quiet(true)
+            .build()
+            .map_err(|e| EstateError::Api {
+                action: format!("empty {bucket}"),
+                message: e.to_string(),
+            })?;
+        s3.delete_objects()
+            .bucket(bucket)
+            .delete(delete)
+            .send()
+            .await
+            .map_err(api(format!("empty {bucket}")))?;
+    }
+    Ok(())
 }
 
 async fn create_bucket(s3: &aws_sdk_s3::Client, bucket: &BucketPlan) -> Result<(), EstateError> {

@@ -12,7 +12,9 @@ use inventory_format::field::InventoryField;
 use inventory_format::record::InventoryRecord;
 use tokio::sync::Semaphore;
 
-use super::{s3_error, DeliveryError, StoredConfiguration};
+use platform::s3_keys::{self, LISTING_ENCODING};
+
+use super::{s3_error, undecodable, DeliveryError, StoredConfiguration};
 use crate::sdk::Target;
 
 /// Concurrent `HeadObject` calls while gathering optional fields.
@@ -37,97 +39,11 @@ pub(super) async fn list_source(
         .filter
         .as_ref()
         .map(|f| f.prefix.clone());
-    let mut records = Vec::new();
-    if all_versions {
-        let mut key_marker = None;
-        let mut version_marker = None;
-        loop {
-            let page = s3
-                .list_object_versions()
-                .bucket(bucket)
-                .set_prefix(prefix.clone())
-                .set_key_marker(key_marker)
-                .set_version_id_marker(version_marker)
-                .send()
-                .await
-                .map_err(s3_error(format!("list versions of {bucket}")))?;
-            for v in page.versions() {
-                records.push(InventoryRecord {
-                    bucket: bucket.clone(),
-                    key: v.key().unwrap_or_default().to_string(),
-                    version_id: v
-                        .version_id()
-                        .filter(|id| *id != "null")
-                        .map(str::to_string),
-                    is_latest: v.is_latest(),
-                    is_delete_marker: Some(false),
-                    size: v.size(),
-                    last_modified: to_chrono(v.last_modified()),
-                    e_tag: v.e_tag().map(|e| e.trim_matches('"').to_string()),
-                    storage_class: v.storage_class().map(|c| c.as_str().to_string()),
-                    checksum_algorithm: v
-                        .checksum_algorithm()
-                        .first()
-                        .map(|c| c.as_str().to_string()),
-                    object_owner: v.owner().and_then(|o| o.id()).map(str::to_string),
-                    ..Default::default()
-                });
-            }
-            for m in page.delete_markers() {
-                records.push(InventoryRecord {
-                    bucket: bucket.clone(),
-                    key: m.key().unwrap_or_default().to_string(),
-                    version_id: m
-                        .version_id()
-                        .filter(|id| *id != "null")
-                        .map(str::to_string),
-                    is_latest: m.is_latest(),
-                    is_delete_marker: Some(true),
-                    last_modified: to_chrono(m.last_modified()),
-                    object_owner: m.owner().and_then(|o| o.id()).map(str::to_string),
-                    ..Default::default()
-                });
-            }
-            if page.is_truncated() != Some(true) {
-                break;
-            }
-            key_marker = page.next_key_marker().map(str::to_string);
-            version_marker = page.next_version_id_marker().map(str::to_string);
-        }
+    let mut records = if all_versions {
+        list_versions(&s3, bucket, prefix).await?
     } else {
-        let mut token = None;
-        loop {
-            let page = s3
-                .list_objects_v2()
-                .bucket(bucket)
-                .set_prefix(prefix.clone())
-                .fetch_owner(true)
-                .set_continuation_token(token)
-                .send()
-                .await
-                .map_err(s3_error(format!("list objects of {bucket}")))?;
-            for o in page.contents() {
-                records.push(InventoryRecord {
-                    bucket: bucket.clone(),
-                    key: o.key().unwrap_or_default().to_string(),
-                    size: o.size(),
-                    last_modified: to_chrono(o.last_modified()),
-                    e_tag: o.e_tag().map(|e| e.trim_matches('"').to_string()),
-                    storage_class: o.storage_class().map(|c| c.as_str().to_string()),
-                    checksum_algorithm: o
-                        .checksum_algorithm()
-                        .first()
-                        .map(|c| c.as_str().to_string()),
-                    object_owner: o.owner().and_then(|o| o.id()).map(str::to_string),
-                    ..Default::default()
-                });
-            }
-            token = page.next_continuation_token().map(str::to_string);
-            if token.is_none() {
-                break;
-            }
-        }
-    }
+        list_current(&s3, bucket, prefix).await?
+    };
     records.sort_by(|a, b| {
         a.key
             .cmp(&b.key)
@@ -144,6 +60,120 @@ pub(super) async fn list_source(
     }
     if fields.contains(&InventoryField::ObjectAccessControlList) {
         add_acls(&s3, bucket, &mut records).await?;
+    }
+    Ok(records)
+}
+
+/// Every version and delete marker under `prefix` (ListObjectVersions, URL-encoded keys).
+async fn list_versions(
+    s3: &aws_sdk_s3::Client,
+    bucket: &str,
+    prefix: Option<String>,
+) -> Result<Vec<InventoryRecord>, DeliveryError> {
+    let mut records = Vec::new();
+    let mut key_marker = None;
+    let mut version_marker = None;
+    loop {
+        let action = format!("list versions of {bucket}");
+        let page = s3
+            .list_object_versions()
+            .bucket(bucket)
+            .set_prefix(prefix.clone())
+            .set_key_marker(key_marker)
+            .set_version_id_marker(version_marker)
+            .encoding_type(LISTING_ENCODING)
+            .send()
+            .await
+            .map_err(s3_error(&action))?;
+        let key =
+            |k: Option<&str>| s3_keys::decode(k.unwrap_or_default()).map_err(undecodable(&action));
+        for v in page.versions() {
+            records.push(InventoryRecord {
+                bucket: bucket.to_string(),
+                key: key(v.key())?,
+                version_id: v
+                    .version_id()
+                    .filter(|id| *id != "null")
+                    .map(str::to_string),
+                is_latest: v.is_latest(),
+                is_delete_marker: Some(false),
+                size: v.size(),
+                last_modified: to_chrono(v.last_modified()),
+                e_tag: v.e_tag().map(|e| e.trim_matches('"').to_string()),
+                storage_class: v.storage_class().map(|c| c.as_str().to_string()),
+                checksum_algorithm: v
+                    .checksum_algorithm()
+                    .first()
+                    .map(|c| c.as_str().to_string()),
+                object_owner: v.owner().and_then(|o| o.id()).map(str::to_string),
+                ..Default::default()
+            });
+        }
+        for m in page.delete_markers() {
+            records.push(InventoryRecord {
+                bucket: bucket.to_string(),
+                key: key(m.key())?,
+                version_id: m
+                    .version_id()
+                    .filter(|id| *id != "null")
+                    .map(str::to_string),
+                is_latest: m.is_latest(),
+                is_delete_marker: Some(true),
+                last_modified: to_chrono(m.last_modified()),
+                object_owner: m.owner().and_then(|o| o.id()).map(str::to_string),
+                ..Default::default()
+            });
+        }
+        if page.is_truncated() != Some(true) {
+            break;
+        }
+        // The marker goes back decoded: the SDK encodes request parameters itself.
+        key_marker = s3_keys::decode_opt(page.next_key_marker()).map_err(undecodable(&action))?;
+        version_marker = page.next_version_id_marker().map(str::to_string);
+    }
+    Ok(records)
+}
+
+/// Every current object under `prefix` (ListObjectsV2, URL-encoded keys).
+async fn list_current(
+    s3: &aws_sdk_s3::Client,
+    bucket: &str,
+    prefix: Option<String>,
+) -> Result<Vec<InventoryRecord>, DeliveryError> {
+    let mut records = Vec::new();
+    let mut token = None;
+    loop {
+        let action = format!("list objects of {bucket}");
+        let page = s3
+            .list_objects_v2()
+            .bucket(bucket)
+            .set_prefix(prefix.clone())
+            .fetch_owner(true)
+            .set_continuation_token(token)
+            .encoding_type(LISTING_ENCODING)
+            .send()
+            .await
+            .map_err(s3_error(&action))?;
+        for o in page.contents() {
+            records.push(InventoryRecord {
+                bucket: bucket.to_string(),
+                key: s3_keys::decode(o.key().unwrap_or_default()).map_err(undecodable(&action))?,
+                size: o.size(),
+                last_modified: to_chrono(o.last_modified()),
+                e_tag: o.e_tag().map(|e| e.trim_matches('"').to_string()),
+                storage_class: o.storage_class().map(|c| c.as_str().to_string()),
+                checksum_algorithm: o
+                    .checksum_algorithm()
+                    .first()
+                    .map(|c| c.as_str().to_string()),
+                object_owner: o.owner().and_then(|o| o.id()).map(str::to_string),
+                ..Default::default()
+            });
+        }
+        token = page.next_continuation_token().map(str::to_string);
+        if token.is_none() {
+            break;
+        }
     }
     Ok(records)
 }
@@ -198,6 +228,7 @@ async fn add_head_fields(
         let (index, head) = joined.map_err(|e| DeliveryError::S3 {
             action: "head object".into(),
             message: e.to_string(),
+            refused: false,
         })??;
         heads.insert(index, head);
     }

@@ -12,11 +12,19 @@
 //! seen (AWS: within 48 hours); a bucket with nothing to list gets no report (as the original
 //! S3Insights documents); data files hold at most [`ROWS_PER_FILE`] rows; a configuration is served
 //! once after it is put (as one schedule period would), unless a new report is asked for.
+//!
+//! A delivery that fails (a listing S3 answered but we could not read, a throttled or failed call,
+//! a destination put that failed) is not a report S3 chose not to write: it is reported in
+//! [`Delivery::failed`] with the configuration and the reason, the configuration stays pending, and
+//! the next round tries it again. Only a source S3 refuses to read (a 4xx answer: the bucket is gone
+//! or its owner's access is lost) or a configuration S3 cannot serve counts as served without a report.
 
+use aws_sdk_s3::error::SdkError;
 use chrono::Utc;
 use inventory_format::field::{report_fields, InventoryField};
 use inventory_format::format::FileFormat;
 use inventory_format::manifest::{self, InventoryManifest, ManifestFile};
+use platform::s3_keys::KeyDecodeError;
 use serde::{Deserialize, Serialize};
 
 use crate::admin::{Admin, AdminError};
@@ -40,6 +48,9 @@ pub enum DeliveryError {
         action: String,
         /// What S3 answered.
         message: String,
+        /// Whether S3 refused the request (a 4xx error other than throttling or a timeout: the
+        /// bucket or key is missing, access is denied), as opposed to a failure worth retrying.
+        refused: bool,
     },
     /// A configuration the local AWS accepted but that cannot be delivered.
     #[error("inventory configuration {id} of bucket {bucket}: {message}")]
@@ -71,11 +82,28 @@ pub enum DeliveryError {
 
 fn s3_error<E: std::error::Error + 'static>(
     action: impl Into<String>,
-) -> impl FnOnce(E) -> DeliveryError {
+) -> impl FnOnce(SdkError<E>) -> DeliveryError {
+    let action = action.into();
+    move |e| {
+        let status = match &e {
+            SdkError::ServiceError(service) => Some(service.raw().status().as_u16()),
+            _ => None,
+        };
+        DeliveryError::S3 {
+            action,
+            message: aws_sdk_s3::error::DisplayErrorContext(&e).to_string(),
+            refused: status.is_some_and(|s| (400..500).contains(&s) && s != 408 && s != 429),
+        }
+    }
+}
+
+/// A listing value that `encoding-type=url` should have produced but did not.
+fn undecodable(action: impl Into<String>) -> impl FnOnce(KeyDecodeError) -> DeliveryError {
     let action = action.into();
     move |e| DeliveryError::S3 {
         action,
-        message: aws_sdk_s3::error::DisplayErrorContext(&e).to_string(),
+        message: e.to_string(),
+        refused: false,
     }
 }
 
@@ -165,7 +193,7 @@ pub struct DeliveredReport {
     pub rows: usize,
 }
 
-/// A configuration no report could be delivered for, and why (in AWS: no report arrives).
+/// A configuration no report was delivered for, and why.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct Undelivered {
@@ -186,6 +214,9 @@ pub struct Delivery {
     pub reports: Vec<DeliveredReport>,
     /// Configurations S3 could not serve: a missing source or destination bucket, an empty bucket.
     pub undelivered: Vec<Undelivered>,
+    /// Deliveries that failed (an unreadable listing, a failed call): not served, tried again by the
+    /// next round.
+    pub failed: Vec<Undelivered>,
 }
 
 /// Most rows in one data file (AWS splits large reports into several files too).
@@ -202,9 +233,11 @@ pub enum Round {
 }
 
 /// Deliver a report for the enabled configurations of the `buckets` (all, if empty) that `round`
-/// selects. A configuration S3 cannot serve is reported in [`Delivery::undelivered`]; either way the
-/// local AWS records it as served (before delivering: the claim is atomic, so of several processes
-/// waiting at once exactly one delivers a pending report), and a pending round does not try it again.
+/// selects. A configuration S3 cannot serve is reported in [`Delivery::undelivered`] and recorded as
+/// served; a delivery that failed is reported in [`Delivery::failed`] and stays pending, so a later
+/// round tries it again. Each pending configuration is claimed before it is delivered (the claim is
+/// atomic, so of several processes waiting at once exactly one delivers a pending report) and the
+/// claim is released if the delivery fails.
 pub async fn deliver_round(
     target: &Target,
     buckets: &[String],
@@ -249,18 +282,11 @@ pub async fn deliver_scoped(
         }
         // Claim the report first: another `offline` process waiting on another execution may be
         // looking at the same configuration, and S3 delivers one report per period, not two.
-        let claim: serde_json::Value = admin
-            .post(
-                "/_offline/s3/inventory-configurations/served",
-                serde_json::json!({
-                    "account": stored.account, "bucket": stored.bucket, "id": stored.configuration.id
-                }),
-            )
-            .await?;
-        if round == Round::Pending && claim["claimed"] != serde_json::Value::Bool(true) {
+        let claimed = claim(&admin, &stored, Claim::Take).await?;
+        if round == Round::Pending && !claimed {
             continue;
         }
-        let undelivered = |reason: String| Undelivered {
+        let outcome = |reason: String| Undelivered {
             source_account: stored.account.clone(),
             source_bucket: stored.bucket.clone(),
             configuration_id: stored.configuration.id.clone(),
@@ -270,15 +296,55 @@ pub async fn deliver_scoped(
             Ok(Some(report)) => delivery.reports.push(report),
             Ok(None) => delivery
                 .undelivered
-                .push(undelivered("nothing to list: S3 writes no report".into())),
+                .push(outcome("nothing to list: S3 writes no report".into())),
             Err(e @ DeliveryError::Configuration { .. })
             | Err(e @ DeliveryError::Source { .. }) => {
-                delivery.undelivered.push(undelivered(e.to_string()))
+                delivery.undelivered.push(outcome(e.to_string()))
             }
-            Err(e) => return Err(e),
+            Err(e) => {
+                tracing::warn!(
+                    bucket = %stored.bucket, configuration = %stored.configuration.id,
+                    error = %e, "inventory delivery failed; it stays pending"
+                );
+                // Only the claim this round took is released: a configuration another round
+                // already served stays served.
+                if claimed {
+                    claim(&admin, &stored, Claim::Release).await?;
+                }
+                delivery.failed.push(outcome(e.to_string()));
+            }
         }
     }
     Ok(delivery)
+}
+
+/// Taking or giving back a configuration's pending report.
+#[derive(Debug, Clone, Copy)]
+enum Claim {
+    /// Claim it (records it as served); true when it was pending.
+    Take,
+    /// Give it back after a failed delivery (pending again); true when it was claimed.
+    Release,
+}
+
+async fn claim(
+    admin: &Admin,
+    stored: &StoredConfiguration,
+    what: Claim,
+) -> Result<bool, DeliveryError> {
+    let (route, field) = match what {
+        Claim::Take => ("/_offline/s3/inventory-configurations/served", "claimed"),
+        Claim::Release => ("/_offline/s3/inventory-configurations/released", "released"),
+    };
+    let answer: serde_json::Value = admin
+        .post(
+            route,
+            serde_json::json!({
+                "account": stored.account, "bucket": stored.bucket, "id": stored.configuration.id
+            }),
+        )
+        .await?;
+    Ok(answer[field] == serde_json::Value::Bool(true))
 }
 
 /// Deliver a report for every enabled configuration of the `buckets` (all, if empty), now.
@@ -363,9 +429,13 @@ pub async fn deliver(
     let fields = report_fields(&optional, all_versions);
 
     let source = target.as_account(&stored.account);
-    let unreadable = |e: DeliveryError| DeliveryError::Source {
-        bucket: stored.bucket.clone(),
-        message: e.to_string(),
+    // S3 writes no report for a source it may not read; any other failure is ours to retry.
+    let unreadable = |e: DeliveryError| match e {
+        DeliveryError::S3 { refused: true, .. } => DeliveryError::Source {
+            bucket: stored.bucket.clone(),
+            message: e.to_string(),
+        },
+        other => other,
     };
     let region = bucket_region(&source, &stored.bucket)
         .await

@@ -5,7 +5,7 @@
 use std::error::Error as StdError;
 
 use aws_sdk_s3::config::http::HttpResponse;
-use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 
 /// A failed AWS call while listing or describing, naming the resource and the operation.
 #[derive(Debug, thiserror::Error)]
@@ -97,7 +97,7 @@ const TRANSIENT: &[&str] = &[
 pub(crate) struct ApiError {
     /// The AWS error code, when AWS answered with one.
     pub code: Option<String>,
-    /// The full error text for the report.
+    /// AWS's code and message (the full error, raw response included, is logged).
     pub message: String,
     /// HTTP status of the answer, when there was one.
     pub status: Option<u16>,
@@ -126,7 +126,7 @@ impl ApiError {
                 .and_then(|r| r.body().bytes())
                 .is_some_and(|b| String::from_utf8_lossy(b).contains("<ListBucketResult"));
         let code = err.code().map(str::to_string);
-        let message = DisplayErrorContext(&err).to_string();
+        let message = platform::sdk_error::summary("describe", &err);
         ApiError {
             code,
             message,

@@ -154,7 +154,7 @@ pub async fn accounts(
                 .map_err(|e| {
                     failed(format!(
                         "GetObject s3://{bucket}/{key}: {}",
-                        aws_sdk_s3::error::DisplayErrorContext(&e)
+                        platform::sdk_error::summary("GetObject", &e)
                     ))
                 })?;
             let bytes = object
@@ -180,7 +180,7 @@ pub async fn accounts(
                 let page = page.map_err(|e| {
                     failed(format!(
                         "ListAccounts: {}",
-                        aws_sdk_organizations::error::DisplayErrorContext(&e)
+                        platform::sdk_error::summary("ListAccounts", &e)
                     ))
                 })?;
                 for account in page.accounts() {

@@ -8,20 +8,26 @@
 //! poll event carrying its description (`detail.collected`) is written without a describe. Items
 //! carry the event's CloudTrail context (who, from where, which call); the TTL is set per write.
 //!
-//! An event no technology acts on is logged with each technology's reason. A resource that no
-//! longer exists when an update is described is logged: its deletion event (or the TTL) records
-//! the deletion. Anything else that fails — an unreadable message, a refused role, a failed
-//! describe or write — is a batch item failure: retried, then parked in the queue's DLQ.
+//! An event no technology acts on is logged with each technology's reason. An event some
+//! technology acts on is first checked against the time our queue received it (SQS
+//! `SentTimestamp`): one out of time (`historical::timeliness`: dated more than 5 minutes after
+//! its receipt, or more than 14 days before) is refused before any describe or write, so it can
+//! never become a Current item's time. A resource that no longer exists when an update is
+//! described is logged: its deletion event (or the TTL) records the deletion. Anything else that
+//! fails — an unreadable message, an event out of time, a refused role, a failed describe or
+//! write — is a batch item failure: retried, then parked in the queue's DLQ.
 
 use aws_config::SdkConfig;
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
+use chrono::{DateTime, Utc};
 use futures::{stream, StreamExt};
 use historical::event::{collect, CloudTrailEvent, Collected, Detail, Outcome, ResourceRef};
+use historical::timeliness::{check_event_time, sent_timestamp};
 use historical::{EventKind, Technology};
 use platform::config::{self, ConfigError, Lookup};
 use platform::roles::RoleAssumer;
 use serde_json::{json, Map, Value};
-use tracing::info;
+use tracing::{info, warn};
 
 use super::entry::FromEnv;
 use super::settings::{member_roles, own_region, CurrentTables};
@@ -54,19 +60,24 @@ impl FromEnv for Collector {
     }
 }
 
-/// The event in a queue message: the body itself, or the `Message` of an SNS envelope.
+/// The event in a queue message: the body itself, or the `Message` of an SNS envelope
+/// ([`CloudTrailEvent::from_queue_body`]); the error names the field that is wrong.
 pub fn event_of(body: &str) -> Result<CloudTrailEvent, String> {
-    let value: Value = serde_json::from_str(body).map_err(|e| format!("not JSON: {e}"))?;
-    let inner = match (
-        value.get("Type").and_then(Value::as_str),
-        value.get("Message"),
-    ) {
-        (Some("Notification"), Some(Value::String(message))) => {
-            serde_json::from_str(message).map_err(|e| format!("SNS Message is not JSON: {e}"))?
-        }
-        _ => value,
+    CloudTrailEvent::from_queue_body(body).map_err(|e| e.to_string())
+}
+
+/// When our queue received `message`: its `SentTimestamp` attribute (epoch milliseconds, set by
+/// SQS and delivered by the event source mapping in the record's `attributes`,
+/// <https://docs.aws.amazon.com/lambda/latest/dg/with-sqs.html>), else `now` (a direct
+/// invocation carries none).
+pub fn receive_time(message: &SqsMessage, now: DateTime<Utc>) -> DateTime<Utc> {
+    let Some(value) = message.attributes.get("SentTimestamp") else {
+        return now;
     };
-    serde_json::from_value(inner).map_err(|e| format!("not a CloudTrail event: {e}"))
+    sent_timestamp(value).unwrap_or_else(|| {
+        warn!(sent_timestamp = %value, "SentTimestamp is not epoch milliseconds; the collector's clock is the receive time");
+        now
+    })
 }
 
 /// The CloudTrail context every written item carries (none of it counts as a change).
@@ -170,6 +181,26 @@ async fn record(
     }
 }
 
+/// What the recorded technologies do with an event: the technologies that apply it (with what to
+/// apply), and why the others ignore it.
+type Decision = (Vec<(Technology, Collected)>, Vec<String>);
+
+/// What every recorded technology does with `event`, decided before anything is described or
+/// written.
+fn decide(ctx: &Collector, id: &str, event: &CloudTrailEvent) -> Result<Decision, FunctionError> {
+    let mut applied = Vec::new();
+    let mut ignored = Vec::new();
+    for tech in ctx.current.technologies() {
+        match collect(tech, event, &ctx.region)
+            .map_err(|e| FunctionError::invalid(id, e.to_string()))?
+        {
+            Outcome::Ignore(reason) => ignored.push(format!("{tech}: {reason:?}")),
+            Outcome::Apply(collected) => applied.push((tech, collected)),
+        }
+    }
+    Ok((applied, ignored))
+}
+
 /// Handles one message; returns how many resources it recorded.
 pub async fn collect_message(
     ctx: &Collector,
@@ -178,25 +209,30 @@ pub async fn collect_message(
     let id = message.message_id.clone().unwrap_or_default();
     let event = event_of(message.body.as_deref().unwrap_or(""))
         .map_err(|reason| FunctionError::invalid(&id, reason))?;
-    let mut recorded = 0;
-    let mut ignored = Vec::new();
-    for tech in ctx.current.technologies() {
-        let outcome = collect(tech, &event, &ctx.region)
-            .map_err(|e| FunctionError::invalid(&id, e.to_string()))?;
-        let collected = match outcome {
-            Outcome::Ignore(reason) => {
-                ignored.push(format!("{tech}: {reason:?}"));
-                continue;
+    let (applied, ignored) = decide(ctx, &id, &event)?;
+    if applied.is_empty() {
+        info!(message_id = %id, event_name = %event.detail.event_name, reasons = ?ignored, "event ignored");
+        return Ok(0);
+    }
+    // Before any describe or write: an event out of time must never become a Current item's time.
+    let received = receive_time(message, Utc::now());
+    for (_, collected) in &applied {
+        check_event_time(collected.event_time, received).map_err(|source| {
+            FunctionError::OutOfTime {
+                message_id: id.clone(),
+                source,
             }
-            Outcome::Apply(collected) => collected,
-        };
+        })?;
+    }
+    let mut recorded = 0;
+    for (tech, collected) in &applied {
         let config = ctx
             .roles
             .config_for_region(&collected.account, &collected.region)
             .await?;
         let clients = AccountClients::new(&collected.account, &config);
         for resource in &collected.resources {
-            let done = record(ctx, tech, &event, &collected, &clients, resource).await?;
+            let done = record(ctx, *tech, &event, collected, &clients, resource).await?;
             info!(
                 tech = %tech,
                 arn = %resource.arn,
@@ -207,9 +243,6 @@ pub async fn collect_message(
             );
             recorded += 1;
         }
-    }
-    if recorded == 0 {
-        info!(message_id = %id, event_name = %event.detail.event_name, reasons = ?ignored, "event ignored");
     }
     Ok(recorded)
 }
@@ -256,6 +289,36 @@ mod tests {
         assert!(event_of("{\"a\":1}")
             .unwrap_err()
             .starts_with("not a CloudTrail event"));
+    }
+
+    #[test]
+    fn the_receive_time_is_the_sent_timestamp_else_the_clock() {
+        let now = Utc::now();
+        let mut message = SqsMessage::default();
+        assert_eq!(receive_time(&message, now), now);
+        message
+            .attributes
+            .insert("SentTimestamp".into(), "1545082649183".into());
+        assert_eq!(
+            receive_time(&message, now).timestamp_millis(),
+            1_545_082_649_183
+        );
+        message
+            .attributes
+            .insert("SentTimestamp".into(), "soon".into());
+        assert_eq!(receive_time(&message, now), now);
+    }
+
+    #[test]
+    fn an_unreadable_event_names_its_field() {
+        let mut event: Value = serde_json::from_str(PUT_POLICY).unwrap();
+        event["detail"]["eventTime"] = json!(["2024-01-01T00:00:00Z"]);
+        let envelope = json!({"Type": "Notification", "Message": event.to_string()});
+        let reason = event_of(&envelope.to_string()).unwrap_err();
+        assert!(
+            reason.starts_with("not a CloudTrail event: Message.detail.eventTime: invalid type"),
+            "{reason}"
+        );
     }
 
     #[test]

@@ -1,12 +1,10 @@
 //! The entry point every Historical function shares: JSON logs, the function's configuration and
-//! clients built once from the environment, then the Lambda runtime handing each event over.
+//! clients built once from the environment, then the platform's serve loop handing each event over.
 
 use std::future::Future;
 
 use aws_config::SdkConfig;
-use lambda_runtime::{service_fn, LambdaEvent};
 use platform::config::{ConfigError, Lookup, ProcessEnv};
-use platform::failure::Failure;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
@@ -32,12 +30,5 @@ where
     platform::logging::init_json();
     let sdk = platform::aws::load().await;
     let component = C::from_env(&ProcessEnv, &sdk)?;
-    let component: &'static C = Box::leak(Box::new(component));
-    let handler = &handler;
-    lambda_runtime::run(service_fn(move |event: LambdaEvent<E>| async move {
-        Box::pin(handler(component, event.payload))
-            .await
-            .map_err(Failure::from)
-    }))
-    .await
+    platform::serve::serve(component, handler).await
 }

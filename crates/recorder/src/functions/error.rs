@@ -15,6 +15,10 @@ pub enum FunctionError {
     /// The function's environment is wrong (cold start).
     #[error(transparent)]
     Config(#[from] ConfigError),
+    /// The invocation's payload is not the event this function reads (wrong shape, or JSON nested
+    /// too deep to decode).
+    #[error(transparent)]
+    Undecodable(#[from] platform::serve::UndecodableEvent),
     /// A message is not what its queue carries.
     #[error("message {message_id}: {reason}")]
     InvalidMessage {
@@ -22,6 +26,15 @@ pub enum FunctionError {
         message_id: String,
         /// What is wrong with it.
         reason: String,
+    },
+    /// An event whose `eventTime` cannot be true for the time our queue received it
+    /// (`historical::timeliness`): refused before any describe or write.
+    #[error("message {message_id}: {source}")]
+    OutOfTime {
+        /// The SQS message id.
+        message_id: String,
+        /// Its eventTime, its receive time and the bound crossed.
+        source: historical::timeliness::EventOutOfTime,
     },
     /// Not judged: an earlier message of the same resource in the batch failed, and changes of
     /// one resource are judged in order.
@@ -84,7 +97,9 @@ impl Classified for FunctionError {
     fn error_type(&self) -> &str {
         match self {
             FunctionError::Config(_) => "Configuration",
+            FunctionError::Undecodable(_) => "UndecodableEvent",
             FunctionError::InvalidMessage { .. } => "InvalidMessage",
+            FunctionError::OutOfTime { .. } => "EventOutOfTime",
             FunctionError::Waiting { .. } => "WaitingForEarlierMessage",
             FunctionError::Role(_) => "MemberRoleRefused",
             FunctionError::Describe(e) if e.is_access_denied() => "AccessDenied",
@@ -116,14 +131,26 @@ impl FunctionError {
 }
 
 /// Logs why the SQS message `message_id` failed and names it for the batch response, so it alone
-/// is retried (and, after the queue's receive limit, parked in its DLQ).
+/// is retried (and, after the queue's receive limit, parked in its DLQ). An event out of time is
+/// logged at error level, with its times: no retry can make it right.
 pub fn failed_message(message_id: String, error: &FunctionError) -> BatchItemFailure {
-    tracing::warn!(
-        message_id = %message_id,
-        error_type = error.error_type(),
-        error = %error,
-        "message failed"
-    );
+    if let FunctionError::OutOfTime { source, .. } = error {
+        tracing::error!(
+            message_id = %message_id,
+            error_type = error.error_type(),
+            error = %error,
+            event_time = %source.event_time,
+            received = %source.received,
+            "message failed"
+        );
+    } else {
+        tracing::warn!(
+            message_id = %message_id,
+            error_type = error.error_type(),
+            error = %error,
+            "message failed"
+        );
+    }
     let mut failure = BatchItemFailure::default();
     failure.item_identifier = message_id;
     failure

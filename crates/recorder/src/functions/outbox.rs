@@ -124,7 +124,7 @@ async fn send_batch(
             .await;
         match answer {
             Err(e) => {
-                let message = aws_sdk_sqs::error::DisplayErrorContext(&e).to_string();
+                let message = platform::sdk_error::summary("SendMessageBatch", &e);
                 warn!(queue = queue_url, attempt, error = %message, "SendMessageBatch failed");
                 failed = pending
                     .iter()

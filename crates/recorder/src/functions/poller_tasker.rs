@@ -30,15 +30,59 @@ pub struct PollTask {
     pub region: String,
 }
 
-/// What a manual invocation may narrow; a scheduled event carries neither field.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+/// What a manual invocation may narrow; the schedule's event narrows nothing.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TaskerRequest {
     /// Only these technologies.
-    #[serde(default)]
     pub technologies: Option<Vec<Technology>>,
-    /// Only these accounts (instead of the account source).
-    #[serde(default)]
+    /// Only these accounts (instead of the account source): 12-digit account ids.
     pub accounts: Option<Vec<String>>,
+}
+
+/// The fields of a manual invocation.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ManualRequest {
+    #[serde(default)]
+    technologies: Option<Vec<Technology>>,
+    #[serde(default)]
+    accounts: Option<Vec<String>>,
+}
+
+/// The tasker reads the schedule's EventBridge event (`source` `aws.events`, `detail-type`
+/// `Scheduled Event`), or a manual invocation: `{}` or `{"technologies": [...], "accounts":
+/// [...]}`. Anything else is refused with the field named (`UndecodableEvent`), never read as "poll
+/// every account".
+impl<'de> Deserialize<'de> for TaskerRequest {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
+        let object = serde_json::Map::<String, serde_json::Value>::deserialize(d)?;
+        if object.contains_key("source") || object.contains_key("detail-type") {
+            let scheduled = object.get("source").and_then(|v| v.as_str()) == Some("aws.events")
+                && object.get("detail-type").and_then(|v| v.as_str()) == Some("Scheduled Event");
+            return if scheduled {
+                Ok(Self::default())
+            } else {
+                Err(D::Error::custom(
+                    "an EventBridge event must be a scheduled one (source \"aws.events\", \
+                     detail-type \"Scheduled Event\")",
+                ))
+            };
+        }
+        let manual: ManualRequest =
+            serde_json::from_value(serde_json::Value::Object(object)).map_err(D::Error::custom)?;
+        for account in manual.accounts.iter().flatten() {
+            if account.len() != 12 || !account.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(D::Error::custom(format!(
+                    "accounts: {account:?} is not a 12-digit AWS account id"
+                )));
+            }
+        }
+        Ok(Self {
+            technologies: manual.technologies,
+            accounts: manual.accounts,
+        })
+    }
 }
 
 /// What the tasker queued.
@@ -168,6 +212,44 @@ pub async fn handle(
 mod tests {
     use super::*;
 
+    fn request(text: &str) -> Result<TaskerRequest, String> {
+        serde_json::from_str(text).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn the_schedule_and_a_narrowed_poll_are_read_and_anything_else_refused() {
+        let scheduled = r#"{"version": "0", "id": "x", "detail-type": "Scheduled Event",
+            "source": "aws.events", "account": "123456789012", "time": "2026-01-01T00:00:00Z",
+            "region": "us-east-1", "resources": ["arn:aws:events:us-east-1:123456789012:rule/r"],
+            "detail": {}}"#;
+        assert_eq!(request(scheduled), Ok(TaskerRequest::default()));
+        assert_eq!(request("{}"), Ok(TaskerRequest::default()));
+        let narrowed = request(r#"{"technologies": ["vpc"], "accounts": ["111122223333"]}"#);
+        assert_eq!(
+            narrowed,
+            Ok(TaskerRequest {
+                technologies: Some(vec![Technology::Vpc]),
+                accounts: Some(vec!["111122223333".into()]),
+            })
+        );
+        for (bad, says) in [
+            (r#"{"version": "x"}"#, "unknown field `version`"),
+            (
+                r#"{"source": "aws.s3", "detail-type": "Scheduled Event"}"#,
+                "scheduled one",
+            ),
+            (
+                r#"{"accounts": ["x"]}"#,
+                "\"x\" is not a 12-digit AWS account id",
+            ),
+            (r#"{"technologies": ["nope"]}"#, "unknown variant"),
+            ("[]", "expected a map"),
+        ] {
+            let err = request(bad).expect_err(bad);
+            assert!(err.contains(says), "{bad}: {err}");
+        }
+    }
+
     #[test]
     fn regional_technologies_get_a_task_per_region() {
         let accounts = vec!["111111111111".to_string(), "222222222222".to_string()];
@@ -191,19 +273,5 @@ mod tests {
             ]
         );
         assert!(tasks[6..].iter().all(|t| t.account == "222222222222"));
-    }
-
-    #[test]
-    fn scheduled_events_and_narrowed_runs_both_read() {
-        let scheduled: TaskerRequest = serde_json::from_str(
-            r#"{"version":"0","detail-type":"Scheduled Event","source":"aws.events","detail":{}}"#,
-        )
-        .unwrap();
-        assert_eq!(scheduled, TaskerRequest::default());
-        let narrowed: TaskerRequest =
-            serde_json::from_str(r#"{"technologies":["vpc"],"accounts":["111111111111"]}"#)
-                .unwrap();
-        assert_eq!(narrowed.technologies, Some(vec![Technology::Vpc]));
-        assert!(serde_json::from_str::<TaskerRequest>(r#"{"technologies":["ec2"]}"#).is_err());
     }
 }

@@ -145,7 +145,7 @@ pub async fn publish(
     }
     request.send().await.map_err(|e| FunctionError::Publish {
         topic: topic_arn.into(),
-        message: aws_sdk_sns::error::DisplayErrorContext(&e).to_string(),
+        message: platform::sdk_error::summary("sns:Publish", &e),
     })?;
     Ok(())
 }

@@ -4,7 +4,7 @@
 //! The SDK classification is copied from `crates/harvest/src/error.rs` (`sdk_error`): the two
 //! crates must not depend on each other, and the rule is ten lines.
 
-use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use platform::failure::{Classified, Failure};
 
 /// Why a table or offload operation failed.
@@ -89,7 +89,7 @@ where
 {
     let operation = operation.into();
     let transient = is_transient(&err);
-    let message = DisplayErrorContext(&err).to_string();
+    let message = platform::sdk_error::summary(&operation, &err);
     if transient {
         StoreError::Transient { operation, message }
     } else {

@@ -1,5 +1,6 @@
 //! Everything S3Insights says to Athena: the database and table DDL, the partition statements, the
-//! built-in query catalogue, query templates and console links.
+//! built-in query catalogue, query templates, the check that a user query is one read-only query,
+//! and console links.
 //!
 //! It exists so that every statement the platform sends is built (and tested) in one place, away from
 //! the AWS adapters: identifiers are validated and quoted, literals checked, statements kept under
@@ -14,8 +15,11 @@ mod console;
 mod ddl;
 mod error;
 mod identifier;
+mod lexer;
 mod queries;
+mod statement;
 mod template;
+mod user_query;
 
 pub use console::console_link;
 pub use ddl::{
@@ -27,4 +31,6 @@ pub use identifier::Identifier;
 pub use queries::{
     builtin_queries, builtin_query, CatalogueQuery, LARGE_OBJECT_BYTES, STALE_AFTER_DAYS,
 };
+pub use statement::{check_read_only, StatementError};
 pub use template::{check_placeholders, render, PlaceholderError, PlaceholderProblem};
+pub use user_query::{builtin_query_names, check_user_query, input_rules, UserQueryError};

@@ -4,9 +4,11 @@ use std::collections::BTreeSet;
 
 use serde_json::{Map, Value};
 
+use super::email::email_address_problem;
 use super::{
-    default_regions, kind, shown, AccountInput, Collector, PlaceholderCheck, UserQuery,
-    MAX_ACCOUNTS, MAX_QUERIES, MAX_QUERY_BYTES, MAX_RECIPIENTS, MAX_RUN_ID_LEN,
+    default_regions_in, kind, shown, AccountInput, Collector, Partition, Rules, UserQuery,
+    DEFAULT_INVENTORY_TIMEOUT_HOURS, MAX_ACCOUNTS, MAX_INVENTORY_TIMEOUT_HOURS, MAX_QUERIES,
+    MAX_QUERY_BYTES, MAX_RECIPIENTS, MAX_RUN_ID_LEN,
 };
 
 pub(super) fn run_id(object: &Map<String, Value>, c: &mut Collector) -> String {
@@ -15,7 +17,14 @@ pub(super) fn run_id(object: &Map<String, Value>, c: &mut Collector) -> String {
             c.add("run_id", "is required");
             String::new()
         }
-        Some(Value::String(s)) => {
+        Some(value) => run_id_value(value, c),
+    }
+}
+
+/// A run id: 1–12 lower-case letters and digits (the Harvester's and Cleanup's rule).
+pub(super) fn run_id_value(value: &Value, c: &mut Collector) -> String {
+    match value {
+        Value::String(s) => {
             let ok = (1..=MAX_RUN_ID_LEN).contains(&s.len())
                 && s.bytes()
                     .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
@@ -30,10 +39,45 @@ pub(super) fn run_id(object: &Map<String, Value>, c: &mut Collector) -> String {
             }
             s.clone()
         }
-        Some(other) => {
+        other => {
             c.add("run_id", format!("must be a string, got {}", kind(other)));
             String::new()
         }
+    }
+}
+
+/// An optional `true`/`false` (absent or null: false).
+pub(super) fn flag(object: &Map<String, Value>, field: &str, c: &mut Collector) -> bool {
+    match object.get(field) {
+        None | Some(Value::Null) => false,
+        Some(Value::Bool(b)) => *b,
+        Some(other) => {
+            c.add(
+                field,
+                format!("must be true or false, got {}", shown(other)),
+            );
+            false
+        }
+    }
+}
+
+/// The inventory deadline in whole hours (absent or null: the default).
+pub(super) fn hours(object: &Map<String, Value>, field: &str, c: &mut Collector) -> u32 {
+    match object.get(field) {
+        None | Some(Value::Null) => DEFAULT_INVENTORY_TIMEOUT_HOURS,
+        Some(value) => match value.as_u64() {
+            Some(h) if (1..=u64::from(MAX_INVENTORY_TIMEOUT_HOURS)).contains(&h) => h as u32,
+            _ => {
+                c.add(
+                    field,
+                    format!(
+                        "must be a whole number of hours from 1 to {MAX_INVENTORY_TIMEOUT_HOURS}, got {}",
+                        shown(value)
+                    ),
+                );
+                DEFAULT_INVENTORY_TIMEOUT_HOURS
+            }
+        },
     }
 }
 
@@ -194,8 +238,7 @@ pub(super) fn identifier(
 
 pub(super) fn queries(
     object: &Map<String, Value>,
-    builtin: &[&str],
-    check_placeholders: PlaceholderCheck,
+    rules: &Rules<'_>,
     c: &mut Collector,
 ) -> Vec<UserQuery> {
     let list = match object.get("athena_queries") {
@@ -240,64 +283,8 @@ pub(super) fn queries(
                 );
             }
         }
-        let name = match entry.get("name").and_then(Value::as_str) {
-            Some(n)
-                if (1..=64).contains(&n.chars().count())
-                    && n.chars()
-                        .all(|ch| ch.is_ascii_alphanumeric() || " _-.".contains(ch)) =>
-            {
-                if builtin.contains(&n) {
-                    c.add(
-                        format!("{at}.name"),
-                        format!("{n:?} is the name of a built-in query; choose another"),
-                    );
-                } else if !names.insert(n.to_string()) {
-                    c.add(format!("{at}.name"), format!("{n:?} is used twice"));
-                }
-                Some(n.to_string())
-            }
-            Some(n) => {
-                c.add(
-                    format!("{at}.name"),
-                    format!(
-                        "must be 1 to 64 letters, digits, spaces, '_', '-' or '.', got {}",
-                        shown(&Value::String(n.to_string()))
-                    ),
-                );
-                None
-            }
-            None => {
-                c.add(format!("{at}.name"), "is required (a string)");
-                None
-            }
-        };
-        let query = match entry.get("query").and_then(Value::as_str) {
-            Some(q) if q.trim().is_empty() => {
-                c.add(format!("{at}.query"), "must not be empty");
-                None
-            }
-            Some(q) if q.len() > MAX_QUERY_BYTES => {
-                c.add(
-                    format!("{at}.query"),
-                    format!(
-                        "is {} bytes; Athena accepts at most {MAX_QUERY_BYTES}",
-                        q.len()
-                    ),
-                );
-                None
-            }
-            Some(q) => match check_placeholders(q) {
-                Ok(()) => Some(q.to_string()),
-                Err(message) => {
-                    c.add(format!("{at}.query"), message);
-                    None
-                }
-            },
-            None => {
-                c.add(format!("{at}.query"), "is required (a string)");
-                None
-            }
-        };
+        let name = query_name(entry, &at, rules.builtin_query_names, &mut names, c);
+        let query = query_sql(entry, &at, name.as_deref(), rules, c);
         if let (Some(name), Some(query)) = (name, query) {
             out.push(UserQuery { name, query });
         }
@@ -305,32 +292,101 @@ pub(super) fn queries(
     out
 }
 
-/// A deliberately plain address check: one `@`, a non-empty local part, a dotted domain, no spaces
-/// or angle brackets. SES has the final word; this catches typos before anything is created.
-pub fn is_email_address(s: &str) -> bool {
-    let Some((local, domain)) = s.split_once('@') else {
-        return false;
-    };
-    !local.is_empty()
-        && local.len() <= 64
-        && s.len() <= 254
-        && domain.contains('.')
-        && !domain.starts_with('.')
-        && !domain.ends_with('.')
-        && !domain.contains("..")
-        && !domain.contains('@')
-        && s.chars()
-            .all(|ch| !ch.is_whitespace() && !ch.is_control() && !"<>()[],;:\"\\".contains(ch))
+/// A user query's name: unique, not a built-in query's, 1–64 plain characters.
+fn query_name(
+    entry: &Map<String, Value>,
+    at: &str,
+    builtin: &[&str],
+    names: &mut BTreeSet<String>,
+    c: &mut Collector,
+) -> Option<String> {
+    match entry.get("name").and_then(Value::as_str) {
+        Some(n)
+            if (1..=64).contains(&n.chars().count())
+                && n.chars()
+                    .all(|ch| ch.is_ascii_alphanumeric() || " _-.".contains(ch)) =>
+        {
+            if builtin.contains(&n) {
+                c.add(
+                    format!("{at}.name"),
+                    format!("{n:?} is the name of a built-in query; choose another"),
+                );
+            } else if !names.insert(n.to_string()) {
+                c.add(format!("{at}.name"), format!("{n:?} is used twice"));
+            }
+            Some(n.to_string())
+        }
+        Some(n) => {
+            c.add(
+                format!("{at}.name"),
+                format!(
+                    "must be 1 to 64 letters, digits, spaces, '_', '-' or '.', got {}",
+                    shown(&Value::String(n.to_string()))
+                ),
+            );
+            None
+        }
+        None => {
+            c.add(format!("{at}.name"), "is required (a string)");
+            None
+        }
+    }
 }
 
+/// A user query's SQL: not empty, within Athena's size limit, and passing the caller's check (its
+/// refusal names the query: `"cleanup" is a DROP statement; …`).
+fn query_sql(
+    entry: &Map<String, Value>,
+    at: &str,
+    name: Option<&str>,
+    rules: &Rules<'_>,
+    c: &mut Collector,
+) -> Option<String> {
+    let field = format!("{at}.query");
+    let Some(q) = entry.get("query").and_then(Value::as_str) else {
+        c.add(field, "is required (a string)");
+        return None;
+    };
+    if q.trim().is_empty() {
+        c.add(field, "must not be empty");
+        return None;
+    }
+    if q.len() > MAX_QUERY_BYTES {
+        c.add(
+            field,
+            format!(
+                "is {} bytes; Athena accepts at most {MAX_QUERY_BYTES}",
+                q.len()
+            ),
+        );
+        return None;
+    }
+    match (rules.check_query)(q) {
+        Ok(()) => Some(q.to_string()),
+        Err(why) => {
+            let named = match name {
+                Some(name) => format!("{name:?}"),
+                None => "the query".to_string(),
+            };
+            c.add(field, format!("{named} {why}"));
+            None
+        }
+    }
+}
+
+/// An address SES can send to and from ([`email_address_problem`]).
 pub(super) fn email(value: &Value, field: &str, c: &mut Collector) -> Option<String> {
-    match value.as_str() {
-        Some(s) if is_email_address(s) => Some(s.to_string()),
-        _ => {
-            c.add(
-                field,
-                format!("must be an email address, got {}", shown(value)),
-            );
+    let Some(address) = value.as_str() else {
+        c.add(
+            field,
+            format!("must be an email address (a string), got {}", kind(value)),
+        );
+        return None;
+    };
+    match email_address_problem(address) {
+        None => Some(address.to_string()),
+        Some(why) => {
+            c.add(field, why);
             None
         }
     }
@@ -384,27 +440,15 @@ pub(super) fn recipients(object: &Map<String, Value>, c: &mut Collector) -> Vec<
     out
 }
 
-/// True for a region name shaped like AWS's (`us-east-1`, `ap-southeast-2`, `us-gov-west-1`).
-pub fn is_region_name(s: &str) -> bool {
-    let parts: Vec<&str> = s.split('-').collect();
-    let (first, last) = match (parts.first(), parts.last()) {
-        (Some(f), Some(l)) => (f, l),
-        _ => return false,
-    };
-    (3..=4).contains(&parts.len())
-        && first.len() == 2
-        && first.bytes().all(|b| b.is_ascii_lowercase())
-        && parts[1..parts.len() - 1]
-            .iter()
-            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase()))
-        && !last.is_empty()
-        && last.len() <= 2
-        && last.bytes().all(|b| b.is_ascii_digit())
-}
-
-pub(super) fn regions(object: &Map<String, Value>, c: &mut Collector) -> Vec<String> {
+/// The regions of the run: each a region of the host's `partition`, listed once. Unknown regions are
+/// named one by one and then together, with the partition's regions to choose from.
+pub(super) fn regions(
+    object: &Map<String, Value>,
+    partition: &Partition,
+    c: &mut Collector,
+) -> Vec<String> {
     let list = match object.get("supported_regions") {
-        None | Some(Value::Null) => return default_regions(),
+        None | Some(Value::Null) => return default_regions_in(partition),
         Some(Value::Array(list)) => list,
         Some(other) => {
             c.add(
@@ -421,26 +465,63 @@ pub(super) fn regions(object: &Map<String, Value>, c: &mut Collector) -> Vec<Str
         );
     }
     let mut seen = BTreeSet::new();
+    let mut unknown = Vec::new();
     let mut out = Vec::new();
     for (i, value) in list.iter().enumerate() {
         let at = format!("supported_regions[{i}]");
-        match value.as_str() {
-            Some(s) if is_region_name(&s.to_ascii_lowercase()) => {
-                let region = s.to_ascii_lowercase();
-                if seen.insert(region.clone()) {
-                    out.push(region);
-                } else {
-                    c.add(at, format!("{region} is listed twice"));
-                }
-            }
-            _ => c.add(
+        let Some(name) = value.as_str() else {
+            c.add(
                 at,
                 format!(
                     "must be a region name such as \"us-east-1\", got {}",
                     shown(value)
                 ),
-            ),
+            );
+            continue;
+        };
+        let region = name.to_ascii_lowercase();
+        if !partition.has_region(&region) {
+            let elsewhere = super::partitions()
+                .iter()
+                .find(|p| p.has_region(&region))
+                .map(|p| {
+                    format!(
+                        " (it is in partition {}; a run covers its host's partition only)",
+                        p.id
+                    )
+                })
+                .unwrap_or_default();
+            c.add(
+                at,
+                format!(
+                    "{} is not a region of partition {}{elsewhere}",
+                    shown(value),
+                    partition.id
+                ),
+            );
+            unknown.push(shown(value));
+        } else if seen.insert(region.clone()) {
+            out.push(region);
+        } else {
+            c.add(at, format!("{region} is listed twice"));
         }
+    }
+    if !unknown.is_empty() {
+        let known: Vec<&str> = partition.region_names().collect();
+        c.add(
+            "supported_regions",
+            format!(
+                "{} not in partition {}: {}; the partition's regions are {}",
+                if unknown.len() == 1 {
+                    "1 region is".to_string()
+                } else {
+                    format!("{} regions are", unknown.len())
+                },
+                partition.id,
+                unknown.join(", "),
+                known.join(", ")
+            ),
+        );
     }
     out
 }

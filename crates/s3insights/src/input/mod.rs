@@ -6,19 +6,32 @@
 //! `exclude` optional as the original documented, plus one addition, `inventory_timeout_hours`.
 //! Validation walks the raw JSON rather than deserialising it, so that **every** problem is reported at
 //! once, each naming its field (`accounts[2].id`), before the run creates anything.
+//!
+//! The rules that depend on where the run happens are given by the caller ([`Rules`]): the host's
+//! partition (regions are checked against its real region list, [`partitions`]) and the user-query
+//! check (the catalogue's: placeholders, and one read-only query). Cleanup's input has its own
+//! contract ([`validate_cleanup`]).
 
 use std::fmt;
 
+mod cleanup;
+mod email;
 mod fields;
+mod partitions;
 
-use fields::{accounts, email, identifier, queries, recipients, regions, run_id};
-pub use fields::{is_bucket_name, is_email_address, is_region_name};
+pub use cleanup::{validate_cleanup, CleanupInput, CLEANUP_FIELDS};
+pub use email::{email_address_problem, is_email_address};
+pub use fields::is_bucket_name;
+use fields::{accounts, email, flag, hours, identifier, queries, recipients, regions, run_id};
+pub use partitions::{partition, partition_of, partitions, source, Partition, Source};
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-/// The regions a run covers when the input names none: the original's fifteen plus `eu-north-1` and
-/// `ap-northeast-3`, enabled by default in every account since.
+/// The regions a run covers when the input names none and its host is in the `aws` partition: the
+/// original's fifteen plus `eu-north-1` and `ap-northeast-3`, enabled by default in every account
+/// since (the others are opt-in regions). In any other partition the default is every region of the
+/// partition ([`default_regions_in`]): those partitions have no opt-in regions.
 pub const DEFAULT_REGIONS: [&str; 17] = [
     "ap-south-1",
     "eu-west-3",
@@ -56,10 +69,23 @@ pub const MAX_RECIPIENTS: usize = 50;
 pub const MAX_QUERIES: usize = 50;
 /// Athena's query string limit (bytes).
 pub const MAX_QUERY_BYTES: usize = 262_144;
+/// Step Functions' largest execution input: 262,144 bytes of UTF-8 (StartExecution's `input`,
+/// "Length Constraints: Maximum length of 262144", Step Functions API Reference).
+pub const MAX_EXECUTION_INPUT_BYTES: usize = 262_144;
 
 /// [`DEFAULT_REGIONS`], owned.
 pub fn default_regions() -> Vec<String> {
     DEFAULT_REGIONS.iter().map(|r| r.to_string()).collect()
+}
+
+/// The regions a run covers by default in `partition`: [`DEFAULT_REGIONS`] in `aws`, every region of
+/// the partition elsewhere.
+pub fn default_regions_in(partition: &Partition) -> Vec<String> {
+    if partition.id == "aws" {
+        default_regions()
+    } else {
+        partition.region_names().map(str::to_string).collect()
+    }
 }
 
 /// One account of the run, as validated.
@@ -121,9 +147,29 @@ impl fmt::Display for Problem {
     }
 }
 
-/// Every problem found in an input. Its `Display` lists them all, one per line after a summary.
+/// Which input a problem list is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Contract {
+    /// The Harvester's input ([`validate`]).
+    Harvester,
+    /// Cleanup's input ([`validate_cleanup`]).
+    Cleanup,
+}
+
+impl fmt::Display for Contract {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Contract::Harvester => "Harvester",
+            Contract::Cleanup => "Cleanup",
+        })
+    }
+}
+
+/// Every problem found in an input. Its `Display` names the input and lists every problem.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub struct InvalidInput {
+    /// Whose input it is.
+    pub contract: Contract,
     /// The problems, in field order.
     pub problems: Vec<Problem>,
 }
@@ -132,7 +178,8 @@ impl fmt::Display for InvalidInput {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "invalid Harvester input ({} problem",
+            "invalid {} input ({} problem",
+            self.contract,
             self.problems.len()
         )?;
         if self.problems.len() != 1 {
@@ -149,11 +196,23 @@ impl fmt::Display for InvalidInput {
     }
 }
 
-/// Checks a user query's placeholders; given by the caller so this module stays independent of the
-/// catalogue's rendering rules.
-pub type PlaceholderCheck = fn(&str) -> Result<(), String>;
+/// Checks a user query's SQL template; given by the caller so this module stays independent of the
+/// catalogue's rules. The error is a phrase that follows the query's name (`is a DROP statement; …`).
+pub type QueryCheck = fn(&str) -> Result<(), String>;
 
-const KNOWN_FIELDS: [&str; 10] = [
+/// What a Harvester input is validated against, besides its own contract.
+#[derive(Debug, Clone, Copy)]
+pub struct Rules<'a> {
+    /// The built-in queries' names, which user queries may not reuse.
+    pub builtin_query_names: &'a [&'a str],
+    /// The check of each user query (the catalogue's `check_user_query`).
+    pub check_query: QueryCheck,
+    /// The host's partition: `supported_regions` must be its regions, and the default depends on it.
+    pub partition: &'a Partition,
+}
+
+/// The Harvester input's fields.
+pub const KNOWN_FIELDS: [&str; 10] = [
     "run_id",
     "accounts",
     "athena_database_name",
@@ -167,10 +226,34 @@ const KNOWN_FIELDS: [&str; 10] = [
 ];
 
 pub(crate) struct Collector {
+    contract: Contract,
     problems: Vec<Problem>,
 }
 
 impl Collector {
+    pub(crate) fn new(contract: Contract) -> Self {
+        Collector {
+            contract,
+            problems: Vec::new(),
+        }
+    }
+
+    pub(crate) fn into_error(self) -> InvalidInput {
+        InvalidInput {
+            contract: self.contract,
+            problems: self.problems,
+        }
+    }
+
+    /// `value` when no problem was found, else every problem.
+    pub(crate) fn finish<T>(self, value: T) -> Result<T, InvalidInput> {
+        if self.problems.is_empty() {
+            Ok(value)
+        } else {
+            Err(self.into_error())
+        }
+    }
+
     pub(crate) fn add(&mut self, field: impl Into<String>, message: impl Into<String>) {
         self.problems.push(Problem {
             field: field.into(),
@@ -201,25 +284,17 @@ pub(crate) fn kind(value: &Value) -> &'static str {
     }
 }
 
-/// Validates a raw Harvester input. `builtin_query_names` are the catalogue's names, which user
-/// queries may not reuse; `check_placeholders` validates each user query's placeholders.
-pub fn validate(
-    raw: &Value,
-    builtin_query_names: &[&str],
-    check_placeholders: PlaceholderCheck,
-) -> Result<HarvesterInput, InvalidInput> {
-    let mut c = Collector {
-        problems: Vec::new(),
-    };
+/// Validates a raw Harvester input against its contract and `rules`.
+pub fn validate(raw: &Value, rules: &Rules<'_>) -> Result<HarvesterInput, InvalidInput> {
+    let mut c = Collector::new(Contract::Harvester);
     let Some(object) = raw.as_object() else {
         c.add(
             "(input)",
             format!("must be a JSON object, got {}", kind(raw)),
         );
-        return Err(InvalidInput {
-            problems: c.problems,
-        });
+        return Err(c.into_error());
     };
+    input_size(raw, &mut c);
     for key in object.keys() {
         if !KNOWN_FIELDS.contains(&key.as_str()) {
             c.add(
@@ -235,7 +310,7 @@ pub fn validate(
         identifier(object, "athena_database_name", &mut c).unwrap_or(DEFAULT_DATABASE.to_string());
     let athena_table_name = identifier(object, "athena_table_name", &mut c)
         .unwrap_or_else(|| format!("{run_id}inventorytable"));
-    let athena_queries = queries(object, builtin_query_names, check_placeholders, &mut c);
+    let athena_queries = queries(object, rules, &mut c);
     let sender_email_address = match object.get("sender_email_address") {
         None => {
             c.add("sender_email_address", "is required");
@@ -244,41 +319,10 @@ pub fn validate(
         Some(value) => email(value, "sender_email_address", &mut c).unwrap_or_default(),
     };
     let recipient_email_addresses = recipients(object, &mut c);
-    let supported_regions = regions(object, &mut c);
-    let is_smoke_test = match object.get("is_smoke_test") {
-        None | Some(Value::Null) => false,
-        Some(Value::Bool(b)) => *b,
-        Some(other) => {
-            c.add(
-                "is_smoke_test",
-                format!("must be true or false, got {}", shown(other)),
-            );
-            false
-        }
-    };
-    let inventory_timeout_hours = match object.get("inventory_timeout_hours") {
-        None | Some(Value::Null) => DEFAULT_INVENTORY_TIMEOUT_HOURS,
-        Some(value) => match value.as_u64() {
-            Some(h) if (1..=u64::from(MAX_INVENTORY_TIMEOUT_HOURS)).contains(&h) => h as u32,
-            _ => {
-                c.add(
-                    "inventory_timeout_hours",
-                    format!(
-                        "must be a whole number of hours from 1 to {MAX_INVENTORY_TIMEOUT_HOURS}, got {}",
-                        shown(value)
-                    ),
-                );
-                DEFAULT_INVENTORY_TIMEOUT_HOURS
-            }
-        },
-    };
-
-    if !c.problems.is_empty() {
-        return Err(InvalidInput {
-            problems: c.problems,
-        });
-    }
-    Ok(HarvesterInput {
+    let supported_regions = regions(object, rules.partition, &mut c);
+    let is_smoke_test = flag(object, "is_smoke_test", &mut c);
+    let inventory_timeout_hours = hours(object, "inventory_timeout_hours", &mut c);
+    c.finish(HarvesterInput {
         run_id,
         accounts,
         athena_database_name,
@@ -290,4 +334,35 @@ pub fn validate(
         is_smoke_test,
         inventory_timeout_hours,
     })
+}
+
+/// The execution input Step Functions accepts is at most [`MAX_EXECUTION_INPUT_BYTES`]; an input
+/// passed on by a caller that skipped that limit (or arriving another way) is refused the same way.
+/// The size measured is the compact JSON, the smallest form the input can take.
+fn input_size(raw: &Value, c: &mut Collector) {
+    let size = serde_json::to_vec(raw).map(|v| v.len()).unwrap_or(0);
+    if size > MAX_EXECUTION_INPUT_BYTES {
+        c.add(
+            "(input)",
+            format!(
+                "is {} bytes of JSON; Step Functions accepts an execution input of at most {} bytes \
+                 (256 KiB, UTF-8): split the accounts over several runs or shorten the exclude lists",
+                thousands(size),
+                thousands(MAX_EXECUTION_INPUT_BYTES)
+            ),
+        );
+    }
+}
+
+/// `315123` → `315,123`.
+fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, ch) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(ch);
+    }
+    out
 }
