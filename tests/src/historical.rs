@@ -8,10 +8,10 @@ use std::time::Duration;
 use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, SubsecRound, Utc};
 use historical::Technology;
-use recorder::store::{CurrentStore, DurableStore, Offload};
+use historical_aws::store::{CurrentStore, DurableStore, Offload};
 use serde_json::{json, Value};
 
-pub use crate::harvest::output;
+pub use crate::s3insights::output;
 use crate::{env, unique};
 
 /// Historical's functions (logical ids, part of their physical names).

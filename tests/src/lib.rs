@@ -19,8 +19,8 @@ use local::paths::Workspace;
 use local::sdk::Target;
 use tokio::sync::OnceCell;
 
-pub mod harvest;
 pub mod historical;
+pub mod s3insights;
 
 /// The host account (where our stack lives).
 pub const HOST: &str = local::sdk::HOST_ACCOUNT;

@@ -3,7 +3,7 @@
 //! Parquet, the email through SESv2, and what is left behind afterwards.
 
 use integration::env;
-use integration::harvest::*;
+use integration::s3insights::*;
 use serde_json::{json, Value};
 
 const HOSTILE: &str = "<script>alert('x')</script> \"quoted\".env";
@@ -438,7 +438,7 @@ async fn cleanup_without_a_run_id_cleans_every_pending_run() {
     fail_for_run("AnalysisFunction", "Stop", &run, 20).await;
     let delete_of_this_run = format!("\"action\":\"delete_stack\",{}", run_matching(&run));
     add_fault(
-        "RegionalStacksFunction",
+        "StagingStacksFunction",
         "Stuck",
         None,
         1,

@@ -4,7 +4,7 @@
 //! `offline deliver-inventory`).
 
 use integration::env;
-use integration::harvest::*;
+use integration::s3insights::*;
 use serde_json::json;
 
 #[tokio::test(flavor = "multi_thread")]

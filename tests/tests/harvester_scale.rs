@@ -8,7 +8,7 @@
 
 use aws_sdk_sfn::types::HistoryEvent;
 use integration::env;
-use integration::harvest::*;
+use integration::s3insights::*;
 use serde_json::{json, Value};
 
 /// Step Functions' limit on a state's input or output, and on an execution's input.

@@ -13,11 +13,11 @@ use std::collections::BTreeSet;
 use chrono::{DateTime, Duration, SubsecRound, Utc};
 use historical::differ::format_event_time;
 use historical::Technology;
-use integration::harvest::{bucket, delete_bucket, member_account, s3};
 use integration::historical::{
     cloudtrail, current, current_item, drain, expire, poll, pump, put_event, revisions,
     send_to_event_queue, subscribe, summary, tick, FeedMessage, FIXTURE_ACCOUNT,
 };
+use integration::s3insights::{bucket, delete_bucket, member_account, s3};
 use integration::{env, unique};
 use serde_json::{json, Value};
 

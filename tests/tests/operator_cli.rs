@@ -3,8 +3,8 @@
 //! meets first (no run, no credentials, no stack).
 
 use chrono::{Duration, SubsecRound, Utc};
-use integration::harvest::{bucket, input, member_account, run_id};
 use integration::historical::{cloudtrail, pump, put_event, FIXTURE_ACCOUNT};
+use integration::s3insights::{bucket, input, member_account, run_id};
 use integration::{env, stack, unique};
 use serde_json::{json, Value};
 
@@ -212,7 +212,7 @@ async fn a_smoke_test_is_started_watched_and_reported() {
         names,
         [
             "RunLedgerFunction",
-            "RegionalStacksFunction",
+            "StagingStacksFunction",
             "InventoryConfiguratorFunction",
             "InventoryProcessorFunction",
             "RunMonitorFunction",

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context, Result};
 use chrono::{DateTime, SubsecRound, Utc};
 use historical::Technology;
-use recorder::store::{DurableStore, Offload};
+use historical_aws::store::{DurableStore, Offload};
 use serde_json::{json, Value};
 
 use crate::change_feed::Subscriber;

@@ -26,7 +26,7 @@ use crate::table;
 /// functions run on their own schedule and events, not per run.
 pub const RUN_FUNCTIONS: [&str; 7] = [
     "RunLedgerFunction",
-    "RegionalStacksFunction",
+    "StagingStacksFunction",
     "InventoryConfiguratorFunction",
     "InventoryProcessorFunction",
     "RunMonitorFunction",

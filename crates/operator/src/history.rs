@@ -2,7 +2,7 @@
 
 use anyhow::{anyhow, Context as _};
 use historical::Technology;
-use recorder::store::{DurableStore, Offload};
+use historical_aws::store::{DurableStore, Offload};
 use serde_json::Value;
 
 use crate::context::Context;
