@@ -28,12 +28,12 @@ pub const FUNCTIONS: [&str; 6] = [
 /// that other tests started on the same local AWS is not waited for.
 pub async fn pump() {
     let env = env().await;
-    local::pump::until_idle_of(&env.host.endpoint, Duration::from_secs(120), &FUNCTIONS)
+    local_aws::pump::until_idle_of(&env.host.endpoint, Duration::from_secs(120), &FUNCTIONS)
         .await
         .unwrap_or_else(|e| panic!("pump: {e}"));
 }
-pub use local::change_feed::{FeedMessage, Subscriber};
-pub use local::cloudtrail::FIXTURE_ACCOUNT;
+pub use fixtures::change_feed::{FeedMessage, Subscriber};
+pub use fixtures::cloudtrail::FIXTURE_ACCOUNT;
 
 /// The output prefix of a technology's tables (`S3CurrentTableName`, ...).
 fn table_output(tech: Technology, kind: &str) -> String {
@@ -87,22 +87,23 @@ pub async fn durable(tech: Technology) -> DurableStore {
 /// A CloudTrail event fixture (`crates/historical/fixtures/<name>`) with every occurrence of each
 /// `replace` pair's first string replaced by its second, and `detail.eventTime` set to `time`.
 pub fn cloudtrail(name: &str, replace: &[(&str, &str)], time: DateTime<Utc>) -> Value {
-    let text = local::cloudtrail::read_fixture(&local::paths::Workspace::locate().root, name)
-        .unwrap_or_else(|e| panic!("{e}"));
-    local::cloudtrail::retarget(&text, replace, time).unwrap_or_else(|e| panic!("{name}: {e}"))
+    let text =
+        fixtures::cloudtrail::read_fixture(&local_aws::paths::Workspace::locate().root, name)
+            .unwrap_or_else(|e| panic!("{e}"));
+    fixtures::cloudtrail::retarget(&text, replace, time).unwrap_or_else(|e| panic!("{name}: {e}"))
 }
 
 /// Puts `event` (an EventBridge CloudTrail event) on the host account's default bus, as a member
 /// account's forwarding rule would; the offline CloudTrail stand-in keeps `detail.recipientAccountId`
 /// as the event's account.
 pub async fn put_event(event: &Value) {
-    put_event_in(local::sdk::DEFAULT_REGION, event).await;
+    put_event_in(local_aws::sdk::DEFAULT_REGION, event).await;
 }
 
 /// [`put_event`] on the default bus of `region` (where an off-region forwarder's rules are).
 pub async fn put_event_in(region: &str, event: &Value) {
     let target = env().await.host.in_region(region);
-    local::cloudtrail::put_event(&target, event)
+    fixtures::cloudtrail::put_event(&target, event)
         .await
         .unwrap_or_else(|e| panic!("{e}"));
 }
@@ -124,9 +125,9 @@ pub async fn send_to_event_queue(event: &Value) {
 /// pumps until the poll's events have gone through the pipeline.
 pub async fn poll(tech: Technology, account: &str) {
     let env = env().await;
-    let function = local::deploy::physical_id(
+    let function = local_aws::deploy::physical_id(
         &env.host,
-        local::deploy::DEFAULT_STACK,
+        local_aws::deploy::DEFAULT_STACK,
         "PollerTaskerFunction",
     )
     .await
@@ -171,7 +172,7 @@ pub async fn expire(tech: Technology, arn: &str) {
         .await
         .expect("set the TTL in the past");
     pump().await;
-    let _: Value = local::admin::Admin::new(&env.host.endpoint)
+    let _: Value = local_aws::admin::Admin::new(&env.host.endpoint)
         .post("/_offline/dynamodb/expire-ttl", Value::Null)
         .await
         .expect("expire TTLs");

@@ -9,27 +9,28 @@
 //! binaries change. Tests isolate themselves with unique names and their own member accounts instead
 //! of resetting the emulator.
 
+#![deny(missing_docs)]
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::{Command, Output};
 
-use local::deploy::{self, DeployRequest};
-use local::package::BuildOptions;
-use local::paths::Workspace;
-use local::sdk::Target;
+use local_aws::deploy::{self, DeployRequest};
+use local_aws::package::BuildOptions;
+use local_aws::paths::Workspace;
+use local_aws::sdk::Target;
 use tokio::sync::OnceCell;
 
 pub mod historical;
 pub mod s3insights;
 
 /// The host account (where our stack lives).
-pub const HOST: &str = local::sdk::HOST_ACCOUNT;
+pub const HOST: &str = local_aws::sdk::HOST_ACCOUNT;
 /// Member accounts used by tests.
 pub const MEMBER_A: &str = "111111111111";
 /// A second member account.
 pub const MEMBER_B: &str = "222222222222";
 
-pub use local::deploy::OFFLINE_PARAMETERS;
+pub use local_aws::deploy::OFFLINE_PARAMETERS;
 
 /// The shared test environment.
 pub struct Env {
@@ -171,13 +172,13 @@ pub async fn env() -> &'static Env {
         let state_dir = std::env::var_os("OFFLINE_STATE_DIR")
             .map(PathBuf::from)
             .unwrap_or_else(|| workspace.root.join(".offline/test"));
-        let running = local::emulator::start(&state_dir, &workspace.venv_dir(), None)
+        let running = local_aws::emulator::start(&state_dir, &workspace.venv_dir(), None)
             .await
             .unwrap_or_else(|e| panic!("the local AWS did not start: {e}"));
         let host = Target {
             endpoint: running.endpoint(),
             account: HOST.into(),
-            region: local::sdk::DEFAULT_REGION.into(),
+            region: local_aws::sdk::DEFAULT_REGION.into(),
         };
         Env {
             workspace,
@@ -243,14 +244,14 @@ fn deployment_stamp(env: &Env, template: &str) -> String {
     let root = &env.workspace.root;
     let mut parts = vec![format!(
         "{:?}",
-        local::emulator::Running::read(&env.state_dir).ok()
+        local_aws::emulator::Running::read(&env.state_dir).ok()
     )];
     let path = env.workspace.resolve(template);
     let mut files = vec![path.clone()];
-    if let Ok(parsed) = local::template::load(&path) {
+    if let Ok(parsed) = local_aws::template::load(&path) {
         let base_dir = path.parent().unwrap_or(std::path::Path::new("."));
-        files.extend(local::package::definition_files(&parsed, base_dir).into_values());
-        if let Ok(binaries) = local::package::function_binaries(&parsed) {
+        files.extend(local_aws::package::definition_files(&parsed, base_dir).into_values());
+        if let Ok(binaries) = local_aws::package::function_binaries(&parsed) {
             files.extend(binaries.values().map(|b| root.join("target/debug").join(b)));
         }
     }
@@ -320,7 +321,7 @@ pub fn unique(prefix: &str) -> String {
 /// Wait until every queue and stream feeding a function is drained.
 pub async fn pump() {
     let env = env().await;
-    local::pump::until_idle(&env.host.endpoint, std::time::Duration::from_secs(120))
+    local_aws::pump::until_idle(&env.host.endpoint, std::time::Duration::from_secs(120))
         .await
         .unwrap_or_else(|e| panic!("pump: {e}"));
 }

@@ -23,9 +23,9 @@ impl Env {
         aws_sdk_dynamodb::Client::new(&self.host.sdk_config())
     }
 }
-use local::deploy::{self, DeployRequest};
-use local::package::BuildOptions;
-use local::sdk::Target;
+use local_aws::deploy::{self, DeployRequest};
+use local_aws::package::BuildOptions;
+use local_aws::sdk::Target;
 
 /// The offline deployment name (`DeploymentName` default).
 pub const DEPLOYMENT: &str = "s3insights";
@@ -410,7 +410,7 @@ pub fn configuration_id(run_id: &str) -> String {
     format!("s3insights-{DEPLOYMENT}-{run_id}")
 }
 
-/// What a run left behind: staging buckets, regional stacks, and our inventory configurations on
+/// What a run left behind: staging buckets, staging stacks, and our inventory configurations on
 /// `buckets` ((account, region, name)).
 pub async fn transient_left(
     run_id: &str,

@@ -1,6 +1,6 @@
 //! Athena as the S3Insights Harvester drives it, through the real path: a state machine run by
 //! `offline execute` whose tasks are the optimized Athena integrations, over Parquet files in S3.
-//! Proves crates/local/emulator/athena_ddl.py (CREATE/DROP DATABASE, SHOW TABLES, ALTER TABLE ADD/DROP
+//! Proves crates/local-aws/emulator/athena_ddl.py (CREATE/DROP DATABASE, SHOW TABLES, ALTER TABLE ADD/DROP
 //! PARTITION, partitioned tables read from their registered partitions only) and the Athena part of
 //! sfn_integrations.py (startQueryExecution[.sync], getQueryExecution, getQueryResults,
 //! stopQueryExecution; a failed query fails the .sync task with States.TaskFailed).

@@ -1,4 +1,4 @@
-//! CloudTrail API-call events on EventBridge, offline (crates/local/emulator/cloudtrail_events.py):
+//! CloudTrail API-call events on EventBridge, offline (crates/local-aws/emulator/cloudtrail_events.py):
 //! PutEvents stands in for CloudTrail, so an `aws.*` entry of detail-type "AWS API Call via
 //! CloudTrail" reaches the rules of the default bus with the CloudTrail record's account and region,
 //! while any other `aws.*` entry is still refused as AWS refuses it.

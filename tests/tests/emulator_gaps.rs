@@ -1,4 +1,4 @@
-//! One test per gap of ministack 1.5.33 that the launcher closes (crates/local/emulator/).
+//! One test per gap of ministack 1.5.33 that the launcher closes (crates/local-aws/emulator/).
 //! The ASL deviations are proved case by case by the conformance suite (asl_conformance.rs); the
 //! TTL stream record through a real event source mapping by sample_lambda.rs.
 
@@ -180,7 +180,7 @@ async fn deleting_a_bucket_deletes_its_inventory_configurations() {
         .send()
         .await
         .unwrap();
-    let admin = local::admin::Admin::new(&env.host.endpoint);
+    let admin = local_aws::admin::Admin::new(&env.host.endpoint);
     let listed = |v: &Value| {
         v["configurations"]
             .as_array()

@@ -11,7 +11,7 @@
 
 use aws_sdk_lambda::primitives::Blob;
 use integration::{env, stack};
-use local::deploy;
+use local_aws::deploy;
 use serde_json::{json, Map, Value};
 use splitmix::SplitMix64;
 
@@ -163,8 +163,8 @@ fn random_value(rng: &mut SplitMix64, depth: u32) -> Value {
 
 /// Every function of `template.yaml`, by logical id.
 fn template_functions() -> Vec<String> {
-    let root = local::paths::Workspace::locate().root;
-    let template = local::template::load(&root.join("template.yaml")).expect("template.yaml");
+    let root = local_aws::paths::Workspace::locate().root;
+    let template = local_aws::template::load(&root.join("template.yaml")).expect("template.yaml");
     template["Resources"]
         .as_object()
         .expect("Resources")

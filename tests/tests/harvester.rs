@@ -434,7 +434,7 @@ async fn cleanup_without_a_run_id_cleans_every_pending_run() {
     let a = member_account().await;
     let data = bucket(&a, "il-central-1", "pending", &[("k", b"v")]).await;
     let run = run_id();
-    // The run fails, and its own cleanup cannot delete the regional stack once: the run stays pending.
+    // The run fails, and its own cleanup cannot delete the staging stack once: the run stays pending.
     fail_for_run("AnalysisFunction", "Stop", &run, 20).await;
     let delete_of_this_run = format!("\"action\":\"delete_stack\",{}", run_matching(&run));
     add_fault(

@@ -3,7 +3,7 @@
 //! account list lives in S3 (Distributed Maps read it) and never in the execution's JSON.
 //!
 //! The accounts have no member role, so each is recorded as unreachable after one refused AssumeRole:
-//! the orchestration — 1,000 child executions to configure, 1,000 more to clean up, 17 regional stacks
+//! the orchestration — 1,000 child executions to configure, 1,000 more to clean up, 17 staging stacks
 //! created and deleted — is the real one.
 
 use aws_sdk_sfn::types::HistoryEvent;

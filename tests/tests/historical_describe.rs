@@ -14,7 +14,7 @@ use aws_sdk_s3::types::{
 use historical::Technology;
 use historical_aws::describe::{AccountClients, AwsDescriber, Describe};
 use integration::env;
-use local::sdk::Target;
+use local_aws::sdk::Target;
 use serde_json::{json, Value};
 
 /// A fresh 12-digit account id, so the test owns every resource a listing returns.

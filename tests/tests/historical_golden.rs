@@ -361,7 +361,7 @@ impl Subject for Group {
             .await
             .authorize_security_group_ingress()
             .group_id(&self.id)
-            .ip_permissions(local::cloudtrail::authorized_ingress())
+            .ip_permissions(fixtures::cloudtrail::authorized_ingress())
             .send()
             .await
             .expect("authorize ingress");

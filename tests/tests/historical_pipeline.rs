@@ -7,16 +7,16 @@ use std::collections::BTreeMap;
 
 use chrono::{Duration, SubsecRound, Utc};
 use historical::differ::format_event_time;
+use historical::item::is_offloaded;
 use historical::Technology;
-use historical_aws::store::is_offloaded;
 use integration::historical::{
     cloudtrail, current, current_item, drain, output, poll, pump, put_event, put_event_in,
     revisions, send_to_event_queue, subscribe, summary, take_dead_letters, FIXTURE_ACCOUNT,
 };
 use integration::s3insights::{bucket, member_account, s3};
 use integration::{env, unique};
-use local::deploy::{self, DeployRequest};
-use local::package::BuildOptions;
+use local_aws::deploy::{self, DeployRequest};
+use local_aws::package::BuildOptions;
 use serde_json::{json, Value};
 
 #[tokio::test]
@@ -321,7 +321,7 @@ async fn events_out_of_time_rest_in_the_dead_letter_queue_and_freeze_nothing() {
 
 #[tokio::test]
 async fn the_poller_reads_swag_files_and_organizations() {
-    use historical_aws::functions::accounts::{accounts, AccountSource};
+    use historical_aws::accounts::{accounts, AccountSource};
     let env = env().await;
     let config = env.host.sdk_config();
     let s3 = env.host.s3();

@@ -306,7 +306,7 @@ async fn a_500_kb_configuration_round_trips_through_s3() {
     // a Durable revision with a `created` patch as large as the state
     let mut revision = item.clone();
     revision["eventTime"] = json!("2024-01-02T05:00:00Z");
-    let revision = historical_aws::store::durable::with_change(
+    let revision = historical::item::with_change(
         revision,
         &historical::effective_change(None, Some(&item["configuration"])).unwrap(),
     );

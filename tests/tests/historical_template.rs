@@ -1,7 +1,8 @@
 //! `template.yaml`'s Historical section agrees with the code: the CloudTrail rules match exactly the
 //! event names the technologies act on, within EventBridge's pattern size; every technology has its
 //! Current and Durable tables with the original's keys, TTL and streams, and every function that
-//! reads tables names them all; every Historical queue has a dead-letter queue.
+//! reads tables names them all; every Historical queue has a dead-letter queue; each function gets
+//! exactly the variables its configuration reads.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -12,8 +13,8 @@ use serde_json::Value;
 const PATTERN_LIMIT: usize = 2_048;
 
 fn load(file: &str) -> Value {
-    let root = local::paths::Workspace::locate().root;
-    local::template::load(&root.join(file)).unwrap_or_else(|e| panic!("{file}: {e}"))
+    let root = local_aws::paths::Workspace::locate().root;
+    local_aws::template::load(&root.join(file)).unwrap_or_else(|e| panic!("{file}: {e}"))
 }
 
 fn template() -> Value {
@@ -162,6 +163,50 @@ fn every_technology_has_its_tables_and_every_reader_names_them() {
             }
         }
     }
+}
+
+/// The names of a template `Environment.Variables` map.
+fn variable_names(variables: &Value) -> BTreeSet<&str> {
+    variables
+        .as_object()
+        .into_iter()
+        .flatten()
+        .map(|(name, _)| name.as_str())
+        .collect()
+}
+
+/// Each function's entry sets exactly what its configuration reads (`VARIABLES`, which the unit test
+/// of `historical_aws::handlers` proves are what `from_env` reads); `template_policy.rs` checks that
+/// `Globals` sets nothing else but `RUST_LOG`.
+#[test]
+fn each_historical_function_sets_exactly_the_variables_its_configuration_reads() {
+    use historical_aws::handlers::FUNCTIONS;
+    let template = template();
+    let resources = resources(&template);
+    for function in FUNCTIONS {
+        let properties = &resources[function.logical_id]["Properties"];
+        assert_eq!(
+            resources[function.logical_id]["Metadata"]["BuildProperties"]["Binary"],
+            function.binary,
+            "{}",
+            function.logical_id
+        );
+        let read: BTreeSet<&str> = function.variables.iter().copied().collect();
+        assert_eq!(
+            variable_names(&properties["Environment"]["Variables"]),
+            read,
+            "{}: set by the template, read by its configuration",
+            function.logical_id
+        );
+    }
+    // Every Historical function is in the registry.
+    let binaries: BTreeSet<&str> = resources
+        .values()
+        .filter_map(|r| r["Metadata"]["BuildProperties"]["Binary"].as_str())
+        .filter(|b| b.starts_with("historical-"))
+        .collect();
+    let registered: BTreeSet<&str> = FUNCTIONS.iter().map(|f| f.binary).collect();
+    assert_eq!(binaries, registered);
 }
 
 #[test]

@@ -410,7 +410,7 @@ async fn current_version_reports_honour_the_prefix_filter_and_empty_buckets_get_
             .await
             .unwrap();
     }
-    let delivery = local::inventory::deliver_all(&env.host, &[source.clone(), empty.clone()])
+    let delivery = local_aws::inventory::deliver_all(&env.host, &[source.clone(), empty.clone()])
         .await
         .unwrap();
     assert_eq!(delivery.reports.len(), 1);
@@ -615,7 +615,7 @@ async fn a_failed_delivery_is_said_and_retried_never_served() {
         InventoryIncludedObjectVersions::All,
     )
     .await;
-    let admin = local::admin::Admin::new(&env.host.endpoint);
+    let admin = local_aws::admin::Admin::new(&env.host.endpoint);
     // S3 answers the listings of this bucket with InternalError (500) three times: the SDK's
     // attempts of one round.
     let _: Value = admin
@@ -626,14 +626,17 @@ async fn a_failed_delivery_is_said_and_retried_never_served() {
         .await
         .unwrap();
     let scope_buckets = [source.clone()];
-    let scope = local::inventory::Scope {
+    let scope = local_aws::inventory::Scope {
         buckets: &scope_buckets,
-        run_id: None,
+        configuration_id_suffix: None,
     };
-    let first =
-        local::inventory::deliver_scoped(&env.host, &scope, local::inventory::Round::Pending)
-            .await
-            .unwrap();
+    let first = local_aws::inventory::deliver_scoped(
+        &env.host,
+        &scope,
+        local_aws::inventory::Round::Pending,
+    )
+    .await
+    .unwrap();
     assert!(first.reports.is_empty(), "{first:?}");
     assert!(
         first.undelivered.is_empty(),
@@ -656,10 +659,13 @@ async fn a_failed_delivery_is_said_and_retried_never_served() {
     // errors last depends on the SDK's retry attempts; each failing round keeps it pending.)
     let mut delivered = None;
     for _ in 0..3 {
-        let round =
-            local::inventory::deliver_scoped(&env.host, &scope, local::inventory::Round::Pending)
-                .await
-                .unwrap();
+        let round = local_aws::inventory::deliver_scoped(
+            &env.host,
+            &scope,
+            local_aws::inventory::Round::Pending,
+        )
+        .await
+        .unwrap();
         assert!(round.undelivered.is_empty(), "{round:?}");
         if let Some(report) = round.reports.first() {
             assert!(
@@ -683,11 +689,18 @@ async fn a_failed_delivery_is_said_and_retried_never_served() {
         .await
         .unwrap();
     assert_eq!(served(&listing, &source, "retried"), Some(true));
-    let again =
-        local::inventory::deliver_scoped(&env.host, &scope, local::inventory::Round::Pending)
-            .await
-            .unwrap();
-    assert_eq!(again, local::inventory::Delivery::default(), "served once");
+    let again = local_aws::inventory::deliver_scoped(
+        &env.host,
+        &scope,
+        local_aws::inventory::Round::Pending,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        again,
+        local_aws::inventory::Delivery::default(),
+        "served once"
+    );
 
     // The command says which configuration failed and why, and exits non-zero.
     let _: Value = admin

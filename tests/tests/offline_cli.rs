@@ -110,7 +110,7 @@ async fn injected_faults_are_retried_or_caught_and_deploys_are_idempotent() {
         stack_name.clone(),
     ];
     // Every offline parameter the template declares, passed explicitly.
-    let template = local::template::load(&env.workspace.resolve(SAMPLE_TEMPLATE)).unwrap();
+    let template = local_aws::template::load(&env.workspace.resolve(SAMPLE_TEMPLATE)).unwrap();
     for (k, v) in OFFLINE_PARAMETERS {
         if template["Parameters"].get(k).is_some() {
             deploy.push("--parameter".into());

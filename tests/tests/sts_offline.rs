@@ -1,4 +1,4 @@
-//! STS AssumeRole offline, as AWS documents it (crates/local/emulator/sts_assume_role.py): the member
+//! STS AssumeRole offline, as AWS documents it (crates/local-aws/emulator/sts_assume_role.py): the member
 //! role of `cross-account-role.yaml` is assumed from the host account only with its ExternalId, and a
 //! role that does not exist (never deployed, or its stack deleted) is refused with `AccessDenied`.
 //! Each test deploys the template with its own DeploymentName, so they run in parallel.
@@ -8,9 +8,9 @@ use std::collections::BTreeMap;
 use aws_sdk_sts::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_sts::operation::assume_role::{AssumeRoleError, AssumeRoleOutput};
 use integration::{env, HOST, MEMBER_A};
-use local::deploy::{self, DeployRequest};
-use local::package::BuildOptions;
-use local::sdk::Target;
+use local_aws::deploy::{self, DeployRequest};
+use local_aws::package::BuildOptions;
+use local_aws::sdk::Target;
 use platform::roles::{role_arn, RoleAssumer, RoleError};
 
 /// A DeploymentName no other test uses (the template allows `[a-z0-9]{3,15}`).

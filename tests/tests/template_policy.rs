@@ -10,7 +10,10 @@
 //! - every bucket blocks public access, encrypts, and has a bucket policy denying non-TLS requests;
 //! - every queue and topic is encrypted;
 //! - every queue has a dead-letter queue, but the queues that are one (named by another queue's
-//!   RedrivePolicy) and the on-failure destinations of event source mappings (DestinationConfig).
+//!   RedrivePolicy) and the on-failure destinations of event source mappings (DestinationConfig);
+//! - each S3Insights function gets exactly the variables its configuration reads (none in
+//!   `Globals` but `RUST_LOG`), and may use the state table and the consolidated bucket it is given
+//!   as its code does (issue 16).
 
 use std::collections::BTreeSet;
 
@@ -93,8 +96,8 @@ const WRITE_VERBS: [&str; 40] = [
 ];
 
 fn load(file: &str) -> Value {
-    let root = local::paths::Workspace::locate().root;
-    local::template::load(&root.join(file)).unwrap_or_else(|e| panic!("{file}: {e}"))
+    let root = local_aws::paths::Workspace::locate().root;
+    local_aws::template::load(&root.join(file)).unwrap_or_else(|e| panic!("{file}: {e}"))
 }
 
 fn all() -> Vec<(&'static str, Value)> {
@@ -487,7 +490,7 @@ fn over_all(check: Check) -> (usize, Vec<String>) {
 /// Each check finds what it is for: a template breaking every rule once.
 #[test]
 fn the_checks_catch_violations() {
-    let bad = local::template::parse(BAD).expect("BAD parses");
+    let bad = local_aws::template::parse(BAD).expect("BAD parses");
     let checks: [(Check, &[&str]); 5] = [
         (
             check_actions,
@@ -633,7 +636,7 @@ fn tasks<'a>(states: &'a Value, out: &mut Vec<(&'a String, &'a Value)>) {
 /// role, which creates the database, the table and its partitions, runs none of them.
 #[test]
 fn queries_run_as_a_role_that_cannot_change_the_catalogue() {
-    let root = local::paths::Workspace::locate().root;
+    let root = local_aws::paths::Workspace::locate().root;
     let text = std::fs::read_to_string(root.join("statemachines/harvester.asl.json")).unwrap();
     // The numeric substitutions stand unquoted; the others are inside strings and stay as they are.
     let filled = text
@@ -700,4 +703,100 @@ fn queries_run_as_a_role_that_cannot_change_the_catalogue() {
         problems.is_empty(),
         "QueryRole may change something: {problems:#?}"
     );
+}
+
+/// The variable names a function's `Environment` sets.
+fn variables(value: &Value) -> BTreeSet<&str> {
+    value["Environment"]["Variables"]
+        .as_object()
+        .map(|vars| vars.keys().map(String::as_str).collect())
+        .unwrap_or_default()
+}
+
+/// The table or bucket a SAM policy template of `kind` is scoped to (`{Ref: X}` gives `X`).
+fn policy_targets<'a>(function: &'a Value, kind: &str, parameter: &str) -> Vec<&'a str> {
+    items(&function["Properties"]["Policies"])
+        .into_iter()
+        .filter_map(|policy| referenced(&policy[kind][parameter]))
+        .collect()
+}
+
+#[test]
+fn each_s3insights_function_gets_exactly_the_variables_its_configuration_reads() {
+    use s3insights_aws::handlers::FUNCTIONS;
+    let template = load("template.yaml");
+    let globals = variables(&template["Globals"]["Function"]);
+    assert_eq!(
+        globals,
+        BTreeSet::from(["RUST_LOG"]),
+        "Globals reach Historical's functions too"
+    );
+    let resources = resources(&template);
+    for function in FUNCTIONS {
+        let resource = &resources[function.logical_id];
+        assert_eq!(
+            resource["Metadata"]["BuildProperties"]["Binary"], function.binary,
+            "{}",
+            function.logical_id
+        );
+        let expected: BTreeSet<&str> = function.variables.iter().copied().collect();
+        assert_eq!(
+            variables(&resource["Properties"]),
+            expected,
+            "{}: the template's variables against its configuration's",
+            function.logical_id
+        );
+    }
+    // Every S3Insights function is in the registry.
+    let binaries: BTreeSet<&str> = of_type(&template, "AWS::Serverless::Function")
+        .into_iter()
+        .filter_map(|(_, r)| r["Metadata"]["BuildProperties"]["Binary"].as_str())
+        .filter(|b| b.starts_with("s3insights-"))
+        .collect();
+    let registered: BTreeSet<&str> = FUNCTIONS.iter().map(|f| f.binary).collect();
+    assert_eq!(binaries, registered);
+}
+
+#[test]
+fn s3insights_functions_may_use_the_table_and_bucket_they_are_given() {
+    use s3insights_aws::handlers::FUNCTIONS;
+    use s3insights_aws::store::Access;
+    let template = load("template.yaml");
+    let resources = resources(&template);
+    let mut problems = Vec::new();
+    for function in FUNCTIONS {
+        let resource = &resources[function.logical_id];
+        let crud = policy_targets(resource, "DynamoDBCrudPolicy", "TableName");
+        let read = policy_targets(resource, "DynamoDBReadPolicy", "TableName");
+        let granted = if crud.contains(&"StateTable") {
+            Some(Access::ReadWrite)
+        } else if read.contains(&"StateTable") {
+            Some(Access::Read)
+        } else {
+            None
+        };
+        // Exactly what the code does: a writer needs the CRUD policy, a reader no more than reads.
+        if granted != Some(function.state_table) {
+            problems.push(format!(
+                "{}: its code uses the state table as {:?}, its policy grants {granted:?}",
+                function.logical_id, function.state_table
+            ));
+        }
+        // A function given the consolidated bucket's name reads it (the configurator only compares
+        // names, and may read all the same).
+        if function.variables.contains(&"CONSOLIDATED_BUCKET") {
+            let buckets = [
+                policy_targets(resource, "S3ReadPolicy", "BucketName"),
+                policy_targets(resource, "S3CrudPolicy", "BucketName"),
+            ]
+            .concat();
+            if !buckets.contains(&"ConsolidatedBucket") {
+                problems.push(format!(
+                    "{}: given CONSOLIDATED_BUCKET, but no S3 policy on it",
+                    function.logical_id
+                ));
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{problems:#?}");
 }

@@ -86,6 +86,7 @@
 //! shape are parsed by hand, keys are decoded into a reused buffer, and encoding runs on a
 //! second thread.
 
+#![deny(missing_docs)]
 #![warn(missing_docs)]
 
 pub mod convert;

@@ -1,15 +1,28 @@
-//! Historical's AWS side: what the poller, collector, stream proxy and differ functions ask of AWS.
+//! Historical's AWS side: what the poller tasker, poller, collector, stream proxies and differ
+//! ask of AWS. The rules they apply are the `historical` crate's; this crate reads, calls and
+//! writes.
 //!
+//! * [`handlers`]: the six Lambda functions (poller tasker, poller, collector, current proxy,
+//!   differ, durable proxy), one module each, each with its own configuration;
 //! * [`describe`]: list and describe each technology's resources in a member account and region,
-//!   through the account's role (the pure rules — ARNs, event names, what counts as a change — are in
-//!   the `historical` crate);
+//!   through the account's role;
 //! * [`store`]: the Current table (conditional on `eventTime`, TTL per write, tombstones) and the
 //!   Durable table (revisions), with configurations too large for a DynamoDB item kept in S3;
-//! * [`proxy`]: stream records of either table turned into Differ messages or change-feed messages;
-//! * [`functions`]: the six Lambda functions (poller tasker, poller, collector, current proxy,
-//!   differ, durable proxy) over the above.
+//! * [`stream`]: DynamoDB stream records read for the stream proxies;
+//! * [`outbox`]: messages sent to SQS in batches, failed entries retried;
+//! * [`accounts`]: the accounts the poller tasker visits (a list, a SWAG file, Organizations);
+//! * [`settings`]: configuration several functions read (tables, the member role, the region);
+//! * [`error`]: the functions' errors and their stable `errorType`s.
 
+#![deny(missing_docs)]
+
+pub mod accounts;
 pub mod describe;
-pub mod functions;
-pub mod proxy;
+pub mod error;
+pub mod handlers;
+pub mod outbox;
+pub mod settings;
 pub mod store;
+pub mod stream;
+
+pub use error::{failed_message, FunctionError};

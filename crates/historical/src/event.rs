@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::tech::{EventKind, Technology};
+use crate::timeliness::{check_event_time, EventOutOfTime};
 
 /// `detail-type` of CloudTrail API calls on EventBridge.
 pub const CLOUDTRAIL_DETAIL_TYPE: &str = "AWS API Call via CloudTrail";
@@ -333,6 +334,45 @@ pub fn collect(
     }))
 }
 
+/// What the recorded technologies do with one event, decided before anything is described or
+/// written: the technologies that apply it (with what to apply) and why the others ignore it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Decision {
+    /// The technologies that act on the event, in the order given.
+    pub applied: Vec<(Technology, Collected)>,
+    /// The technologies that ignore it, and why.
+    pub ignored: Vec<(Technology, IgnoreReason)>,
+}
+
+impl Decision {
+    /// Whether the event is checked against the time it was received: only an event some
+    /// technology applies is (an ignored one writes nothing).
+    pub fn check_times(&self, received: DateTime<Utc>) -> Result<(), EventOutOfTime> {
+        self.applied
+            .iter()
+            .try_for_each(|(_, collected)| check_event_time(collected.event_time, received))
+    }
+}
+
+/// [`collect`] for each of `technologies` (the recorded ones); the first error stops the decision.
+pub fn decide(
+    technologies: impl IntoIterator<Item = Technology>,
+    event: &CloudTrailEvent,
+    own_region: &str,
+) -> Result<Decision, EventError> {
+    let mut decision = Decision {
+        applied: Vec::new(),
+        ignored: Vec::new(),
+    };
+    for tech in technologies {
+        match collect(tech, event, own_region)? {
+            Outcome::Ignore(reason) => decision.ignored.push((tech, reason)),
+            Outcome::Apply(collected) => decision.applied.push((tech, collected)),
+        }
+    }
+    Ok(decision)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -406,6 +446,40 @@ mod tests {
         assert!(matches!(
             collect(Technology::S3, &e, "us-east-1"),
             Err(EventError::BadEventTime { .. })
+        ));
+    }
+
+    #[test]
+    fn every_recorded_technology_decides_and_only_applied_events_are_timed() {
+        let e = event(
+            "s3.amazonaws.com",
+            "PutBucketAcl",
+            json!({"bucketName": "b"}),
+        );
+        let decision = decide(Technology::ALL, &e, "us-east-1").unwrap();
+        assert_eq!(decision.applied.len(), 1);
+        assert_eq!(decision.applied[0].0, Technology::S3);
+        assert_eq!(
+            decision.ignored,
+            vec![
+                (Technology::SecurityGroup, IgnoreReason::OtherSource),
+                (Technology::Vpc, IgnoreReason::OtherSource),
+                (Technology::IamRole, IgnoreReason::OtherSource),
+            ]
+        );
+        let sent = e.detail.event_time().unwrap();
+        assert!(decision.check_times(sent).is_ok());
+        let long_after = sent + chrono::Duration::days(15);
+        assert!(decision.check_times(long_after).is_err());
+        // nothing applied: nothing to time
+        let only_vpc = decide([Technology::Vpc], &e, "us-east-1").unwrap();
+        assert!(only_vpc.applied.is_empty());
+        assert!(only_vpc.check_times(long_after).is_ok());
+        // an error of one technology is the event's
+        let bad = event("s3.amazonaws.com", "PutBucketAcl", json!({}));
+        assert!(matches!(
+            decide(Technology::ALL, &bad, "us-east-1"),
+            Err(EventError::NoResourceId { .. })
         ));
     }
 }

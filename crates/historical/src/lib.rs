@@ -7,19 +7,31 @@
 //!   must do with one ([`event::collect`]).
 //! - [`timeliness`]: events out of time, an `eventTime` checked against the time our queue
 //!   received the event ([`timeliness::check_event_time`]).
-//! - [`normalise`] and [`differ`]: the Differ's "effective change" rule, order-insensitive, against
-//!   the latest Durable revision at or before the event time.
+//! - [`normalise`](mod@normalise) and [`differ`]: the Differ's "effective change" rule,
+//!   order-insensitive, against the latest Durable revision at or before the event time.
 //! - [`patch`]: RFC 6902 JSON Patch generation and application.
 //! - [`message`]: the Durable change message published on SNS, with its message attributes and
 //!   the 256 KB limit.
+//! - [`resource`] and [`item`]: a resource as listed and described, and the Current and Durable
+//!   items built from it (CloudTrail context, tombstones, revisions with their change).
+//! - [`poll`]: the poll tasks of a schedule and the poll event of each listed resource.
+//! - [`proxy`]: the stream proxies' routing, what a Current or Durable stream record becomes (a
+//!   Differ message, a change-feed publication, or nothing, and why).
+//!
+//! Every function of the `historical-aws` crate reads (a queue, a stream, a table, AWS), decides
+//! here, and writes.
 
-#![warn(missing_docs)]
+#![deny(missing_docs)]
 
 pub mod differ;
 pub mod event;
+pub mod item;
 pub mod message;
 pub mod normalise;
 pub mod patch;
+pub mod poll;
+pub mod proxy;
+pub mod resource;
 pub mod tech;
 pub mod timeliness;
 

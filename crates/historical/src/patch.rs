@@ -6,7 +6,7 @@
 //! one small `replace`); otherwise the smaller element, in canonical-serialisation order, is
 //! removed (from `a`) or added (from `b`), by index. Every op is index-based, so applying the ops
 //! in order gives exactly `b` for any arrays (correctness first). On arrays sorted canonically,
-//! which is what [`crate::normalise`] produces, the merge is also close to minimal: an inserted
+//! which is what [`crate::normalise()`] produces, the merge is also close to minimal: an inserted
 //! or deleted element costs one op, not a replace of every later index.
 //!
 //! The Differ computes patches between normalised forms (compare is order-insensitive), so a patch

@@ -48,6 +48,7 @@
 //! # Ok::<(), InventoryError>(())
 //! ```
 
+#![deny(missing_docs)]
 #![warn(missing_docs)]
 
 pub mod error;

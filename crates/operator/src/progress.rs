@@ -2,7 +2,7 @@
 //!
 //! * **Buckets configured**: buckets the configurator has decided (configured, empty, refused, ...).
 //!   Each bucket is recorded first with status `inventory_configuration_not_created` and the reason
-//!   [`NOT_CONFIGURED_YET`] (`crates/harvest/src/configurator.rs`), then moved on. The total is known
+//!   [`NOT_CONFIGURED_YET`] (`s3insights::configuration::first_record`), then moved on. The total is known
 //!   once every account is recorded (an account record is written after its buckets): its buckets
 //!   less the excluded and other-region ones.
 //! * **Reports arrived**: among buckets whose configuration was put (`configured`), those past

@@ -11,12 +11,18 @@ use std::str::FromStr;
 pub enum ConfigError {
     /// The variable is not set, or set to the empty string.
     #[error("environment variable {name} is required but not set")]
-    Missing { name: String },
+    Missing {
+        /// The variable's name.
+        name: String,
+    },
     /// The variable is set but its value does not parse.
     #[error("environment variable {name}={value:?} is invalid: {reason}")]
     Invalid {
+        /// The variable's name.
         name: String,
+        /// Its value.
         value: String,
+        /// Why the value cannot be used.
         reason: String,
     },
 }
@@ -53,6 +59,50 @@ pub fn required(env: &impl Lookup, name: &str) -> Result<String, ConfigError> {
     }
 }
 
+/// A required 12-digit AWS account id (`HOST_ACCOUNT_ID`, ...).
+pub fn account_id(env: &impl Lookup, name: &str) -> Result<String, ConfigError> {
+    let value = required(env, name)?;
+    if crate::roles::is_account_id(&value) {
+        Ok(value)
+    } else {
+        Err(ConfigError::Invalid {
+            name: name.into(),
+            value,
+            reason: "not a 12-digit account id".into(),
+        })
+    }
+}
+
+/// An environment for tests that answers with `answer` and records every name asked for: a
+/// function's tests check that its configuration reads exactly the variables its template entry
+/// sets.
+pub struct RecordingEnv<F: Fn(&str) -> Option<String>> {
+    answer: F,
+    asked: std::cell::RefCell<std::collections::BTreeSet<String>>,
+}
+
+impl<F: Fn(&str) -> Option<String>> RecordingEnv<F> {
+    /// An environment whose variable `name` is `answer(name)`.
+    pub fn new(answer: F) -> Self {
+        Self {
+            answer,
+            asked: Default::default(),
+        }
+    }
+
+    /// Every name asked for so far, sorted.
+    pub fn asked(&self) -> std::collections::BTreeSet<String> {
+        self.asked.borrow().clone()
+    }
+}
+
+impl<F: Fn(&str) -> Option<String>> Lookup for RecordingEnv<F> {
+    fn get(&self, name: &str) -> Option<String> {
+        self.asked.borrow_mut().insert(name.to_string());
+        (self.answer)(name)
+    }
+}
+
 /// An optional string variable; the empty string counts as unset.
 pub fn optional(env: &impl Lookup, name: &str) -> Option<String> {
     env.get(name).filter(|v| !v.trim().is_empty())
@@ -80,6 +130,19 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn account_ids_are_twelve_digits_and_a_recording_env_records() {
+        let env = RecordingEnv::new(|name| (name == "A").then(|| "123456789012".to_string()));
+        assert_eq!(account_id(&env, "A"), Ok("123456789012".into()));
+        let short = [("B", "1234")];
+        assert!(matches!(
+            account_id(&short, "B"),
+            Err(ConfigError::Invalid { .. })
+        ));
+        assert!(account_id(&env, "C").is_err());
+        assert_eq!(env.asked().into_iter().collect::<Vec<_>>(), ["A", "C"]);
+    }
 
     #[test]
     fn missing_and_empty_are_both_missing() {

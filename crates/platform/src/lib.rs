@@ -8,6 +8,7 @@
 //! feature). [`billing`] counts a run's billable units by one rule for the offline CLI and the
 //! operator CLI. [`s3_keys`] decodes the URL-encoded keys every S3 listing asks for.
 
+#![deny(missing_docs)]
 pub mod aws;
 pub mod billing;
 pub mod config;

@@ -20,10 +20,10 @@
 //! itself).
 //!
 //! Requests that carry keys in an XML body (DeleteObjects) have the same problem the other way:
-//! [`xml_safe`] tells whether a key can go there; any other key is deleted one at a time, its key in
-//! the URL.
+//! [`xml_safe`] tells whether a key can go there; [`delete_versions`] deletes any other key one at a
+//! time, its key in the URL.
 
-use aws_sdk_s3::types::EncodingType;
+use aws_sdk_s3::types::{Delete, EncodingType, ObjectIdentifier};
 
 /// The `encoding-type` every listing asks for.
 pub const LISTING_ENCODING: EncodingType = EncodingType::Url;
@@ -90,6 +90,101 @@ pub fn xml_safe(key: &str) -> bool {
     key.chars().all(|c| {
         matches!(c, '\u{9}' | '\u{A}' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..)
     })
+}
+
+/// Why deleting object versions stopped: what was being done, what S3 said, and whether retrying
+/// may help (`crate::sdk_error::is_transient`; keys S3 refused within a DeleteObjects answer count as
+/// transient, as S3 documents them per key).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{operation}: {message}")]
+pub struct DeleteFailure {
+    /// The call, with the bucket and key involved.
+    pub operation: String,
+    /// What S3 answered (code and message).
+    pub message: String,
+    /// Whether retrying may succeed.
+    pub transient: bool,
+}
+
+fn failure<E>(
+    operation: String,
+    err: &aws_sdk_s3::error::SdkError<E, aws_sdk_s3::config::http::HttpResponse>,
+) -> DeleteFailure
+where
+    E: std::error::Error + aws_sdk_s3::error::ProvideErrorMetadata + 'static,
+{
+    DeleteFailure {
+        transient: crate::sdk_error::is_transient(err),
+        message: crate::sdk_error::summary(&operation, err),
+        operation,
+    }
+}
+
+/// Deletes `(key, version)`s from `bucket` whatever their keys hold: DeleteObjects, a thousand at a
+/// time, for keys its XML body can carry ([`xml_safe`]), DeleteObject one at a time for the others.
+/// Returns how many were deleted.
+pub async fn delete_versions(
+    s3: &aws_sdk_s3::Client,
+    bucket: &str,
+    versions: Vec<(String, Option<String>)>,
+) -> Result<u64, DeleteFailure> {
+    let (batched, single): (Vec<_>, Vec<_>) =
+        versions.into_iter().partition(|(key, _)| xml_safe(key));
+    let mut deleted = 0u64;
+    for (key, version) in single {
+        s3.delete_object()
+            .bucket(bucket)
+            .key(&key)
+            .set_version_id(version)
+            .send()
+            .await
+            .map_err(|e| failure(format!("delete {key:?} from {bucket}"), &e))?;
+        deleted += 1;
+    }
+    let identifiers: Vec<ObjectIdentifier> = batched
+        .into_iter()
+        .filter_map(|(key, version)| {
+            ObjectIdentifier::builder()
+                .key(key)
+                .set_version_id(version)
+                .build()
+                .ok()
+        })
+        .collect();
+    for chunk in identifiers.chunks(1000) {
+        let operation = format!("delete objects in {bucket}");
+        let delete = Delete::builder()
+            .set_objects(Some(chunk.to_vec()))
+            .quiet(true)
+            .build()
+            .map_err(|e| DeleteFailure {
+                operation: operation.clone(),
+                message: e.to_string(),
+                transient: false,
+            })?;
+        let answer = s3
+            .delete_objects()
+            .bucket(bucket)
+            .delete(delete)
+            .send()
+            .await
+            .map_err(|e| failure(operation.clone(), &e))?;
+        if let Some(first) = answer.errors().first() {
+            return Err(DeleteFailure {
+                message: format!(
+                    "{} of {} not deleted, e.g. {}: {}",
+                    answer.errors().len(),
+                    chunk.len(),
+                    first.key().unwrap_or_default(),
+                    first.message().unwrap_or_default()
+                ),
+                operation,
+                transient: true,
+            });
+        }
+        deleted += chunk.len() as u64;
+    }
+    Ok(deleted)
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@ use platform::failure::{Classified, Failure};
 
 /// Why a function failed. `Transient` is retried by every Task; the others are decisions.
 #[derive(Debug, thiserror::Error)]
-pub enum HarvestError {
+pub enum FunctionError {
     /// The Harvester input is invalid; the message lists every problem.
     #[error("{0}")]
     InvalidInput(#[from] s3insights::input::InvalidInput),
@@ -47,8 +47,8 @@ pub enum HarvestError {
         /// The execution that asked.
         requested_by: String,
     },
-    /// A regional transient stack failed to create.
-    #[error("regional stack {stack} in {region} failed: {reason}")]
+    /// A staging stack failed to create.
+    #[error("staging stack {stack} in {region} failed: {reason}")]
     StagingStackFailed {
         /// Stack name.
         stack: String,
@@ -86,20 +86,40 @@ pub enum HarvestError {
     },
 }
 
-impl Classified for HarvestError {
+impl FunctionError {
+    /// A request this function does not know: `what` names the function, `action` what was asked.
+    pub fn no_action(what: &str, action: &str) -> Self {
+        FunctionError::UnknownRequest(format!("{what} has no action {action:?}"))
+    }
+
+    /// Stored state that does not parse.
+    pub fn corrupt(what: impl Into<String>, message: impl std::fmt::Display) -> Self {
+        FunctionError::CorruptState {
+            what: what.into(),
+            message: message.to_string(),
+        }
+    }
+
+    /// A request that does not decode into what the function reads.
+    pub fn undecodable(err: serde_json::Error) -> Self {
+        FunctionError::UnknownRequest(err.to_string())
+    }
+}
+
+impl Classified for FunctionError {
     fn error_type(&self) -> &str {
         match self {
-            HarvestError::InvalidInput(_) => "InvalidInput",
-            HarvestError::RunAlreadyExists { .. } => "RunAlreadyExists",
-            HarvestError::AthenaTableExists { .. } => "AthenaTableExists",
-            HarvestError::RunNotFound(_) => "RunNotFound",
-            HarvestError::RunStillRunning { .. } => "RunStillRunning",
-            HarvestError::RunNotOwned { .. } => "RunNotOwned",
-            HarvestError::StagingStackFailed { .. } => "StagingStackFailed",
-            HarvestError::UnknownRequest(_) => "UnknownRequest",
-            HarvestError::Transient { .. } => "Transient",
-            HarvestError::Aws { .. } => "AwsError",
-            HarvestError::CorruptState { .. } => "CorruptState",
+            FunctionError::InvalidInput(_) => "InvalidInput",
+            FunctionError::RunAlreadyExists { .. } => "RunAlreadyExists",
+            FunctionError::AthenaTableExists { .. } => "AthenaTableExists",
+            FunctionError::RunNotFound(_) => "RunNotFound",
+            FunctionError::RunStillRunning { .. } => "RunStillRunning",
+            FunctionError::RunNotOwned { .. } => "RunNotOwned",
+            FunctionError::StagingStackFailed { .. } => "StagingStackFailed",
+            FunctionError::UnknownRequest(_) => "UnknownRequest",
+            FunctionError::Transient { .. } => "Transient",
+            FunctionError::Aws { .. } => "AwsError",
+            FunctionError::CorruptState { .. } => "CorruptState",
         }
     }
 }
@@ -108,7 +128,7 @@ impl Classified for HarvestError {
 /// and the only part of it a user writes is the Harvester's input (`start`) or Cleanup's
 /// (`runs_to_clean`): JSON too deep to decode can only be that input, refused as `InvalidInput`
 /// before anything exists. Any other undecodable payload is a request this function does not know.
-impl From<platform::serve::UndecodableEvent> for HarvestError {
+impl From<platform::serve::UndecodableEvent> for FunctionError {
     fn from(err: platform::serve::UndecodableEvent) -> Self {
         use s3insights::input::{Contract, InvalidInput, Problem};
         match err {
@@ -117,7 +137,7 @@ impl From<platform::serve::UndecodableEvent> for HarvestError {
                     Some("runs_to_clean") => Contract::Cleanup,
                     _ => Contract::Harvester,
                 };
-                HarvestError::InvalidInput(InvalidInput {
+                FunctionError::InvalidInput(InvalidInput {
                     contract,
                     problems: vec![Problem {
                         field: "(input)".into(),
@@ -129,24 +149,24 @@ impl From<platform::serve::UndecodableEvent> for HarvestError {
                 })
             }
             platform::serve::UndecodableEvent::Shape(message) => {
-                HarvestError::UnknownRequest(message)
+                FunctionError::UnknownRequest(message)
             }
         }
     }
 }
 
-impl From<HarvestError> for Failure {
-    fn from(err: HarvestError) -> Self {
+impl From<FunctionError> for Failure {
+    fn from(err: FunctionError) -> Self {
         Failure::from_classified(&err)
     }
 }
 
-/// Turns any SDK error into a [`HarvestError`], transient when retrying may help
+/// Turns any SDK error into a [`FunctionError`], transient when retrying may help
 /// (`platform::sdk_error::is_transient`, the one rule of both tools).
 pub fn sdk_error<E>(
     operation: impl Into<String>,
     err: aws_sdk_s3::error::SdkError<E>,
-) -> HarvestError
+) -> FunctionError
 where
     E: std::error::Error + aws_sdk_s3::error::ProvideErrorMetadata + 'static,
 {
@@ -154,9 +174,9 @@ where
     let transient = platform::sdk_error::is_transient(&err);
     let message = platform::sdk_error::summary(&operation, &err);
     if transient {
-        HarvestError::Transient { operation, message }
+        FunctionError::Transient { operation, message }
     } else {
-        HarvestError::Aws { operation, message }
+        FunctionError::Aws { operation, message }
     }
 }
 

@@ -46,14 +46,22 @@ impl Deployment {
         .then(|| run.to_string())
     }
 
-    /// The regional transient stack of `run_id` (same name in every region).
-    pub fn regional_stack(&self, run_id: &str) -> String {
+    /// The staging stack of `run_id` (`regional-transient.yaml`; same name in every region).
+    pub fn staging_stack(&self, run_id: &str) -> String {
         format!("{}-{run_id}-staging", self.name)
     }
 
-    /// The SNS topic of the regional stack (same name in every region).
+    /// The SNS topic of the staging stack (same name in every region).
     pub fn staging_topic(&self, run_id: &str) -> String {
         format!("{}-{run_id}-inventory", self.name)
+    }
+
+    /// Whether `bucket` is one of this deployment's own buckets, never inventoried: the consolidated
+    /// bucket, or a staging bucket of any run.
+    pub fn is_own_bucket(&self, bucket: &str, consolidated_bucket: &str) -> bool {
+        bucket == consolidated_bucket
+            || (bucket.starts_with(&format!("{}-", self.name))
+                && bucket.contains(&format!("-stg-{}-", self.host_account)))
     }
 
     /// The inventory configuration id put on every source bucket of `run_id`.
@@ -145,6 +153,20 @@ mod tests {
             Deployment::new("other", "123456789012").run_of_staging_bucket(&name, "ap-southeast-2"),
             None
         );
+    }
+
+    #[test]
+    fn own_buckets_are_the_consolidated_one_and_every_staging_bucket() {
+        let d = Deployment::new("s3i", "123456789012");
+        assert!(d.is_own_bucket("s3i-consolidated-x", "s3i-consolidated-x"));
+        assert!(d.is_own_bucket(&d.staging_bucket("r1", "eu-west-1"), "other"));
+        assert!(d.is_own_bucket(&d.staging_bucket("r2", "us-east-1"), "other"));
+        // Another deployment's staging bucket, or one of another host account, is a user's bucket.
+        let other = Deployment::new("s3j", "123456789012").staging_bucket("r1", "eu-west-1");
+        assert!(!d.is_own_bucket(&other, "other"));
+        let elsewhere = Deployment::new("s3i", "210987654321").staging_bucket("r1", "eu-west-1");
+        assert!(!d.is_own_bucket(&elsewhere, "other"));
+        assert!(!d.is_own_bucket("photos", "other"));
     }
 
     #[test]

@@ -1,11 +1,12 @@
 //! The state table's records: one partition per run, never wiped. The records are pure data, so the
-//! functions that write them (`harvest`) and the operator CLI that reads them share one definition.
+//! functions that write them (`s3insights-aws`) and the operator CLI that reads them share one
+//! definition; so is a bucket's [`BucketChange`], what a decision writes.
 //!
 //! | pk | sk | item |
 //! |---|---|---|
 //! | `run#<run_id>` | `run` | [`RunRecord`] |
 //! | `run#<run_id>` | `account#<account>` | [`AccountRecord`] |
-//! | `run#<run_id>` | `region#<region>` | [`RegionRecord`] |
+//! | `run#<run_id>` | `region#<region>` | [`StagingStackRecord`] |
 //! | `run#<run_id>` | `bucket#<account>#<region>#<bucket>` | [`BucketRecord`] |
 
 use serde::{Deserialize, Serialize};
@@ -16,7 +17,7 @@ use crate::{BucketFigures, BucketStatus};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RunStatus {
-    /// Recorded, input stored; regional stacks and configurations on their way.
+    /// Recorded, input stored; staging stacks and configurations on their way.
     #[default]
     Running,
     /// Report sent and transient resources removed.
@@ -115,9 +116,9 @@ pub struct AccountRecord {
     pub removal: Option<String>,
 }
 
-/// A run's regional transient stack.
+/// A run's staging stack in one region (`regional-transient.yaml`, stack `<D>-<run>-staging`).
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
-pub struct RegionRecord {
+pub struct StagingStackRecord {
     /// `run#<run_id>`.
     pub pk: String,
     /// `region#<region>`.
@@ -190,7 +191,45 @@ pub fn account_sk(account: &str) -> String {
     format!("account#{account}")
 }
 
-/// Sort key of a region.
-pub fn region_sk(region: &str) -> String {
+/// Sort key of the staging stack in `region` (`region#<region>`: one staging stack per region).
+pub fn staging_stack_sk(region: &str) -> String {
     format!("region#{region}")
+}
+
+/// What a bucket transition writes besides the status: the one shape every decision about a bucket
+/// takes, whichever function makes it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BucketChange<'a> {
+    /// The new status.
+    pub to: BucketStatus,
+    /// Why (removed when `None`).
+    pub reason: Option<&'a str>,
+    /// Figures of the consolidated report.
+    pub figures: Option<&'a BucketFigures>,
+    /// The consolidated manifest.
+    pub manifest_key: Option<&'a str>,
+    /// Consolidated files written.
+    pub files: Option<u64>,
+    /// Whether our configuration is on the bucket.
+    pub configured: Option<bool>,
+}
+
+impl<'a> BucketChange<'a> {
+    /// A change to `to` and nothing else.
+    pub fn to(to: BucketStatus) -> Self {
+        Self {
+            to,
+            reason: None,
+            figures: None,
+            manifest_key: None,
+            files: None,
+            configured: None,
+        }
+    }
+
+    /// With a reason.
+    pub fn because(mut self, reason: &'a str) -> Self {
+        self.reason = Some(reason);
+        self
+    }
 }

@@ -3,6 +3,8 @@
 //! dependencies, so pure crates can use it in their tests and examples, and the same seed gives the
 //! same data on every machine.
 
+#![deny(missing_docs)]
+
 /// A SplitMix64 stream (Steele, Lea and Flood, 2014): small, fast, good enough for test data, never
 /// for anything secret.
 #[derive(Debug, Clone, PartialEq, Eq)]

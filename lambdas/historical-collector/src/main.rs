@@ -1,9 +1,10 @@
 //! Entry point of the historical-collector Lambda: describes resources on CloudTrail and poll events and writes the Current tables.
-//! Everything else — configuration, clients, the runtime loop — is `historical_aws::functions::entry::serve`.
+//! The handler and its configuration are `historical_aws::handlers::collector`; the runtime loop is
+//! `platform::serve::run`.
 
-use historical_aws::functions::{collector, entry};
+use historical_aws::handlers::collector;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    entry::serve(collector::handle).await
+    platform::serve::run(collector::handle).await
 }

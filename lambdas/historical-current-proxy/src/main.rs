@@ -1,9 +1,10 @@
 //! Entry point of the historical-current-proxy Lambda: forwards Current table stream records to the Differ queue.
-//! Everything else — configuration, clients, the runtime loop — is `historical_aws::functions::entry::serve`.
+//! The handler and its configuration are `historical_aws::handlers::current_proxy`; the runtime loop is
+//! `platform::serve::run`.
 
-use historical_aws::functions::{entry, stream_proxy};
+use historical_aws::handlers::current_proxy;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    entry::serve(stream_proxy::current).await
+    platform::serve::run(current_proxy::handle).await
 }

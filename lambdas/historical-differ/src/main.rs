@@ -1,9 +1,10 @@
 //! Entry point of the historical-differ Lambda: writes effective changes to the Durable tables.
-//! Everything else — configuration, clients, the runtime loop — is `historical_aws::functions::entry::serve`.
+//! The handler and its configuration are `historical_aws::handlers::differ`; the runtime loop is
+//! `platform::serve::run`.
 
-use historical_aws::functions::{differ, entry};
+use historical_aws::handlers::differ;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    entry::serve(differ::handle).await
+    platform::serve::run(differ::handle).await
 }

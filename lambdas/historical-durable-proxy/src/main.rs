@@ -1,9 +1,10 @@
 //! Entry point of the historical-durable-proxy Lambda: publishes Durable table stream records to the change-feed topic.
-//! Everything else — configuration, clients, the runtime loop — is `historical_aws::functions::entry::serve`.
+//! The handler and its configuration are `historical_aws::handlers::durable_proxy`; the runtime loop is
+//! `platform::serve::run`.
 
-use historical_aws::functions::{entry, stream_proxy};
+use historical_aws::handlers::durable_proxy;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    entry::serve(stream_proxy::durable).await
+    platform::serve::run(durable_proxy::handle).await
 }

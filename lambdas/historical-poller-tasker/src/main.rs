@@ -1,9 +1,10 @@
 //! Entry point of the historical-poller-tasker Lambda: queues one poll task per technology, account and region (schedule).
-//! Everything else — configuration, clients, the runtime loop — is `historical_aws::functions::entry::serve`.
+//! The handler and its configuration are `historical_aws::handlers::poller_tasker`; the runtime loop is
+//! `platform::serve::run`.
 
-use historical_aws::functions::{entry, poller_tasker};
+use historical_aws::handlers::poller_tasker;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    entry::serve(poller_tasker::handle).await
+    platform::serve::run(poller_tasker::handle).await
 }

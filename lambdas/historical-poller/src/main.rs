@@ -1,9 +1,10 @@
 //! Entry point of the historical-poller Lambda: lists one technology in one account and region and queues a poll event per resource.
-//! Everything else — configuration, clients, the runtime loop — is `historical_aws::functions::entry::serve`.
+//! The handler and its configuration are `historical_aws::handlers::poller`; the runtime loop is
+//! `platform::serve::run`.
 
-use historical_aws::functions::{entry, poller};
+use historical_aws::handlers::poller;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    entry::serve(poller::handle).await
+    platform::serve::run(poller::handle).await
 }

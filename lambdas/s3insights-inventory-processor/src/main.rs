@@ -1,7 +1,7 @@
-//! Entry point of the inventory-processor Lambda: consolidates each delivered inventory report.
-//! Everything else — configuration, clients, the runtime loop — is `s3insights_aws::entry::serve`.
+//! The s3insights-inventory-processor Lambda: consolidates each delivered inventory report.
+//! Everything else — configuration, clients, the runtime loop — is `platform::serve::run`.
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    s3insights_aws::entry::serve(s3insights_aws::processor::handle).await
+    platform::serve::run(s3insights_aws::handlers::inventory_processor::handle).await
 }

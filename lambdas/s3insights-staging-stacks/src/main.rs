@@ -1,7 +1,7 @@
-//! Entry point of the regional-stacks Lambda: creates, checks and deletes a run's regional transient stacks.
-//! Everything else — configuration, clients, the runtime loop — is `s3insights_aws::entry::serve`.
+//! The s3insights-staging-stacks Lambda: creates, checks and deletes a run's staging stacks.
+//! Everything else — configuration, clients, the runtime loop — is `platform::serve::run`.
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    s3insights_aws::entry::serve(s3insights_aws::stacks::handle).await
+    platform::serve::run(s3insights_aws::handlers::staging_stacks::handle).await
 }

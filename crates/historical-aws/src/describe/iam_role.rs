@@ -10,12 +10,14 @@
 //! `NoSuchEntity` at any step means the role is gone.
 
 use aws_sdk_iam::types::Role;
+use historical::resource::{Described, Listed};
+use historical::tech::GLOBAL_REGION;
 use historical::Technology;
 use serde_json::{json, Map, Value};
 
 use super::error::{sdk_error, ApiError};
 use super::json::{flatten_tags, policy_document, prune, time};
-use super::{AccountClients, DescribeError, Described, Listed, GLOBAL_REGION};
+use super::{AccountClients, DescribeError};
 
 /// Schema version of IAM role items (new technology).
 pub const VERSION: u32 = 1;

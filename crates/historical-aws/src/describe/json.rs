@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use aws_smithy_types::date_time::Format;
 use aws_smithy_types::DateTime;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 /// `value` without the object members that are `null`, recursively: the API's JSON omits absent
 /// members, and `json!` writes every `Option` that is `None` as `null`. Arrays keep their length.
@@ -98,14 +98,6 @@ pub(crate) fn bucket_region(constraint: Option<&str>) -> String {
         None | Some("") => "us-east-1".to_string(),
         Some("EU") => "eu-west-1".to_string(),
         Some(region) => region.to_string(),
-    }
-}
-
-/// A JSON object from `value`, or an empty one when it is not an object.
-pub(crate) fn into_object(value: Value) -> Map<String, Value> {
-    match value {
-        Value::Object(map) => map,
-        _ => Map::new(),
     }
 }
 

@@ -6,9 +6,10 @@
 //! through [`AccountClients`], built from the `SdkConfig` that
 //! `platform::roles::RoleAssumer::config_for_region` returns for the account.
 //!
-//! What a description holds is the item the original stored (minus the CloudTrail context the
-//! collector adds): `arn`, `accountId`, `Region`, `configuration`, `Tags` (flattened), the
-//! technology's top-level attributes and `version`. Per technology:
+//! What a description holds (`historical::resource::Described`) is the item the original stored
+//! (minus the CloudTrail context the collector adds): `arn`, `accountId`, `Region`,
+//! `configuration`, `Tags` (flattened), the technology's top-level attributes and `version`. Per
+//! technology:
 //!
 //! | technology | top-level attributes | `version` | module |
 //! | --- | --- | --- | --- |
@@ -19,7 +20,8 @@
 //!
 //! Global technologies: S3 buckets and IAM roles are listed once per account whatever the
 //! `region` argument (ListBuckets and ListRoles are global); each listed bucket carries its own
-//! region, IAM roles carry `us-east-1` (where CloudTrail records IAM). The poller therefore lists
+//! region, IAM roles carry `us-east-1` (`historical::tech::GLOBAL_REGION`, where CloudTrail
+//! records IAM). The poller therefore lists
 //! them in one region only, as the original polled S3 only in its primary region. Security groups
 //! and VPCs are listed and described in the region given.
 
@@ -31,18 +33,13 @@ mod s3_config;
 pub mod security_group;
 pub mod vpc;
 
-use std::collections::BTreeMap;
 use std::future::Future;
 
 use aws_config::SdkConfig;
+use historical::resource::{Described, Listed};
 use historical::Technology;
-use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
 
 pub use error::DescribeError;
-
-/// The region where CloudTrail records global services (IAM), and the region of IAM descriptions.
-pub const GLOBAL_REGION: &str = "us-east-1";
 
 /// The SDK clients of one member account, built once per (account, region) and shared by every
 /// call of a batch. Clients for another region are built from the same configuration on demand
@@ -115,52 +112,6 @@ impl AccountClients {
     }
 }
 
-/// One resource found by a listing: enough for the poller to build its synthetic event.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Listed {
-    /// The resource id the collector describes (bucket name, group id, VPC id, role name).
-    pub id: String,
-    /// The resource's region (a bucket's own region; `us-east-1` for IAM roles).
-    pub region: String,
-    /// Creation time (ISO 8601) when the listing reports it (buckets, roles).
-    pub created: Option<String>,
-    /// The full description when the listing already carries it (security groups, as the
-    /// original poller sent them as `collected`); `None` means the collector must describe.
-    pub described: Option<Described>,
-}
-
-/// A resource as stored: the original's item fields without the CloudTrail context. Serialises to
-/// the item's attribute names (`arn`, `accountId`, `Region`, `configuration`, `Tags`, `version`
-/// and the technology's top-level attributes).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Described {
-    /// The resource's ARN, from `historical`'s rules.
-    pub arn: String,
-    /// The account the resource lives in.
-    #[serde(rename = "accountId")]
-    pub account_id: String,
-    /// The resource's region (the proxy filters on it).
-    #[serde(rename = "Region")]
-    pub region: String,
-    /// The resource's configuration in the AWS API's JSON names.
-    pub configuration: Value,
-    /// Tags as `{Key: Value}`.
-    #[serde(rename = "Tags")]
-    pub tags: BTreeMap<String, String>,
-    /// The schema version of this technology's items.
-    pub version: u32,
-    /// The technology's top-level attributes (`BucketName`, `GroupId`, ...).
-    #[serde(flatten)]
-    pub attributes: Map<String, Value>,
-}
-
-impl Described {
-    /// The item as a JSON object, the attributes the collector writes (before its context).
-    pub fn to_item(&self) -> Map<String, Value> {
-        json::into_object(serde_json::to_value(self).unwrap_or(Value::Null))
-    }
-}
-
 /// Listing and describing one technology's resources; the seam that lets the collector and
 /// poller be tested without AWS.
 pub trait Describe: Send + Sync {
@@ -227,33 +178,5 @@ impl Describe for AwsDescriber {
             Err(DescribeError::Gone { .. }) => Ok(None),
             other => other,
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    #[test]
-    fn item_names() {
-        let mut attributes = Map::new();
-        attributes.insert("BucketName".into(), json!("b"));
-        let d = Described {
-            arn: "arn:aws:s3:::b".into(),
-            account_id: "123456789012".into(),
-            region: "eu-west-1".into(),
-            configuration: json!({"Versioning": {}}),
-            tags: BTreeMap::from([("k".to_string(), "v".to_string())]),
-            version: 10,
-            attributes,
-        };
-        let item = d.to_item();
-        assert_eq!(
-            Value::Object(item),
-            json!({"arn": "arn:aws:s3:::b", "accountId": "123456789012", "Region": "eu-west-1",
-                   "configuration": {"Versioning": {}}, "Tags": {"k": "v"}, "version": 10,
-                   "BucketName": "b"})
-        );
     }
 }

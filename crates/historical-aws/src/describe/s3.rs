@@ -7,7 +7,7 @@
 //! `ObjectLock` and `PolicyStatus`. Values are the S3 API's shapes (see `s3_config`), not
 //! cloudaux's, hence `version` 10 (cloudaux's schema was 9). A configuration that is not set is
 //! `null` (lists: `[]`), never an error: S3 answers "not set" with an error code per GET
-//! (`NoSuchLifecycleConfiguration`, `NoSuchBucketPolicy`, ...), listed in [`describe`].
+//! (`NoSuchLifecycleConfiguration`, `NoSuchBucketPolicy`, ...), listed where each is fetched.
 //! `NoSuchBucket` at any step means the bucket is gone. `Policy` is the parsed policy document.
 //! Top-level attributes: `BucketName`; `Region` is the bucket's region; `Tags` the bucket tags.
 //!
@@ -24,13 +24,29 @@ use std::future::Future;
 
 use aws_sdk_s3::config::http::HttpResponse;
 use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_s3::operation::{
+    get_bucket_accelerate_configuration::GetBucketAccelerateConfigurationOutput,
+    get_bucket_acl::GetBucketAclOutput, get_bucket_cors::GetBucketCorsOutput,
+    get_bucket_encryption::GetBucketEncryptionOutput,
+    get_bucket_lifecycle_configuration::GetBucketLifecycleConfigurationOutput,
+    get_bucket_logging::GetBucketLoggingOutput,
+    get_bucket_notification_configuration::GetBucketNotificationConfigurationOutput,
+    get_bucket_ownership_controls::GetBucketOwnershipControlsOutput,
+    get_bucket_policy::GetBucketPolicyOutput,
+    get_bucket_policy_status::GetBucketPolicyStatusOutput,
+    get_bucket_replication::GetBucketReplicationOutput, get_bucket_tagging::GetBucketTaggingOutput,
+    get_bucket_versioning::GetBucketVersioningOutput, get_bucket_website::GetBucketWebsiteOutput,
+    get_object_lock_configuration::GetObjectLockConfigurationOutput,
+    get_public_access_block::GetPublicAccessBlockOutput,
+};
+use historical::resource::{Described, Listed};
 use historical::Technology;
 use serde_json::{json, Map, Value};
 
 use super::error::{sdk_error, ApiError};
 use super::json::{bucket_region, flatten_tags, policy_document, prune, time};
 use super::s3_config as conv;
-use super::{AccountClients, DescribeError, Described, Listed};
+use super::{AccountClients, DescribeError};
 
 /// Schema version of S3 bucket items (cloudaux's was 9; the API shapes and additions make 10).
 pub const VERSION: u32 = 10;
@@ -141,252 +157,28 @@ pub async fn describe(
         Err(e) => return Err(e),
     };
     let s3 = clients.s3_in(&region);
-    let b = name;
-    let (acl, lifecycle, logging, policy, tagging, versioning, website, cors) = futures::try_join!(
-        fetch(
-            b,
-            "GetBucketAcl",
-            &[],
-            false,
-            s3.get_bucket_acl().bucket(b).send()
-        ),
-        fetch(
-            b,
-            "GetBucketLifecycleConfiguration",
-            &["NoSuchLifecycleConfiguration"],
-            false,
-            s3.get_bucket_lifecycle_configuration().bucket(b).send()
-        ),
-        fetch(
-            b,
-            "GetBucketLogging",
-            &[],
-            false,
-            s3.get_bucket_logging().bucket(b).send()
-        ),
-        fetch(
-            b,
-            "GetBucketPolicy",
-            &["NoSuchBucketPolicy"],
-            false,
-            s3.get_bucket_policy().bucket(b).send()
-        ),
-        fetch(
-            b,
-            "GetBucketTagging",
-            &["NoSuchTagSet"],
-            false,
-            s3.get_bucket_tagging().bucket(b).send()
-        ),
-        fetch(
-            b,
-            "GetBucketVersioning",
-            &[],
-            false,
-            s3.get_bucket_versioning().bucket(b).send()
-        ),
-        fetch(
-            b,
-            "GetBucketWebsite",
-            &["NoSuchWebsiteConfiguration"],
-            false,
-            s3.get_bucket_website().bucket(b).send()
-        ),
-        fetch(
-            b,
-            "GetBucketCors",
-            &["NoSuchCORSConfiguration"],
-            false,
-            s3.get_bucket_cors().bucket(b).send()
-        ),
-    )?;
-    let (
-        notifications,
-        accelerate,
-        replication,
-        encryption,
-        public_access,
-        ownership,
-        lock,
-        status,
-    ) = futures::try_join!(
-        fetch(
-            b,
-            "GetBucketNotificationConfiguration",
-            &[],
-            false,
-            s3.get_bucket_notification_configuration().bucket(b).send()
-        ),
-        fetch(
-            b,
-            "GetBucketAccelerateConfiguration",
-            &[],
-            false,
-            s3.get_bucket_accelerate_configuration().bucket(b).send()
-        ),
-        fetch(
-            b,
-            "GetBucketReplication",
-            &["ReplicationConfigurationNotFoundError"],
-            false,
-            s3.get_bucket_replication().bucket(b).send()
-        ),
-        fetch(
-            b,
-            "GetBucketEncryption",
-            &["ServerSideEncryptionConfigurationNotFoundError"],
-            false,
-            s3.get_bucket_encryption().bucket(b).send()
-        ),
-        fetch(
-            b,
-            "GetPublicAccessBlock",
-            &["NoSuchPublicAccessBlockConfiguration"],
-            false,
-            s3.get_public_access_block().bucket(b).send()
-        ),
-        fetch(
-            b,
-            "GetBucketOwnershipControls",
-            &["OwnershipControlsNotFoundError"],
-            false,
-            s3.get_bucket_ownership_controls().bucket(b).send()
-        ),
-        fetch(
-            b,
-            "GetObjectLockConfiguration",
-            &[
-                "ObjectLockConfigurationNotFoundError",
-                "NoSuchObjectLockConfiguration"
-            ],
-            false,
-            s3.get_object_lock_configuration().bucket(b).send()
-        ),
-        fetch(
-            b,
-            "GetBucketPolicyStatus",
-            &["NoSuchBucketPolicy"],
-            true,
-            s3.get_bucket_policy_status().bucket(b).send()
-        ),
-    )?;
+    let settings = Settings::fetch(&s3, name).await?;
+    let controls = Controls::fetch(&s3, name).await?;
     let global = clients.s3();
     let (analytics, metrics, inventory, created) = futures::try_join!(
-        analytics_configurations(&s3, b),
-        metrics_configurations(&s3, b),
-        inventory_configurations(&s3, b),
-        creation_date(&global, b),
+        analytics_configurations(&s3, name),
+        metrics_configurations(&s3, name),
+        inventory_configurations(&s3, name),
+        creation_date(&global, name),
     )?;
-
+    let tags = settings
+        .tagging
+        .as_ref()
+        .map(|t| flatten_tags(t.tag_set().iter().map(|t| (Some(t.key()), Some(t.value())))))
+        .unwrap_or_default();
     let mut c = Map::new();
-    c.insert(
-        "Owner".into(),
-        acl.as_ref().map(conv::owner).unwrap_or(Value::Null),
-    );
-    c.insert(
-        "Grants".into(),
-        acl.as_ref().map(conv::grants).unwrap_or(json!([])),
-    );
-    c.insert(
-        "LifecycleRules".into(),
-        lifecycle
-            .map(|l| conv::lifecycle_rules(l.rules()))
-            .unwrap_or(json!([])),
-    );
-    c.insert(
-        "Logging".into(),
-        json!(logging.and_then(|l| l.logging_enabled().map(|e| json!({
-            "TargetBucket": e.target_bucket(),
-            "TargetPrefix": e.target_prefix(),
-        })))),
-    );
-    c.insert(
-        "Policy".into(),
-        json!(policy.and_then(|p| p.policy().map(policy_document))),
-    );
-    c.insert(
-        "Versioning".into(),
-        prune(json!(versioning.map(|v| json!({
-            "Status": v.status().map(|s| s.as_str()),
-            "MFADelete": v.mfa_delete().map(|s| s.as_str()),
-        })))),
-    );
-    c.insert("Website".into(), json!(website.as_ref().map(conv::website)));
-    c.insert(
-        "Cors".into(),
-        cors.map(|r| conv::cors_rules(r.cors_rules()))
-            .unwrap_or(json!([])),
-    );
-    c.insert(
-        "Notifications".into(),
-        json!(notifications.as_ref().map(conv::notifications)),
-    );
-    c.insert(
-        "Acceleration".into(),
-        json!(accelerate.and_then(|a| a.status().map(|s| s.as_str().to_string()))),
-    );
-    c.insert(
-        "Replication".into(),
-        json!(replication.and_then(|r| r.replication_configuration().map(conv::replication))),
-    );
+    settings.insert_into(&mut c);
+    controls.insert_delivery_into(&mut c);
     c.insert("CreationDate".into(), created);
     c.insert("AnalyticsConfigurations".into(), Value::Array(analytics));
     c.insert("MetricsConfigurations".into(), Value::Array(metrics));
     c.insert("InventoryConfigurations".into(), Value::Array(inventory));
-    c.insert(
-        "Encryption".into(),
-        json!(encryption.and_then(|e| e
-            .server_side_encryption_configuration()
-            .map(conv::encryption))),
-    );
-    c.insert(
-        "PublicAccessBlock".into(),
-        prune(json!(public_access.and_then(|p| p
-            .public_access_block_configuration()
-            .map(|p| json!({
-                "BlockPublicAcls": p.block_public_acls(),
-                "IgnorePublicAcls": p.ignore_public_acls(),
-                "BlockPublicPolicy": p.block_public_policy(),
-                "RestrictPublicBuckets": p.restrict_public_buckets(),
-            }))))),
-    );
-    c.insert(
-        "OwnershipControls".into(),
-        json!(
-            ownership.and_then(|o| o.ownership_controls().map(|o| json!({
-                "Rules": o.rules().iter().map(|r| json!({
-                    "ObjectOwnership": r.object_ownership().as_str(),
-                })).collect::<Vec<_>>(),
-            })))
-        ),
-    );
-    c.insert(
-        "ObjectLock".into(),
-        prune(json!(lock.and_then(|l| l.object_lock_configuration().map(
-            |l| json!({
-                "ObjectLockEnabled": l.object_lock_enabled().map(|e| e.as_str()),
-                "Rule": l.rule().and_then(|r| r.default_retention()).map(|d| json!({
-                    "DefaultRetention": {
-                        "Mode": d.mode().map(|m| m.as_str()),
-                        "Days": d.days(),
-                        "Years": d.years(),
-                    },
-                })),
-            })
-        )))),
-    );
-    c.insert(
-        "PolicyStatus".into(),
-        prune(json!(status.and_then(|s| s.policy_status().map(
-            |p| json!({
-                "IsPublic": p.is_public(),
-            })
-        )))),
-    );
-
-    let tags = tagging
-        .map(|t| flatten_tags(t.tag_set().iter().map(|t| (Some(t.key()), Some(t.value())))))
-        .unwrap_or_default();
+    controls.insert_protection_into(&mut c);
     let mut attributes = Map::new();
     attributes.insert("BucketName".into(), json!(name));
     Ok(Some(Described {
@@ -398,6 +190,317 @@ pub async fn describe(
         version: VERSION,
         attributes,
     }))
+}
+
+/// The bucket's access and content settings (`None`: not set).
+struct Settings {
+    acl: Option<GetBucketAclOutput>,
+    lifecycle: Option<GetBucketLifecycleConfigurationOutput>,
+    logging: Option<GetBucketLoggingOutput>,
+    policy: Option<GetBucketPolicyOutput>,
+    tagging: Option<GetBucketTaggingOutput>,
+    versioning: Option<GetBucketVersioningOutput>,
+    website: Option<GetBucketWebsiteOutput>,
+    cors: Option<GetBucketCorsOutput>,
+}
+
+impl Settings {
+    /// The eight GETs, at once.
+    async fn fetch(s3: &aws_sdk_s3::Client, b: &str) -> Result<Self, DescribeError> {
+        let (acl, lifecycle, logging, policy, tagging, versioning, website, cors) = futures::try_join!(
+            fetch(
+                b,
+                "GetBucketAcl",
+                &[],
+                false,
+                s3.get_bucket_acl().bucket(b).send()
+            ),
+            fetch(
+                b,
+                "GetBucketLifecycleConfiguration",
+                &["NoSuchLifecycleConfiguration"],
+                false,
+                s3.get_bucket_lifecycle_configuration().bucket(b).send()
+            ),
+            fetch(
+                b,
+                "GetBucketLogging",
+                &[],
+                false,
+                s3.get_bucket_logging().bucket(b).send()
+            ),
+            fetch(
+                b,
+                "GetBucketPolicy",
+                &["NoSuchBucketPolicy"],
+                false,
+                s3.get_bucket_policy().bucket(b).send()
+            ),
+            fetch(
+                b,
+                "GetBucketTagging",
+                &["NoSuchTagSet"],
+                false,
+                s3.get_bucket_tagging().bucket(b).send()
+            ),
+            fetch(
+                b,
+                "GetBucketVersioning",
+                &[],
+                false,
+                s3.get_bucket_versioning().bucket(b).send()
+            ),
+            fetch(
+                b,
+                "GetBucketWebsite",
+                &["NoSuchWebsiteConfiguration"],
+                false,
+                s3.get_bucket_website().bucket(b).send()
+            ),
+            fetch(
+                b,
+                "GetBucketCors",
+                &["NoSuchCORSConfiguration"],
+                false,
+                s3.get_bucket_cors().bucket(b).send()
+            ),
+        )?;
+        Ok(Self {
+            acl,
+            lifecycle,
+            logging,
+            policy,
+            tagging,
+            versioning,
+            website,
+            cors,
+        })
+    }
+
+    /// `Owner`, `Grants`, `LifecycleRules`, `Logging`, `Policy`, `Versioning`, `Website`, `Cors`
+    /// (the tags are the item's `Tags`, not configuration).
+    fn insert_into(&self, c: &mut Map<String, Value>) {
+        let acl = self.acl.as_ref();
+        c.insert("Owner".into(), acl.map(conv::owner).unwrap_or(Value::Null));
+        c.insert("Grants".into(), acl.map(conv::grants).unwrap_or(json!([])));
+        c.insert(
+            "LifecycleRules".into(),
+            self.lifecycle
+                .as_ref()
+                .map(|l| conv::lifecycle_rules(l.rules()))
+                .unwrap_or(json!([])),
+        );
+        c.insert(
+            "Logging".into(),
+            json!(self
+                .logging
+                .as_ref()
+                .and_then(|l| l.logging_enabled().map(|e| json!({
+                    "TargetBucket": e.target_bucket(),
+                    "TargetPrefix": e.target_prefix(),
+                })))),
+        );
+        c.insert(
+            "Policy".into(),
+            json!(self
+                .policy
+                .as_ref()
+                .and_then(|p| p.policy().map(policy_document))),
+        );
+        c.insert(
+            "Versioning".into(),
+            prune(json!(self.versioning.as_ref().map(|v| json!({
+                "Status": v.status().map(|s| s.as_str()),
+                "MFADelete": v.mfa_delete().map(|s| s.as_str()),
+            })))),
+        );
+        c.insert(
+            "Website".into(),
+            json!(self.website.as_ref().map(conv::website)),
+        );
+        c.insert(
+            "Cors".into(),
+            self.cors
+                .as_ref()
+                .map(|r| conv::cors_rules(r.cors_rules()))
+                .unwrap_or(json!([])),
+        );
+    }
+}
+
+/// What the bucket sends elsewhere and how it is protected (`None`: not set).
+struct Controls {
+    notifications: Option<GetBucketNotificationConfigurationOutput>,
+    accelerate: Option<GetBucketAccelerateConfigurationOutput>,
+    replication: Option<GetBucketReplicationOutput>,
+    encryption: Option<GetBucketEncryptionOutput>,
+    public_access: Option<GetPublicAccessBlockOutput>,
+    ownership: Option<GetBucketOwnershipControlsOutput>,
+    lock: Option<GetObjectLockConfigurationOutput>,
+    status: Option<GetBucketPolicyStatusOutput>,
+}
+
+impl Controls {
+    /// The eight GETs, at once.
+    async fn fetch(s3: &aws_sdk_s3::Client, b: &str) -> Result<Self, DescribeError> {
+        let (
+            notifications,
+            accelerate,
+            replication,
+            encryption,
+            public_access,
+            ownership,
+            lock,
+            status,
+        ) = futures::try_join!(
+            fetch(
+                b,
+                "GetBucketNotificationConfiguration",
+                &[],
+                false,
+                s3.get_bucket_notification_configuration().bucket(b).send()
+            ),
+            fetch(
+                b,
+                "GetBucketAccelerateConfiguration",
+                &[],
+                false,
+                s3.get_bucket_accelerate_configuration().bucket(b).send()
+            ),
+            fetch(
+                b,
+                "GetBucketReplication",
+                &["ReplicationConfigurationNotFoundError"],
+                false,
+                s3.get_bucket_replication().bucket(b).send()
+            ),
+            fetch(
+                b,
+                "GetBucketEncryption",
+                &["ServerSideEncryptionConfigurationNotFoundError"],
+                false,
+                s3.get_bucket_encryption().bucket(b).send()
+            ),
+            fetch(
+                b,
+                "GetPublicAccessBlock",
+                &["NoSuchPublicAccessBlockConfiguration"],
+                false,
+                s3.get_public_access_block().bucket(b).send()
+            ),
+            fetch(
+                b,
+                "GetBucketOwnershipControls",
+                &["OwnershipControlsNotFoundError"],
+                false,
+                s3.get_bucket_ownership_controls().bucket(b).send()
+            ),
+            fetch(
+                b,
+                "GetObjectLockConfiguration",
+                &[
+                    "ObjectLockConfigurationNotFoundError",
+                    "NoSuchObjectLockConfiguration"
+                ],
+                false,
+                s3.get_object_lock_configuration().bucket(b).send()
+            ),
+            fetch(
+                b,
+                "GetBucketPolicyStatus",
+                &["NoSuchBucketPolicy"],
+                true,
+                s3.get_bucket_policy_status().bucket(b).send()
+            ),
+        )?;
+        Ok(Self {
+            notifications,
+            accelerate,
+            replication,
+            encryption,
+            public_access,
+            ownership,
+            lock,
+            status,
+        })
+    }
+
+    /// `Notifications`, `Acceleration`, `Replication`.
+    fn insert_delivery_into(&self, c: &mut Map<String, Value>) {
+        c.insert(
+            "Notifications".into(),
+            json!(self.notifications.as_ref().map(conv::notifications)),
+        );
+        c.insert(
+            "Acceleration".into(),
+            json!(self
+                .accelerate
+                .as_ref()
+                .and_then(|a| a.status().map(|s| s.as_str().to_string()))),
+        );
+        c.insert(
+            "Replication".into(),
+            json!(self
+                .replication
+                .as_ref()
+                .and_then(|r| r.replication_configuration().map(conv::replication))),
+        );
+    }
+
+    /// `Encryption`, `PublicAccessBlock`, `OwnershipControls`, `ObjectLock`, `PolicyStatus`.
+    fn insert_protection_into(&self, c: &mut Map<String, Value>) {
+        c.insert(
+            "Encryption".into(),
+            json!(self.encryption.as_ref().and_then(|e| e
+                .server_side_encryption_configuration()
+                .map(conv::encryption))),
+        );
+        c.insert(
+            "PublicAccessBlock".into(),
+            prune(json!(self.public_access.as_ref().and_then(|p| p
+                .public_access_block_configuration()
+                .map(|p| json!({
+                    "BlockPublicAcls": p.block_public_acls(),
+                    "IgnorePublicAcls": p.ignore_public_acls(),
+                    "BlockPublicPolicy": p.block_public_policy(),
+                    "RestrictPublicBuckets": p.restrict_public_buckets(),
+                }))))),
+        );
+        c.insert(
+            "OwnershipControls".into(),
+            json!(self
+                .ownership
+                .as_ref()
+                .and_then(|o| o.ownership_controls().map(|o| json!({
+                    "Rules": o.rules().iter().map(|r| json!({
+                        "ObjectOwnership": r.object_ownership().as_str(),
+                    })).collect::<Vec<_>>(),
+                })))),
+        );
+        c.insert(
+            "ObjectLock".into(),
+            prune(json!(self.lock.as_ref().and_then(|l| l
+                .object_lock_configuration()
+                .map(|l| json!({
+                    "ObjectLockEnabled": l.object_lock_enabled().map(|e| e.as_str()),
+                    "Rule": l.rule().and_then(|r| r.default_retention()).map(|d| json!({
+                        "DefaultRetention": {
+                            "Mode": d.mode().map(|m| m.as_str()),
+                            "Days": d.days(),
+                            "Years": d.years(),
+                        },
+                    })),
+                }))))),
+        );
+        c.insert(
+            "PolicyStatus".into(),
+            prune(json!(self.status.as_ref().and_then(|s| s
+                .policy_status()
+                .map(|p| json!({
+                    "IsPublic": p.is_public(),
+                }))))),
+        );
+    }
 }
 
 /// The bucket's creation date from ListBuckets (filtered by prefix; S3 has no per-bucket call

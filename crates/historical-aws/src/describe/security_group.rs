@@ -9,12 +9,13 @@
 //! poller's `collected`.
 
 use aws_sdk_ec2::types::{IpPermission, SecurityGroup};
+use historical::resource::{Described, Listed};
 use historical::Technology;
 use serde_json::{json, Map, Value};
 
 use super::error::{sdk_error, ApiError};
 use super::json::{flatten_tags, prune};
-use super::{AccountClients, DescribeError, Described, Listed};
+use super::{AccountClients, DescribeError};
 
 /// Schema version of security group items (the original's, same shape).
 pub const VERSION: u32 = 1;

@@ -9,12 +9,13 @@
 //! describes each (two more calls for the DNS attributes).
 
 use aws_sdk_ec2::types::{Vpc, VpcAttributeName};
+use historical::resource::{Described, Listed};
 use historical::Technology;
 use serde_json::{json, Map, Value};
 
 use super::error::{sdk_error, ApiError};
 use super::json::{flatten_tags, name_tag, prune};
-use super::{AccountClients, DescribeError, Described, Listed};
+use super::{AccountClients, DescribeError};
 
 /// Schema version of VPC items: the original's 1 plus the DNS attributes.
 pub const VERSION: u32 = 2;

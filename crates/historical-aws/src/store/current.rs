@@ -122,7 +122,7 @@ impl CurrentStore {
         if let Some(map) = tombstone.as_object_mut() {
             map.insert("arn".into(), json!(arn));
             map.insert("configuration".into(), json!({}));
-            map.remove(super::offload::POINTER_ATTRIBUTE);
+            map.remove(historical::item::POINTER_ATTRIBUTE);
         }
         let ttl = ttl_at(Utc::now(), TOMBSTONE_TTL_SECONDS);
         let tombstone = stamped(tombstone, &event_time, ttl)?;

@@ -9,11 +9,12 @@
 //! resource in the same second collapse, and the later write wins, as it did.
 //!
 //! **The change on the revision.** The Differ stores the effective change it computed as the
-//! revision's `change` attribute (`{kind, patch}`, [`with_change`]), so the Durable proxy publishes
-//! it from the stream record alone, without reading the previous revision. When the patch would
-//! push the item over DynamoDB's limit even after the configuration went to S3 (a `created`
-//! patch holds the whole state), it is stored as `{kind, patch: [], patch_omitted: true}`: the
-//! subscriber diffs the two revisions itself, as the SNS message already allows.
+//! revision's `change` attribute (`{kind, patch}`, `historical::item::with_change`), so the
+//! Durable proxy publishes it from the stream record alone, without reading the previous
+//! revision. When the patch would push the item over DynamoDB's limit even after the
+//! configuration went to S3 (a `created` patch holds the whole state), it is stored as `{kind,
+//! patch: [], patch_omitted: true}` (`historical::item::omit_patch`): the subscriber diffs the
+//! two revisions itself, as the SNS message already allows.
 //!
 //! Writes are unconditional PutItems: the key is the revision's identity, so a retried write of
 //! the same revision is idempotent.
@@ -21,42 +22,13 @@
 use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, Utc};
 use historical::differ::format_event_time;
-use historical::message::ChangeSummary;
-use historical::{Change, Revision};
-use serde_json::{json, Value};
+use historical::item::omit_patch;
+use historical::Revision;
+use serde_json::Value;
 
 use super::codec::{from_item, item_size, string_field, to_item, Item, DYNAMODB_ITEM_LIMIT};
 use super::error::{sdk_error, StoreError};
 use super::offload::{Offload, OFFLOAD_THRESHOLD};
-
-/// The attribute holding the revision's effective change.
-pub const CHANGE_ATTRIBUTE: &str = "change";
-
-/// `item` with `change` recorded as its [`CHANGE_ATTRIBUTE`].
-pub fn with_change(mut item: Value, change: &Change) -> Value {
-    if let Some(map) = item.as_object_mut() {
-        let summary = ChangeSummary {
-            kind: change.kind,
-            patch: change.patch.clone(),
-            patch_omitted: false,
-        };
-        map.insert(CHANGE_ATTRIBUTE.into(), json!(summary));
-    }
-    item
-}
-
-/// `item` with its change's patch left out (see the module docs); `false` if it had none.
-pub fn omit_patch(item: &mut Value) -> bool {
-    let Some(change) = item
-        .get_mut(CHANGE_ATTRIBUTE)
-        .and_then(Value::as_object_mut)
-    else {
-        return false;
-    };
-    change.insert("patch".into(), json!([]));
-    change.insert("patch_omitted".into(), json!(true));
-    true
-}
 
 /// A stored item as a [`Revision`] (its `eventTime` parsed).
 pub fn revision(item: Value) -> Result<Revision, StoreError> {
@@ -186,26 +158,7 @@ impl DurableStore {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use historical::{ChangeKind, PatchOp};
-
-    #[test]
-    fn the_change_rides_on_the_revision() {
-        let change = Change {
-            kind: ChangeKind::Updated,
-            patch: vec![PatchOp::Replace {
-                path: "/configuration/a".into(),
-                value: json!(1),
-            }],
-        };
-        let mut item = with_change(json!({"arn": "a"}), &change);
-        let summary: ChangeSummary = serde_json::from_value(item["change"].clone()).unwrap();
-        assert_eq!(summary.kind, ChangeKind::Updated);
-        assert_eq!(summary.patch, change.patch);
-        assert!(omit_patch(&mut item));
-        let summary: ChangeSummary = serde_json::from_value(item["change"].clone()).unwrap();
-        assert!(summary.patch_omitted && summary.patch.is_empty());
-        assert!(!omit_patch(&mut json!({"arn": "a"})));
-    }
+    use serde_json::json;
 
     #[test]
     fn revisions_parse_their_time() {

@@ -23,4 +23,4 @@ pub mod offload;
 pub use current::{CurrentStore, Written};
 pub use durable::DurableStore;
 pub use error::StoreError;
-pub use offload::{is_offloaded, Offload, Pointer};
+pub use offload::{Offload, Pointer};

@@ -3,7 +3,7 @@
 //! DynamoDB refuses items over 400 KB; an S3 bucket policy or an IAM role can describe to more.
 //! When an item's estimated size is over [`OFFLOAD_THRESHOLD`] (350,000 bytes, leaving room for
 //! the estimate's error and for what the Current table adds), its `configuration` is written to
-//! S3 as JSON and replaced by [`POINTER_ATTRIBUTE`] (`configuration_s3`: bucket, key, MD5 and
+//! S3 as JSON and replaced by `historical::item::POINTER_ATTRIBUTE` (`configuration_s3`: bucket, key, MD5 and
 //! size). Readers resolve the pointer transparently ([`Offload::resolve`]) and check the MD5.
 //!
 //! Keys are `<prefix><arn>/<eventTime>/<md5 of the JSON>.json` (the ARN hashed when the key would
@@ -15,9 +15,10 @@
 //!
 //! Until resolved, an offloaded item has no `configuration`, which `historical::differ::is_deleted`
 //! reads as a deletion: anything reading raw images (stream records) must check
-//! [`is_offloaded`] first.
+//! `historical::item::is_offloaded` first.
 
 use aws_sdk_s3::primitives::ByteStream;
+use historical::item::POINTER_ATTRIBUTE;
 use md5::{Digest, Md5};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -27,8 +28,6 @@ use super::error::{sdk_error, StoreError};
 
 /// Estimated item size above which the configuration goes to S3.
 pub const OFFLOAD_THRESHOLD: usize = 350_000;
-/// The attribute holding the S3 pointer in place of `configuration`.
-pub const POINTER_ATTRIBUTE: &str = "configuration_s3";
 /// S3's maximum key length in bytes.
 const S3_KEY_LIMIT: usize = 1024;
 
@@ -43,11 +42,6 @@ pub struct Pointer {
     pub md5: String,
     /// The object's size in bytes.
     pub size: u64,
-}
-
-/// Whether an item (a raw stream image, say) has its configuration in S3.
-pub fn is_offloaded(item: &Value) -> bool {
-    item.get(POINTER_ATTRIBUTE).is_some()
 }
 
 /// The pointer of an offloaded item, if it has one.
@@ -200,9 +194,11 @@ mod tests {
     fn pointers_are_recognised_and_parsed() {
         let item = json!({"arn": "a", "configuration_s3":
             {"bucket": "b", "key": "k", "md5": "m", "size": 3}});
-        assert!(is_offloaded(&item));
+        assert!(historical::item::is_offloaded(&item));
         assert_eq!(pointer(&item).unwrap().unwrap().key, "k");
-        assert!(!is_offloaded(&json!({"configuration": {}})));
+        assert!(!historical::item::is_offloaded(
+            &json!({"configuration": {}})
+        ));
         assert!(matches!(
             pointer(&json!({"configuration_s3": "nope"})),
             Err(StoreError::Corrupt { .. })

@@ -202,6 +202,10 @@ pub trait TechnologyRules: Sync {
     }
 }
 
+/// The region where CloudTrail records global services (IAM), and the region of IAM descriptions
+/// and of their poll tasks.
+pub const GLOBAL_REGION: &str = "us-east-1";
+
 /// The AWS partition of a region, so ARNs outside the commercial partition are right.
 pub fn partition(region: &str) -> &'static str {
     if region.starts_with("cn-") {

@@ -126,83 +126,98 @@ pub(super) fn accounts(object: &Map<String, Value>, c: &mut Collector) -> Vec<Ac
         );
     }
     let mut seen = BTreeSet::new();
-    let mut out = Vec::with_capacity(list.len());
-    for (i, entry) in list.iter().enumerate() {
-        let at = format!("accounts[{i}]");
-        let Some(entry) = entry.as_object() else {
+    list.iter()
+        .enumerate()
+        .filter_map(|(i, entry)| account(&format!("accounts[{i}]"), entry, &mut seen, c))
+        .collect()
+}
+
+/// One entry of `accounts` (at `at`), or `None` when its id is unusable; `seen` holds the ids
+/// before it.
+fn account(
+    at: &str,
+    entry: &Value,
+    seen: &mut BTreeSet<String>,
+    c: &mut Collector,
+) -> Option<AccountInput> {
+    let Some(entry) = entry.as_object() else {
+        c.add(
+            at,
+            format!(
+                "must be an object {{\"id\", \"exclude\"}}, got {}",
+                kind(entry)
+            ),
+        );
+        return None;
+    };
+    for key in entry.keys() {
+        if key != "id" && key != "exclude" {
             c.add(
-                at,
+                format!("{at}.{key}"),
+                "unknown field (an account has \"id\" and optional \"exclude\")",
+            );
+        }
+    }
+    let id = match entry.get("id") {
+        Some(Value::String(s)) if is_account_id(s) => s.clone(),
+        Some(value @ Value::String(_)) | Some(value @ Value::Number(_)) => {
+            let hint = if value.is_number() {
+                " (write it as a string: numbers lose leading zeros)"
+            } else {
+                ""
+            };
+            c.add(
+                format!("{at}.id"),
                 format!(
-                    "must be an object {{\"id\", \"exclude\"}}, got {}",
-                    kind(entry)
+                    "must be a 12-digit AWS account id{hint}, got {}",
+                    shown(value)
                 ),
             );
-            continue;
-        };
-        for key in entry.keys() {
-            if key != "id" && key != "exclude" {
-                c.add(
-                    format!("{at}.{key}"),
-                    "unknown field (an account has \"id\" and optional \"exclude\")",
-                );
-            }
+            return None;
         }
-        let id = match entry.get("id") {
-            Some(Value::String(s)) if is_account_id(s) => s.clone(),
-            Some(value @ Value::String(_)) | Some(value @ Value::Number(_)) => {
-                let hint = if value.is_number() {
-                    " (write it as a string: numbers lose leading zeros)"
-                } else {
-                    ""
-                };
-                c.add(
-                    format!("{at}.id"),
-                    format!(
-                        "must be a 12-digit AWS account id{hint}, got {}",
-                        shown(value)
-                    ),
-                );
-                continue;
-            }
-            None | Some(Value::Null) => {
-                c.add(format!("{at}.id"), "is required");
-                continue;
-            }
-            Some(other) => {
-                c.add(
-                    format!("{at}.id"),
-                    format!("must be a string, got {}", kind(other)),
-                );
-                continue;
-            }
-        };
-        if !seen.insert(id.clone()) {
-            c.add(format!("{at}.id"), format!("account {id} is listed twice"));
+        None | Some(Value::Null) => {
+            c.add(format!("{at}.id"), "is required");
+            return None;
         }
-        let mut exclude = Vec::new();
-        match entry.get("exclude") {
-            None | Some(Value::Null) => {}
-            Some(Value::Array(names)) => {
-                for (j, name) in names.iter().enumerate() {
-                    match name.as_str() {
-                        Some(s) if is_bucket_name(&s.to_ascii_lowercase()) => {
-                            exclude.push(s.to_ascii_lowercase())
-                        }
-                        _ => c.add(
-                            format!("{at}.exclude[{j}]"),
-                            format!("must be a bucket name, got {}", shown(name)),
-                        ),
+        Some(other) => {
+            c.add(
+                format!("{at}.id"),
+                format!("must be a string, got {}", kind(other)),
+            );
+            return None;
+        }
+    };
+    if !seen.insert(id.clone()) {
+        c.add(format!("{at}.id"), format!("account {id} is listed twice"));
+    }
+    let exclude = exclude(at, entry.get("exclude"), c);
+    Some(AccountInput { id, exclude })
+}
+
+/// An account's `exclude` list (at `at`), lower-cased; bad names are reported and left out.
+fn exclude(at: &str, value: Option<&Value>, c: &mut Collector) -> Vec<String> {
+    let mut exclude = Vec::new();
+    match value {
+        None | Some(Value::Null) => {}
+        Some(Value::Array(names)) => {
+            for (j, name) in names.iter().enumerate() {
+                match name.as_str() {
+                    Some(s) if is_bucket_name(&s.to_ascii_lowercase()) => {
+                        exclude.push(s.to_ascii_lowercase())
                     }
+                    _ => c.add(
+                        format!("{at}.exclude[{j}]"),
+                        format!("must be a bucket name, got {}", shown(name)),
+                    ),
                 }
             }
-            Some(other) => c.add(
-                format!("{at}.exclude"),
-                format!("must be a list of bucket names, got {}", kind(other)),
-            ),
         }
-        out.push(AccountInput { id, exclude });
+        Some(other) => c.add(
+            format!("{at}.exclude"),
+            format!("must be a list of bucket names, got {}", kind(other)),
+        ),
     }
-    out
+    exclude
 }
 
 /// Athena database and table names: lower-case letters, digits and underscores, at most 255
