@@ -691,3 +691,16 @@ pub async fn write_report(
         .unwrap();
     checksum_key
 }
+
+/// Wait until the inventory processor has taken every report notification that arrived (its queue
+/// drained, no invocation running); other work on the same local AWS (another test's thousand-account
+/// run, say) is not waited for.
+pub async fn pump_processor() {
+    local_aws::pump::until_idle_of(
+        &env().await.host.endpoint,
+        Duration::from_secs(120),
+        &["InventoryProcessorFunction"],
+    )
+    .await
+    .unwrap_or_else(|e| panic!("pump: {e}"));
+}

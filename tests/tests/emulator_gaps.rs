@@ -407,7 +407,11 @@ async fn state_machine(env: &integration::Env, definition: &Value) -> String {
         .create_state_machine()
         .name(unique("limits"))
         .definition(definition.to_string())
-        .role_arn("arn:aws:iam::000000000000:role/offline")
+        .role_arn(
+            local_aws::execution::ad_hoc_role(&env.host)
+                .await
+                .expect("the ad-hoc definitions' role"),
+        )
         .send()
         .await
         .unwrap()

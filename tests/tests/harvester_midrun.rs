@@ -184,7 +184,7 @@ async fn csv_and_orc_reports_are_consolidated_and_a_repeated_notification_change
         .send()
         .await
         .unwrap();
-    integration::pump().await;
+    pump_processor().await;
     assert_eq!(
         bucket_status(&run, &a, "eu-south-1", &csv).await.as_deref(),
         Some("done")

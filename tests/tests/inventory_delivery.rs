@@ -209,6 +209,26 @@ async fn reports_in_every_format_read_back_exactly_and_notify() {
         .attributes()
         .unwrap()[&aws_sdk_sqs::types::QueueAttributeName::QueueArn]
         .clone();
+    // S3 notifies a queue only when the queue's policy allows the bucket.
+    let policy = serde_json::json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Effect": "Allow",
+            "Principal": {"Service": "s3.amazonaws.com"},
+            "Action": "sqs:SendMessage",
+            "Resource": queue_arn,
+            "Condition": {"ArnEquals": {"aws:SourceArn": format!("arn:aws:s3:::{destination}")}}
+        }]
+    });
+    sqs.set_queue_attributes()
+        .queue_url(queue_url)
+        .attributes(
+            aws_sdk_sqs::types::QueueAttributeName::Policy,
+            policy.to_string(),
+        )
+        .send()
+        .await
+        .unwrap();
     host.put_bucket_notification_configuration()
         .bucket(&destination)
         .notification_configuration(

@@ -23,6 +23,12 @@ instrument) and says what AWS documents, what ministack does, and what the patch
                    cloudtrail_events.rs)
 - faults.py        fault injection for tests (not a gap)
 - activity.py      the idle check behind `offline pump --until-idle` (not a gap)
+- sfn_iam.py       Step Functions integrations authorized as the state machine's role (or a task's
+                   Credentials role), under enforced IAM
+- iam_resources.py resource ARNs ministack authorizes on `*` (Athena's workgroup and data catalogue)
+- iam_access.py    records every IAM decision for `offline access-report` (not a gap)
+
+IAM is enforced (ministack's AUTH=true) unless OFFLINE_IAM=off; see docs/local-aws.md, "IAM".
 
 Every patch is proved by a test in tests/tests/emulator_gaps.rs (the Athena ones in athena_offline.rs).
 The admin routes under /_offline/ are this launcher's own; everything else is ministack's.
@@ -51,10 +57,13 @@ import athena_ddl  # noqa: E402
 import cloudformation_fixes  # noqa: E402
 import cloudtrail_events  # noqa: E402
 import faults  # noqa: E402
+import iam_access  # noqa: E402
+import iam_resources  # noqa: E402
 import payload_limits  # noqa: E402
 import s3_inventory  # noqa: E402
 import s3_listing  # noqa: E402
 import s3_versions  # noqa: E402
+import sfn_iam  # noqa: E402
 import sfn_integrations  # noqa: E402
 import sts_assume_role  # noqa: E402
 
@@ -72,6 +81,10 @@ PATCHES = {
     # After asl, sfn-integrations and cloudtrail-events: it wraps what they installed.
     "payload-limits": payload_limits.install,
     "fault-injection": faults.install,
+    "iam-access-log": iam_access.install,
+    "iam-resource-arns": iam_resources.install,
+    # After payload-limits: authorizes each task before it is sized and run.
+    "sfn-integrations-as-role": sfn_iam.install,
 }
 
 logger = logging.getLogger("offline")
@@ -98,7 +111,16 @@ async def _admin(scope, receive, send):
     body = await _read_body(receive)
     try:
         if path == "/_offline/health":
-            return await _respond(send, 200, {"ok": True, "patches": sorted(PATCHES)})
+            from ministack.app import AUTH
+
+            return await _respond(send, 200, {"ok": True, "patches": sorted(PATCHES),
+                                              "iam": "enforce" if AUTH else "off"})
+        if path == "/_offline/iam/report" and method == "GET":
+            return await _respond(send, 200, iam_access.report())
+        if path == "/_offline/iam/access":
+            if method == "DELETE":
+                iam_access.clear()
+            return await _respond(send, 200, {"decisions": iam_access.listing()})
         if path == "/_offline/s3/inventory-configurations" and method == "GET":
             return await _respond(send, 200, {"configurations": s3_inventory.all_configurations()})
         if path == "/_offline/s3/inventory-configurations/served" and method == "POST":
@@ -125,10 +147,26 @@ async def _admin(scope, receive, send):
         return await _respond(send, 400, {"error": str(exc)})
 
 
+def _over_tls(scope):
+    """Every AWS SDK call reaches AWS over TLS; offline it reaches loopback in plain HTTP.
+
+    With IAM enforced, ministack gives `aws:SecureTransport` from the request's scheme or its
+    `X-Forwarded-Proto`, so our buckets' `DenyInsecureTransport` statements (as AWS recommends) would
+    refuse every call. A request that does not say otherwise is taken as arriving over TLS, as it
+    would in AWS; one that sends `X-Forwarded-Proto: http` is plain HTTP (the way a test shows the
+    Deny firing). Documented in docs/local-aws.md, "IAM".
+    """
+    headers = scope.get("headers", [])
+    if any(name.lower() == b"x-forwarded-proto" for name, _ in headers):
+        return scope
+    return dict(scope, headers=list(headers) + [(b"x-forwarded-proto", b"https")])
+
+
 async def app(scope, receive, send):
     if scope["type"] == "http" and scope["path"].startswith("/_offline/"):
         return await _admin(scope, receive, send)
     if scope["type"] == "http":
+        scope = _over_tls(scope)
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
         refused = sts_assume_role.revoked_session_answer(headers, scope.get("query_string", b"").decode("latin-1"))
         if refused is not None:

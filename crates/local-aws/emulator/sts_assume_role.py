@@ -29,8 +29,10 @@ What ministack 1.5.33 does: with AUTH=false (how the launcher runs it) AssumeRol
 anything: a role that does not exist, a trust policy naming another account, a wrong or missing
 ExternalId all succeed and return credentials acting in the role's account. Our products reach member
 accounts only through the role of `cross-account-role.yaml`, so "access lost" (role deleted) and
-"wrong ExternalId refused" could not be shown offline. (With AUTH=true ministack has its own check;
-the patch leaves that mode alone.)
+"wrong ExternalId refused" could not be shown offline. With AUTH=true (IAM enforced, the launcher's
+default) ministack has its own check, which this patch leaves alone, except for a role that does not
+exist: ministack refuses it with "User: is not authorized ..." (no caller named) and always in XML, so
+that refusal is this patch's (the caller named, in the request's protocol).
 
 The fix: before ministack issues the credentials, the role is looked up in the IAM store of the
 account the RoleArn names (ministack's `iam._roles`, scoped by account; CloudFormation's
@@ -273,6 +275,11 @@ def _caller(headers, query_params):
     return {"account": identity["accountId"], "arn": arn, "type": principal_type}
 
 
+def _role_missing(role_arn):
+    parts = role_arn.split(":", 5)
+    return iam._roles.get_scoped(parts[4], None, parts[5].rsplit("/", 1)[-1]) is None
+
+
 def refusal(params, headers, query_params, use_json):
     """The AccessDenied response for an AssumeRole request AWS would refuse, or None to go ahead."""
     role_arn = _one(params, "RoleArn") or ""
@@ -319,10 +326,13 @@ def install():
         from ministack.app import AUTH
 
         params = _request_params(headers, body, query_params)
-        if not AUTH and _one(params, "Action") == "AssumeRole":
+        if _one(params, "Action") == "AssumeRole":
             role_arn = _one(params, "RoleArn") or ""
             _, invalid = sts._assumed_role_arn(role_arn, _one(params, "RoleSessionName"))
-            if invalid is None:  # a malformed request gets ministack's validation error
+            # A malformed request gets ministack's validation error. With IAM enforced, ministack
+            # evaluates the trust policy itself, but refuses a missing role naming no caller
+            # ("User: is not authorized ...", always in XML): that refusal is ours.
+            if invalid is None and (not AUTH or _role_missing(role_arn)):
                 answer = refusal(params, headers, query_params, "amz-json" in headers.get("content-type", ""))
                 if answer is not None:
                     return answer

@@ -53,20 +53,69 @@ const LAUNCHER_FILES: &[(&str, &str)] = &[
         include_str!("../emulator/cloudtrail_events.py"),
     ),
     ("faults.py", include_str!("../emulator/faults.py")),
+    ("iam_access.py", include_str!("../emulator/iam_access.py")),
+    ("sfn_iam.py", include_str!("../emulator/sfn_iam.py")),
+    (
+        "iam_resources.py",
+        include_str!("../emulator/iam_resources.py"),
+    ),
     ("activity.py", include_str!("../emulator/activity.py")),
 ];
+/// The secret access key of every account's root credentials offline (the key is the account id).
+pub const ROOT_SECRET: &str = "offline";
 const REQUIREMENTS: &str = include_str!("../emulator/requirements.txt");
 
 /// Identifies the launcher this binary carries, so a running emulator started by another build of
 /// the CLI (older patches) is replaced rather than reused.
 fn launcher_digest() -> String {
-    let mut all = REQUIREMENTS.as_bytes().to_vec();
+    let mut all = IamMode::from_env()
+        .map(IamMode::name)
+        .unwrap_or("invalid")
+        .as_bytes()
+        .to_vec();
+    all.extend_from_slice(REQUIREMENTS.as_bytes());
     for (name, text) in LAUNCHER_FILES {
         all.extend_from_slice(name.as_bytes());
         all.extend_from_slice(text.as_bytes());
     }
     inventory_format::manifest::md5_hex(&all)
 }
+/// Whether the local AWS evaluates IAM for every request (`OFFLINE_IAM`).
+///
+/// `enforce` (the default): ministack runs with `AUTH=true`, so every signed request is verified and
+/// authorized as AWS does it (identity policies of the caller, the resource's own policy, trust
+/// policies), Lambda functions run with credentials of a session of their execution role, and a
+/// denial is answered as the service answers it. `off` is for debugging only: nothing is checked, and
+/// the start says so loudly, because a run that passes with it proves nothing about permissions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IamMode {
+    /// Every request authorized (the default).
+    Enforce,
+    /// Nothing authorized (debugging only).
+    Off,
+}
+
+impl IamMode {
+    /// The mode `OFFLINE_IAM` asks for (`enforce` when unset).
+    pub fn from_env() -> Result<Self, EmulatorError> {
+        match std::env::var("OFFLINE_IAM").as_deref() {
+            Err(_) | Ok("") | Ok("enforce") => Ok(Self::Enforce),
+            Ok("off") => Ok(Self::Off),
+            Ok(other) => Err(EmulatorError::Install(format!(
+                "OFFLINE_IAM={other:?}: expected \"enforce\" (the default) or \"off\""
+            ))),
+        }
+    }
+
+    /// The value of `OFFLINE_IAM` that selects this mode.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Enforce => "enforce",
+            Self::Off => "off",
+        }
+    }
+}
+
 /// How long a fresh emulator may take to answer (the first start imports ~90 service modules).
 const START_TIMEOUT: Duration = Duration::from_secs(90);
 
@@ -135,9 +184,10 @@ impl Running {
     /// Shell lines that point the SDK, the AWS CLI and our binaries at this emulator.
     pub fn exports(&self) -> String {
         format!(
-            "export AWS_ENDPOINT_URL={}\nexport AWS_ACCESS_KEY_ID={}\nexport AWS_SECRET_ACCESS_KEY=offline\nexport AWS_REGION={}\nexport AWS_DEFAULT_REGION={}\n",
+            "export AWS_ENDPOINT_URL={}\nexport AWS_ACCESS_KEY_ID={}\nexport AWS_SECRET_ACCESS_KEY={}\nexport AWS_REGION={}\nexport AWS_DEFAULT_REGION={}\n",
             self.endpoint(),
             crate::sdk::HOST_ACCOUNT,
+            ROOT_SECRET,
             crate::sdk::DEFAULT_REGION,
             crate::sdk::DEFAULT_REGION
         )
@@ -253,6 +303,13 @@ pub async fn start(
             stop_pid(running.pid);
         }
     }
+    let iam = IamMode::from_env()?;
+    if iam == IamMode::Off {
+        eprintln!(
+            "offline: WARNING: IAM is NOT enforced (OFFLINE_IAM=off): every request is allowed, so \
+             nothing this local AWS runs proves a permission. Unset OFFLINE_IAM to enforce it."
+        );
+    }
     let python = ensure_installed(venv)?;
     let launcher_dir = state_dir.join("emulator");
     fs::create_dir_all(&launcher_dir).map_err(io(&launcher_dir))?;
@@ -283,11 +340,21 @@ pub async fn start(
             .env("TMPDIR", &tmp)
             .env("PYTHONDONTWRITEBYTECODE", "1")
             .env(
+                "AUTH",
+                if iam == IamMode::Enforce {
+                    "true"
+                } else {
+                    "false"
+                },
+            )
+            .env(
                 "LOG_LEVEL",
                 std::env::var("OFFLINE_LOG_LEVEL").unwrap_or_else(|_| "WARNING".into()),
             )
             .env_remove("AWS_ACCESS_KEY_ID")
-            .env_remove("AWS_SECRET_ACCESS_KEY")
+            // Every account's root credentials offline: its 12-digit id as the key, this secret
+            // (what `exports` and the SDK configurations sign with; verified under AUTH=true).
+            .env("AWS_SECRET_ACCESS_KEY", ROOT_SECRET)
             .env_remove("AWS_SESSION_TOKEN")
             .stdin(Stdio::null())
             .stdout(log)

@@ -129,14 +129,12 @@ pub async fn execute(
 ) -> Result<Outcome, ExecutionError> {
     let sfn = target.sfn();
     let name = format!("offline-execute-{}", uuid::Uuid::new_v4().simple());
+    let role_arn = ad_hoc_role(target).await?;
     let machine = sfn
         .create_state_machine()
         .name(&name)
         .definition(definition.to_string())
-        .role_arn(format!(
-            "arn:aws:iam::{}:role/offline-execute",
-            target.account
-        ))
+        .role_arn(role_arn)
         .send()
         .await
         .map_err(api("create state machine"))?;
@@ -148,6 +146,47 @@ pub async fn execute(
         .send()
         .await;
     outcome
+}
+
+/// The role a bare definition runs as: `offline-execute`, created on first use, trusted by Step
+/// Functions and allowed every action in its account. A bare definition is a developer's or a
+/// test's experiment (the ASL conformance cases, the emulator's gaps), not one of our products,
+/// whose state machines run as the roles their templates give them; it needs a role because Step
+/// Functions refuses a state machine whose role does not exist, and with IAM enforced the role's
+/// policies are what its tasks may do.
+pub async fn ad_hoc_role(target: &Target) -> Result<String, ExecutionError> {
+    const NAME: &str = "offline-execute";
+    let iam = target.iam();
+    let trust = serde_json::json!({
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": {"Service": "states.amazonaws.com"}, "Action": "sts:AssumeRole"}]
+    });
+    let created = iam
+        .create_role()
+        .role_name(NAME)
+        .assume_role_policy_document(trust.to_string())
+        .send()
+        .await;
+    if let Err(e) = created {
+        let exists = e
+            .as_service_error()
+            .is_some_and(|s| s.is_entity_already_exists_exception());
+        if !exists {
+            return Err(api("create role offline-execute")(e));
+        }
+    }
+    let everything = serde_json::json!({
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]
+    });
+    iam.put_role_policy()
+        .role_name(NAME)
+        .policy_name("AdHocDefinitions")
+        .policy_document(everything.to_string())
+        .send()
+        .await
+        .map_err(api("put the policy of role offline-execute"))?;
+    Ok(format!("arn:aws:iam::{}:role/{NAME}", target.account))
 }
 
 /// Start `state_machine_arn` with `input` and wait for its end.

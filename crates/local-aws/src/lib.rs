@@ -18,6 +18,7 @@
 
 #![deny(missing_docs)]
 
+pub mod access;
 pub mod admin;
 pub mod deploy;
 pub mod emulator;

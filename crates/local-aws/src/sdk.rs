@@ -82,7 +82,7 @@ impl Target {
             .credentials_provider(
                 aws_credential_types::provider::SharedCredentialsProvider::new(Credentials::new(
                     &self.account,
-                    "offline",
+                    crate::emulator::ROOT_SECRET,
                     None,
                     None,
                     "offline",
@@ -99,6 +99,11 @@ impl Target {
     /// A CloudFormation client.
     pub fn cloudformation(&self) -> aws_sdk_cloudformation::Client {
         aws_sdk_cloudformation::Client::new(&self.sdk_config())
+    }
+
+    /// An IAM client.
+    pub fn iam(&self) -> aws_sdk_iam::Client {
+        aws_sdk_iam::Client::new(&self.sdk_config())
     }
 
     /// A Step Functions client.

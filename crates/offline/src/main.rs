@@ -62,6 +62,16 @@ enum Command {
     Fault(FaultCommand),
     /// Expire every DynamoDB item whose TTL has passed, now (the local AWS also does so every few seconds).
     ExpireTtl,
+    /// Per principal: every action and resource IAM allowed or denied on the local AWS, and every
+    /// granted action no request used (the least-privilege candidates).
+    AccessReport {
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+        /// Fail (exit 1) when any request was denied.
+        #[arg(long)]
+        fail_on_denial: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -296,6 +306,21 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             return deliver_inventory(&target(&workspace, None)?, &buckets).await;
         }
         Command::Fault(command) => run_fault(&workspace, command).await?,
+        Command::AccessReport {
+            json,
+            fail_on_denial,
+        } => {
+            let target = target(&workspace, None)?;
+            let report = local_aws::access::fetch(&target.endpoint).await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                print!("{}", report.render());
+            }
+            if fail_on_denial && report.denials().next().is_some() {
+                return Ok(ExitCode::FAILURE);
+            }
+        }
         Command::ExpireTtl => {
             let target = target(&workspace, None)?;
             let answer: Value = local_aws::admin::Admin::new(&target.endpoint)
