@@ -800,3 +800,95 @@ fn s3insights_functions_may_use_the_table_and_bucket_they_are_given() {
     }
     assert!(problems.is_empty(), "{problems:#?}");
 }
+
+/// The handler permissions the local AWS checks a stack role with
+/// (`crates/local-aws/emulator/cfn_handler_permissions.json`).
+fn handler_permissions() -> Value {
+    let root = local_aws::paths::Workspace::locate().root;
+    let path = root.join("crates/local-aws/emulator/cfn_handler_permissions.json");
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_json::from_str(&text).expect("cfn_handler_permissions.json is JSON")
+}
+
+/// The data is what the pinned cfn-lint ships: re-extracted with the linters' Python
+/// (`scripts/lint/run` installs it first in `scripts/test`), it is the same.
+#[test]
+fn the_handler_permissions_are_those_the_pinned_cfn_lint_ships() {
+    let root = local_aws::paths::Workspace::locate().root;
+    let python = root.join(".offline/lint/venv/bin/python");
+    assert!(
+        python.exists(),
+        "{} is missing: run scripts/lint/run (scripts/test does) to install the pinned cfn-lint",
+        python.display()
+    );
+    let out = std::process::Command::new(&python)
+        .arg(root.join("crates/local-aws/emulator/extract_cfn_handler_permissions.py"))
+        .arg("--print")
+        .output()
+        .expect("run the extractor");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let fresh: Value = serde_json::from_slice(&out.stdout).expect("the extractor prints JSON");
+    assert_eq!(
+        fresh,
+        handler_permissions(),
+        "cfn_handler_permissions.json is stale: run the extractor (its header says how)"
+    );
+}
+
+/// Every action of the StagingStackRole's statements (template.yaml) and of the staging key's
+/// policy for that role (regional-transient.yaml), as plain strings.
+fn staging_role_actions() -> BTreeSet<String> {
+    let template = load("template.yaml");
+    let role = &resources(&template)["StagingStackRole"]["Properties"];
+    let mut actions = BTreeSet::new();
+    for policy in items(&role["Policies"]) {
+        for statement in statements(&policy["PolicyDocument"]) {
+            for action in items(&statement["Action"]) {
+                actions.insert(action.as_str().unwrap_or_default().to_string());
+            }
+        }
+    }
+    let regional = load("regional-transient.yaml");
+    let key = &resources(&regional)["StagingKey"]["Properties"]["KeyPolicy"];
+    for statement in statements(key) {
+        if statement["Sid"] == "StagingStackRoleManagesThisKey" {
+            for action in items(&statement["Action"]) {
+                actions.insert(action.as_str().unwrap_or_default().to_string());
+            }
+        }
+    }
+    actions
+}
+
+/// The role CloudFormation creates and deletes the staging stacks with holds every permission the
+/// registry schemas list for the read and delete handlers of the stack's resource types (the
+/// create handlers' are checked by the local AWS, as far as the template uses their features).
+#[test]
+fn the_staging_stack_role_holds_the_read_and_delete_handler_permissions() {
+    let data = handler_permissions();
+    let held = staging_role_actions();
+    let regional = load("regional-transient.yaml");
+    let types: BTreeSet<&str> = resources(&regional)
+        .values()
+        .filter_map(|r| r["Type"].as_str())
+        .collect();
+    let mut missing = Vec::new();
+    for kind in &types {
+        let handlers = data["types"]
+            .get(*kind)
+            .unwrap_or_else(|| panic!("{kind}: no handler permissions in the data"));
+        for handler in ["read", "delete"] {
+            for action in items(&handlers[handler]) {
+                let action = action.as_str().unwrap_or_default();
+                if !held.contains(action) {
+                    missing.push(format!("{kind} {handler}: {action}"));
+                }
+            }
+        }
+    }
+    assert!(missing.is_empty(), "StagingStackRole lacks: {missing:#?}");
+}

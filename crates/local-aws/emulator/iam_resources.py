@@ -1,4 +1,4 @@
-"""Resource ARNs of requests ministack authorizes on `*` (IAM enforced).
+"""Resource ARNs and a condition key ministack gets wrong (IAM enforced).
 
 What AWS documents (Service Authorization Reference, "Actions defined by Amazon Athena",
 https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonathena.html): the
@@ -21,6 +21,13 @@ Service Authorization Reference for SES v2): authorized on the sending `identity
 (`arn:${Partition}:ses:${Region}:${Account}:identity/${IdentityName}`), the From address's own
 identity when it is one, else its domain's. ministack 1.5.33 authorized it on `*`, so a policy scoped
 to identities (`identity/*`) never allowed sending.
+
+`aws:PrincipalArn` (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-principalarn):
+"For IAM roles, the request context returns the ARN of the role, not the ARN of the user that assumed
+the role" — `arn:aws:iam::<account>:role/<path><name>`, its path included. ministack 1.5.33 gave the
+session's ARN (`arn:aws:sts::<account>:assumed-role/<name>/<session>`), so a key or bucket policy
+naming a role by `aws:PrincipalArn` (our staging key's policy names StagingStackRole by its path)
+never matched. The fix answers the role's ARN, from the IAM store, for a role session.
 """
 
 import json
@@ -67,7 +74,30 @@ def _ses_send_resource(method, path, body, region, account_id):
     return f"arn:aws:ses:{region}:{account_id}:identity/{identity}"
 
 
+def _role_arn_of_session(session_arn):
+    from ministack.services import iam as iam_svc
+
+    account = session_arn.split(":")[4]
+    name = session_arn.split(":assumed-role/", 1)[1].split("/", 1)[0]
+    role = iam_svc._roles.get_scoped(account, None, name) or {}
+    return role.get("Arn") or f"arn:aws:iam::{account}:role/{name}"
+
+
+def _install_principal_arn():
+    from ministack.core import iam_evaluator
+
+    original = iam_evaluator._resolve_condition_key
+
+    def resolve(key, ctx):
+        if key.lower() == "aws:principalarn" and ":assumed-role/" in (ctx.principal_arn or ""):
+            return _role_arn_of_session(ctx.principal_arn)
+        return original(key, ctx)
+
+    iam_evaluator._resolve_condition_key = resolve
+
+
 def install():
+    _install_principal_arn()
     from ministack.core import iam_actions
 
     original = iam_actions.extract_resource_arn

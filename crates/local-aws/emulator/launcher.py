@@ -25,6 +25,8 @@ instrument) and says what AWS documents, what ministack does, and what the patch
 - activity.py      the idle check behind `offline pump --until-idle` (not a gap)
 - sfn_iam.py       Step Functions integrations authorized as the state machine's role (or a task's
                    Credentials role), under enforced IAM
+- cfn_stack_role.py CloudFormation acts as a stack's RoleARN with its resource handlers' permissions
+                   (cfn_handler_permissions.json, from the pinned cfn-lint's registry schemas)
 - iam_resources.py resource ARNs ministack authorizes on `*` (Athena's workgroup and data catalogue)
 - iam_access.py    records every IAM decision for `offline access-report` (not a gap)
 
@@ -54,6 +56,7 @@ from ministack.services import lambda_svc, s3, sqs, stepfunctions  # noqa: E402,
 import activity  # noqa: E402
 import asl  # noqa: E402
 import athena_ddl  # noqa: E402
+import cfn_stack_role  # noqa: E402
 import cloudformation_fixes  # noqa: E402
 import cloudtrail_events  # noqa: E402
 import faults  # noqa: E402
@@ -85,6 +88,7 @@ PATCHES = {
     "iam-resource-arns": iam_resources.install,
     # After payload-limits: authorizes each task before it is sized and run.
     "sfn-integrations-as-role": sfn_iam.install,
+    "cloudformation-stack-role": cfn_stack_role.install,
 }
 
 logger = logging.getLogger("offline")

@@ -56,6 +56,14 @@ const LAUNCHER_FILES: &[(&str, &str)] = &[
     ("iam_access.py", include_str!("../emulator/iam_access.py")),
     ("sfn_iam.py", include_str!("../emulator/sfn_iam.py")),
     (
+        "cfn_stack_role.py",
+        include_str!("../emulator/cfn_stack_role.py"),
+    ),
+    (
+        "cfn_handler_permissions.json",
+        include_str!("../emulator/cfn_handler_permissions.json"),
+    ),
+    (
         "iam_resources.py",
         include_str!("../emulator/iam_resources.py"),
     ),
