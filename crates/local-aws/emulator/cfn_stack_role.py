@@ -35,13 +35,14 @@ The fix, for stacks created with `RoleARN`:
 """
 
 import contextvars
-import hashlib
 import json
 import os
+import uuid
 from urllib.parse import parse_qs
 
 from ministack.services import cloudformation as cfn
 from ministack.services.cloudformation import stacks
+from role_sessions import denial_message, session_key
 
 _DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "cfn_handler_permissions.json")
 SESSION_NAME = "AWSCloudFormation"
@@ -85,31 +86,21 @@ class AccessDenied(Exception):
     """A handler call the stack role may not make; the message is CloudFormation's status reason."""
 
 
+_HANDLERS = {}
+
+
 def _handlers():
-    with open(_DATA) as f:
-        return json.load(f)["types"]
+    """The handler permissions by type, read once."""
+    if not _HANDLERS:
+        with open(_DATA) as f:
+            _HANDLERS.update(json.load(f)["types"])
+    return _HANDLERS
 
 
 def _scope():
     from ministack.core.responses import get_account_id, get_region
 
     return get_account_id(), get_region()
-
-
-def _session_key(role_arn):
-    from ministack.services import sts as sts_svc
-
-    digest = hashlib.sha256(f"cloudformation:{role_arn}".encode()).hexdigest()
-    access_key = f"ASIA{digest[:16].upper()}"
-    if access_key not in sts_svc._sessions:
-        account, role_name = role_arn.split(":")[4], role_arn.rsplit("/", 1)[-1]
-        sts_svc.register_session(access_key, {
-            "Arn": f"arn:aws:sts::{account}:assumed-role/{role_name}/{SESSION_NAME}",
-            "UserId": f"{role_name}:{SESSION_NAME}",
-            "SecretAccessKey": hashlib.sha256(f"secret:{digest}".encode()).hexdigest(),
-            "SessionToken": hashlib.sha256(f"token:{digest}".encode()).hexdigest(),
-        })
-    return access_key
 
 
 def _tag_context(props):
@@ -123,18 +114,16 @@ def _tag_context(props):
 def _authorize(role_arn, action, resource_arn, context=None):
     from ministack.core import iam_evaluator
 
-    account, region = _scope()
-    denied = iam_evaluator.enforce(_session_key(role_arn), action, action.split(":", 1)[0], region,
-                                   resource_arn=resource_arn, service_context=context)
+    _, region = _scope()
+    denied = iam_evaluator.enforce(session_key(role_arn, SESSION_NAME, "cloudformation"), action,
+                                   action.split(":", 1)[0], region, resource_arn=resource_arn,
+                                   service_context=context)
     if denied is None:
         return
-    principal = getattr(denied, "principal_arn", "") or role_arn
-    why = ("with an explicit deny" if getattr(denied, "decision", "") == "Deny"
-           else f"because no identity-based policy allows the {action} action")
+    message = denial_message(denied, role_arn, action, resource_arn)
     raise AccessDenied(
-        f'Resource handler returned message: "User: {principal} is not authorized to perform: {action} '
-        f'on resource: {resource_arn} {why} (Service: {action.split(":")[0]}, Status Code: 403, '
-        f'Request ID: {hashlib.sha1(os.urandom(8)).hexdigest()})" (HandlerErrorCode: AccessDenied)')
+        f'Resource handler returned message: "{message} (Service: {action.split(":")[0]}, Status Code: 403, '
+        f'Request ID: {uuid.uuid4()})" (HandlerErrorCode: AccessDenied)')
 
 
 def _arns(rtype, physical_id, props):

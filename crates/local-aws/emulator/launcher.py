@@ -27,6 +27,7 @@ instrument) and says what AWS documents, what ministack does, and what the patch
                    Credentials role), under enforced IAM
 - cfn_stack_role.py CloudFormation acts as a stack's RoleARN with its resource handlers' permissions
                    (cfn_handler_permissions.json, from the pinned cfn-lint's registry schemas)
+- role_sessions.py the sessions Step Functions and CloudFormation hold of a role (shared, not a patch)
 - iam_resources.py resource ARNs ministack authorizes on `*` (Athena's workgroup and data catalogue)
 - iam_access.py    records every IAM decision for `offline access-report` (not a gap)
 

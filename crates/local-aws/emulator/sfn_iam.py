@@ -33,31 +33,13 @@ Athena, `states:startExecution`, the S3 ItemReader) are authorized as `<service>
 """
 
 import contextvars
-import hashlib
 
 import ministack.services.stepfunctions as sfn
+from role_sessions import denial_message, session_key
 
 _ExecutionError = sfn._ExecutionError
 _role = contextvars.ContextVar("offline_sfn_role", default=None)
 _MANAGED_RULE = "rule/StepFunctionsGetEventsForStepFunctionsExecutionRule"
-
-
-def _session_key(role_arn, session_name):
-    """A session of `role_arn` registered with ministack's STS, as Step Functions would hold one."""
-    from ministack.services import sts as sts_svc
-
-    digest = hashlib.sha256(f"states:{role_arn}:{session_name}".encode()).hexdigest()
-    access_key = f"ASIA{digest[:16].upper()}"
-    if access_key not in sts_svc._sessions:
-        account = role_arn.split(":")[4]
-        role_name = role_arn.rsplit("/", 1)[-1]
-        sts_svc.register_session(access_key, {
-            "Arn": f"arn:aws:sts::{account}:assumed-role/{role_name}/{session_name}",
-            "UserId": f"{role_name}:{session_name}",
-            "SecretAccessKey": hashlib.sha256(f"secret:{digest}".encode()).hexdigest(),
-            "SessionToken": hashlib.sha256(f"token:{digest}".encode()).hexdigest(),
-        })
-    return access_key
 
 
 def _authorize(role, action, resource_arn, error):
@@ -69,15 +51,11 @@ def _authorize(role, action, resource_arn, error):
         return
     role_arn, session_name = role
     service = action.split(":", 1)[0]
-    denied = iam_evaluator.enforce(_session_key(role_arn, session_name), action, service, get_region(),
+    denied = iam_evaluator.enforce(session_key(role_arn, session_name, "states"), action, service, get_region(),
                                    resource_arn=resource_arn)
     if denied is None:
         return
-    principal = getattr(denied, "principal_arn", "") or role_arn
-    reason = ("with an explicit deny" if getattr(denied, "decision", "") == "Deny"
-              else "because no identity-based policy allows the %s action" % action)
-    message = "User: %s is not authorized to perform: %s on resource: %s %s" % (
-        principal, action, resource_arn, reason)
+    message = denial_message(denied, role_arn, action, resource_arn)
     code, status = error
     raise _ExecutionError(code, "%s (Service: %s, Status Code: %d, Error Code: AccessDeniedException, "
                                 "Request ID: %s)" % (message, code.split(".")[0], status, sfn.new_uuid()))

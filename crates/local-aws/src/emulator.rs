@@ -56,6 +56,10 @@ const LAUNCHER_FILES: &[(&str, &str)] = &[
     ("iam_access.py", include_str!("../emulator/iam_access.py")),
     ("sfn_iam.py", include_str!("../emulator/sfn_iam.py")),
     (
+        "role_sessions.py",
+        include_str!("../emulator/role_sessions.py"),
+    ),
+    (
         "cfn_stack_role.py",
         include_str!("../emulator/cfn_stack_role.py"),
     ),
