@@ -269,6 +269,38 @@ fn deployment_stamp(env: &Env, template: &str) -> String {
     parts.join("\n")
 }
 
+/// Creates `bucket` in the host account as an S3 Inventory destination for buckets of `source_account`:
+/// with the bucket policy AWS documents for it (S3 user guide, "Grant permissions for S3 Inventory and
+/// S3 analytics"), without which S3 writes no report into it.
+pub async fn inventory_destination(env: &Env, bucket: &str, source_account: &str) {
+    let s3 = env.host.s3();
+    s3.create_bucket()
+        .bucket(bucket)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("create {bucket}: {e:?}"));
+    let policy = serde_json::json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Sid": "InventoryDelivery",
+            "Effect": "Allow",
+            "Principal": {"Service": "s3.amazonaws.com"},
+            "Action": "s3:PutObject",
+            "Resource": format!("arn:aws:s3:::{bucket}/*"),
+            "Condition": {
+                "ArnLike": {"aws:SourceArn": "arn:aws:s3:::*"},
+                "StringEquals": {"aws:SourceAccount": source_account, "s3:x-amz-acl": "bucket-owner-full-control"}
+            }
+        }]
+    });
+    s3.put_bucket_policy()
+        .bucket(bucket)
+        .policy(policy.to_string())
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("put the policy of {bucket}: {e:?}"));
+}
+
 /// An S3 inventory configuration as S3Insights puts them: daily, to `destination` under `inventory/`.
 pub fn inventory_configuration(
     id: &str,

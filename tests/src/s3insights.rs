@@ -157,6 +157,15 @@ pub async fn version(account: &str, region: &str, bucket: &str) {
 
 /// Deletes every version of every object and the bucket itself.
 pub async fn delete_bucket(account: &str, region: &str, bucket: &str) {
+    delete_bucket_unseen(account, region, bucket, false).await
+}
+
+/// [`delete_bucket`] while a run watches the bucket: between its last version's deletion and the
+/// bucket's, a monitor probe would see an empty bucket (a true answer, `bucket_is_empty`, but not the
+/// deletion a test means). With `unseen`, the next six listings of the bucket after it was listed here
+/// fail with S3's InternalError (an injected fault: two probes of three SDK attempts each), which the
+/// monitor takes as "look again later".
+pub async fn delete_bucket_unseen(account: &str, region: &str, bucket: &str, unseen: bool) {
     let s3 = s3(account, region).await;
     let listed = s3
         .list_object_versions()
@@ -165,6 +174,16 @@ pub async fn delete_bucket(account: &str, region: &str, bucket: &str) {
         .send()
         .await
         .expect("list versions");
+    if unseen {
+        let admin = local_aws::admin::Admin::new(&env().await.host.endpoint);
+        let _: Value = admin
+            .post(
+                "/_offline/faults",
+                json!({"s3_bucket": bucket, "kind": "error", "times": 6}),
+            )
+            .await
+            .expect("hide the emptied bucket from listings");
+    }
     let decoded = |key: Option<&str>| platform::s3_keys::decode(key.unwrap_or_default()).unwrap();
     // Every version first, then every delete marker.
     let versions = listed
@@ -505,6 +524,24 @@ pub async fn bucket_status(
         Some(AttributeValue::S(s)) => Some(s.clone()),
         _ => None,
     }
+}
+
+/// Moves run `run_id`'s deadline to now, as if its inventory wait (48 hours by default) had passed: the
+/// monitor's next check times out every bucket still waiting.
+pub async fn pass_deadline(run_id: &str) {
+    let env = env().await;
+    let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    env.dynamodb()
+        .update_item()
+        .table_name(output("StateTableName").await)
+        .key("pk", AttributeValue::S(format!("run#{run_id}")))
+        .key("sk", AttributeValue::S("run".into()))
+        .update_expression("SET deadline = :now")
+        .condition_expression("attribute_exists(deadline)")
+        .expression_attribute_values(":now", AttributeValue::S(now))
+        .send()
+        .await
+        .expect("move the run's deadline");
 }
 
 /// Runs the Harvester in a thread without automatic inventory delivery, so the test decides what S3

@@ -19,7 +19,7 @@ async fn a_bucket_deleted_mid_run_is_reported_not_available() {
     )
     .await;
     let run = running.run.clone();
-    delete_bucket(&a, "eu-north-1", &doomed).await;
+    delete_bucket_unseen(&a, "eu-north-1", &doomed, true).await;
     deliver(&keep).await;
     let finished = running.finish().await;
     assert_eq!(finished.status(), "SUCCEEDED", "{finished:#?}");

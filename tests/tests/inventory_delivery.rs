@@ -185,12 +185,8 @@ async fn reports_in_every_format_read_back_exactly_and_notify() {
         .unwrap();
 
     // The destination lives in the host account and notifies a queue, as a staging bucket does.
+    integration::inventory_destination(env, &destination, MEMBER_B).await;
     let host = env.host.s3();
-    host.create_bucket()
-        .bucket(&destination)
-        .send()
-        .await
-        .unwrap();
     let sqs = aws_sdk_sqs::Client::new(&env.host.sdk_config());
     let queue = sqs
         .create_queue()
@@ -393,13 +389,7 @@ async fn current_version_reports_honour_the_prefix_filter_and_empty_buckets_get_
     for b in [&source, &empty] {
         member.create_bucket().bucket(b).send().await.unwrap();
     }
-    env.host
-        .s3()
-        .create_bucket()
-        .bucket(&destination)
-        .send()
-        .await
-        .unwrap();
+    integration::inventory_destination(env, &destination, MEMBER_B).await;
     for key in ["logs/a.log", "logs/b.log", "data/c.bin"] {
         member
             .put_object()
@@ -486,13 +476,7 @@ async fn hostile_estate(env: &Env) -> (String, String) {
         .send()
         .await
         .unwrap();
-    env.host
-        .s3()
-        .create_bucket()
-        .bucket(&destination)
-        .send()
-        .await
-        .unwrap();
+    integration::inventory_destination(env, &destination, MEMBER_B).await;
     (source, destination)
 }
 

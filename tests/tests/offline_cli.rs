@@ -273,13 +273,7 @@ async fn reports_are_delivered_while_an_execution_waits() {
         .send()
         .await
         .unwrap();
-    env.host
-        .s3()
-        .create_bucket()
-        .bucket(&destination)
-        .send()
-        .await
-        .unwrap();
+    integration::inventory_destination(env, &destination, integration::MEMBER_A).await;
     let poll = json!({"StartAt": "List", "States": {
             "List": {"Type": "Task", "Resource": "arn:aws:states:::aws-sdk:s3:listObjectsV2",
                      "Parameters": {"Bucket.$": "$.bucket", "Prefix": "inventory/"},

@@ -12,8 +12,9 @@
 //! - every queue has a dead-letter queue, but the queues that are one (named by another queue's
 //!   RedrivePolicy) and the on-failure destinations of event source mappings (DestinationConfig);
 //! - each S3Insights function gets exactly the variables its configuration reads (none in
-//!   `Globals` but `RUST_LOG`), and may use the state table and the consolidated bucket it is given
-//!   as its code does (issue 16).
+//!   `Globals` but `RUST_LOG`), and may use the state table as its code does (issue 16);
+//! - functions and state machines hold statements of the actions their code calls, not SAM's broad
+//!   CRUD and read policy templates (issue 17; the suite's access report shows what they used).
 
 use std::collections::BTreeSet;
 
@@ -713,14 +714,6 @@ fn variables(value: &Value) -> BTreeSet<&str> {
         .unwrap_or_default()
 }
 
-/// The table or bucket a SAM policy template of `kind` is scoped to (`{Ref: X}` gives `X`).
-fn policy_targets<'a>(function: &'a Value, kind: &str, parameter: &str) -> Vec<&'a str> {
-    items(&function["Properties"]["Policies"])
-        .into_iter()
-        .filter_map(|policy| referenced(&policy[kind][parameter]))
-        .collect()
-}
-
 #[test]
 fn each_s3insights_function_gets_exactly_the_variables_its_configuration_reads() {
     use s3insights_aws::handlers::FUNCTIONS;
@@ -757,8 +750,31 @@ fn each_s3insights_function_gets_exactly_the_variables_its_configuration_reads()
     assert_eq!(binaries, registered);
 }
 
+/// Whether a statement's Resource names `logical_id` (`!GetAtt X.Arn`, `!Ref X`, or `${X.Arn}` /
+/// `${X}` inside a `!Sub`).
+fn names_resource(statement: &Value, logical_id: &str) -> bool {
+    items(&statement["Resource"]).into_iter().any(|r| {
+        referenced(r) == Some(logical_id)
+            || r["Fn::Sub"].as_str().is_some_and(|text| {
+                text.contains(&format!("${{{logical_id}.Arn}}"))
+                    || text.contains(&format!("${{{logical_id}}}"))
+            })
+    })
+}
+
+/// The actions of a function's inline statements that allow something on `logical_id`.
+fn actions_on<'a>(function: &'a Value, logical_id: &str) -> BTreeSet<&'a str> {
+    items(&function["Properties"]["Policies"])
+        .into_iter()
+        .flat_map(statements)
+        .filter(|st| st["Effect"] == "Allow" && names_resource(st, logical_id))
+        .flat_map(|st| items(&st["Action"]))
+        .filter_map(Value::as_str)
+        .collect()
+}
+
 #[test]
-fn s3insights_functions_may_use_the_table_and_bucket_they_are_given() {
+fn s3insights_functions_may_use_the_state_table_as_their_code_does() {
     use s3insights_aws::handlers::FUNCTIONS;
     use s3insights_aws::store::Access;
     let template = load("template.yaml");
@@ -766,35 +782,45 @@ fn s3insights_functions_may_use_the_table_and_bucket_they_are_given() {
     let mut problems = Vec::new();
     for function in FUNCTIONS {
         let resource = &resources[function.logical_id];
-        let crud = policy_targets(resource, "DynamoDBCrudPolicy", "TableName");
-        let read = policy_targets(resource, "DynamoDBReadPolicy", "TableName");
-        let granted = if crud.contains(&"StateTable") {
-            Some(Access::ReadWrite)
-        } else if read.contains(&"StateTable") {
-            Some(Access::Read)
-        } else {
-            None
+        let actions = actions_on(resource, "StateTable");
+        let writes = actions.iter().any(|a| is_write(a));
+        let granted = match (actions.is_empty(), writes) {
+            (true, _) => None,
+            (false, true) => Some(Access::ReadWrite),
+            (false, false) => Some(Access::Read),
         };
-        // Exactly what the code does: a writer needs the CRUD policy, a reader no more than reads.
+        // Exactly what the code does: a writer may write, a reader no more than read.
         if granted != Some(function.state_table) {
             problems.push(format!(
-                "{}: its code uses the state table as {:?}, its policy grants {granted:?}",
+                "{}: its code uses the state table as {:?}, its policy grants {granted:?} ({actions:?})",
                 function.logical_id, function.state_table
             ));
         }
-        // A function given the consolidated bucket's name reads it (the configurator only compares
-        // names, and may read all the same).
-        if function.variables.contains(&"CONSOLIDATED_BUCKET") {
-            let buckets = [
-                policy_targets(resource, "S3ReadPolicy", "BucketName"),
-                policy_targets(resource, "S3CrudPolicy", "BucketName"),
-            ]
-            .concat();
-            if !buckets.contains(&"ConsolidatedBucket") {
-                problems.push(format!(
-                    "{}: given CONSOLIDATED_BUCKET, but no S3 policy on it",
-                    function.logical_id
-                ));
+    }
+    assert!(problems.is_empty(), "{problems:#?}");
+}
+
+/// No SAM policy template is left where a function needs less than it grants: the functions'
+/// permissions are statements of exactly the actions their code calls (the access report of the
+/// suite shows them used), with a comment where one is not obvious.
+#[test]
+fn functions_and_state_machines_hold_explicit_statements_not_broad_policy_templates() {
+    let template = load("template.yaml");
+    let broad = [
+        "DynamoDBCrudPolicy",
+        "DynamoDBReadPolicy",
+        "S3CrudPolicy",
+        "S3ReadPolicy",
+    ];
+    let mut problems = Vec::new();
+    for kind in ["AWS::Serverless::Function", "AWS::Serverless::StateMachine"] {
+        for (name, resource) in of_type(&template, kind) {
+            for policy in items(&resource["Properties"]["Policies"]) {
+                for template_name in broad {
+                    if policy.get(template_name).is_some() {
+                        problems.push(format!("{name}: {template_name}"));
+                    }
+                }
             }
         }
     }

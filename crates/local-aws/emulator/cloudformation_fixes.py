@@ -5,12 +5,18 @@ created with TTL enabled on `AttributeName`, and an update that changes or remov
 changes TTL. ministack 1.5.33 creates the table and ignores the property, so TTL stays DISABLED and
 nothing ever expires. Historical's Current table depends on it. The fix wraps the table provisioner's
 create and update and applies the specification through the same UpdateTimeToLive code the API uses.
+
+AWS::SNS::Topic `KmsMasterKeyId`. AWS: the topic is encrypted with that key, so every service that
+publishes to it needs the key policy's leave (`service_deliveries.py`). ministack 1.5.33 creates the
+topic without the attribute (an encrypted staging topic was plain). The fix sets the topic attribute
+on create and update, as SetTopicAttributes does.
 """
 
 from ministack.services import dynamodb
 from ministack.services.cloudformation import provisioners
 
 TABLE = "AWS::DynamoDB::Table"
+TOPIC = "AWS::SNS::Topic"
 
 
 def _apply_ttl(table_name, props, old_props=None):
@@ -30,7 +36,39 @@ def _apply_ttl(table_name, props, old_props=None):
         raise ValueError(f"{TABLE} {table_name}: TimeToLiveSpecification refused: {body!r}")
 
 
+def _apply_topic_key(topic_arn, props):
+    from ministack.services import sns
+
+    topic = sns._topics.get(topic_arn)
+    if topic is None:
+        return
+    key = props.get("KmsMasterKeyId")
+    if key:
+        topic["attributes"]["KmsMasterKeyId"] = key
+    else:
+        topic["attributes"].pop("KmsMasterKeyId", None)
+
+
+def _install_topic_key():
+    handlers = provisioners._RESOURCE_HANDLERS[TOPIC]
+    create, update = handlers["create"], handlers["update"]
+
+    def create_with_key(logical_id, props, stack_name):
+        result = create(logical_id, props, stack_name)
+        _apply_topic_key(result[0], props)
+        return result
+
+    def update_with_key(physical_id, old_props, new_props, stack_name, logical_id=None):
+        result = update(physical_id, old_props, new_props, stack_name, logical_id)
+        _apply_topic_key(result[0] if isinstance(result, tuple) else physical_id, new_props)
+        return result
+
+    handlers["create"] = create_with_key
+    handlers["update"] = update_with_key
+
+
 def install():
+    _install_topic_key()
     handlers = provisioners._RESOURCE_HANDLERS[TABLE]
     create, update = handlers["create"], handlers["update"]
 

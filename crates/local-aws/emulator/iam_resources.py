@@ -1,4 +1,4 @@
-"""Resource ARNs and a condition key ministack gets wrong (IAM enforced).
+"""Resource ARNs and condition keys ministack gets wrong or leaves out (IAM enforced).
 
 What AWS documents (Service Authorization Reference, "Actions defined by Amazon Athena",
 https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonathena.html): the
@@ -28,9 +28,19 @@ the role" — `arn:aws:iam::<account>:role/<path><name>`, its path included. min
 session's ARN (`arn:aws:sts::<account>:assumed-role/<name>/<session>`), so a key or bucket policy
 naming a role by `aws:PrincipalArn` (our staging key's policy names StagingStackRole by its path)
 never matched. The fix answers the role's ARN, from the IAM store, for a role session.
+
+`dynamodb:LeadingKeys` (DynamoDB developer guide, "Using IAM policy conditions for fine-grained access
+control"): the partition key values of the items a request names. ministack 1.5.33 leaves it unset,
+so a policy scoping a principal to its own items (`ForAllValues:StringEquals`, or a Deny with
+`ForAnyValue:StringLike`) is never evaluated as AWS evaluates it. The fix sets it from the request's
+`Key`, `Item`, a `Query`'s `KeyConditionExpression` equality on the partition key, and the items of
+`TransactWriteItems`, `TransactGetItems`, `BatchWriteItem` and `BatchGetItem` (ministack checks each
+transaction item with the request's context, so a transaction carries the keys of all its items: a
+condition that refuses one item refuses the transaction, as AWS does), with the table's key schema.
 """
 
 import json
+import re
 
 _CATALOG_ACTIONS = {"GetTableMetadata", "ListTableMetadata", "GetDatabase", "ListDatabases"}
 
@@ -96,8 +106,95 @@ def _install_principal_arn():
     iam_evaluator._resolve_condition_key = resolve
 
 
+def _partition_key_name(table_name):
+    from ministack.services import dynamodb
+
+    name = table_name.rsplit(":table/", 1)[-1] if isinstance(table_name, str) else ""
+    table = dynamodb._tables.get(name) if name else None
+    return (table or {}).get("pk_name")
+
+
+def _scalar(attribute_value):
+    """The value of a DynamoDB key attribute (`{"S": "run#1"}` -> `run#1`)."""
+    if isinstance(attribute_value, dict):
+        for kind in ("S", "N", "B"):
+            if isinstance(attribute_value.get(kind), str):
+                return attribute_value[kind]
+    return None
+
+
+def _query_partition_value(data, pk_name):
+    expression = data.get("KeyConditionExpression")
+    if not isinstance(expression, str):
+        return None
+    names = data.get("ExpressionAttributeNames") or {}
+    values = data.get("ExpressionAttributeValues") or {}
+    for clause in re.split(r"\s+AND\s+", expression, flags=re.IGNORECASE):
+        match = re.fullmatch(r"\s*\(?\s*([#\w.]+)\s*=\s*(:\w+)\s*\)?\s*", clause)
+        if match and names.get(match.group(1), match.group(1)) == pk_name:
+            return _scalar(values.get(match.group(2)))
+    return None
+
+
+def _named_items(data):
+    """(table, key-or-item) of every item a request names."""
+    table = data.get("TableName")
+    for field in ("Key", "Item"):
+        if isinstance(data.get(field), dict):
+            yield table, data[field]
+    for entry in data.get("TransactItems") or []:
+        for operation in (entry or {}).values():
+            if isinstance(operation, dict):
+                yield operation.get("TableName"), operation.get("Key") or operation.get("Item")
+    for table_name, requests in (data.get("RequestItems") or {}).items():
+        if isinstance(requests, dict):  # BatchGetItem
+            for key in requests.get("Keys") or []:
+                yield table_name, key
+        for request in requests if isinstance(requests, list) else []:  # BatchWriteItem
+            put, delete = (request or {}).get("PutRequest"), (request or {}).get("DeleteRequest")
+            yield table_name, (put or {}).get("Item") or (delete or {}).get("Key")
+
+
+def leading_keys(body):
+    """The `dynamodb:LeadingKeys` of a DynamoDB request body, or [] when it names no item."""
+    try:
+        data = json.loads(body or b"{}")
+    except (ValueError, TypeError):
+        return []
+    if not isinstance(data, dict):
+        return []
+    keys = []
+    for table, item in _named_items(data):
+        pk_name = _partition_key_name(table)
+        value = _scalar((item or {}).get(pk_name)) if pk_name else None
+        if value is not None:
+            keys.append(value)
+    if "KeyConditionExpression" in data:
+        pk_name = _partition_key_name(data.get("TableName"))
+        value = _query_partition_value(data, pk_name) if pk_name else None
+        if value is not None:
+            keys.append(value)
+    return sorted(set(keys))
+
+
+def _install_leading_keys():
+    from ministack.core import iam_actions
+
+    original = iam_actions.dynamodb_service_context
+
+    def dynamodb_service_context(body):
+        context = original(body)
+        keys = leading_keys(body)
+        if keys:
+            context["dynamodb:LeadingKeys"] = keys
+        return context
+
+    iam_actions.dynamodb_service_context = dynamodb_service_context
+
+
 def install():
     _install_principal_arn()
+    _install_leading_keys()
     from ministack.core import iam_actions
 
     original = iam_actions.extract_resource_arn

@@ -30,6 +30,9 @@ instrument) and says what AWS documents, what ministack does, and what the patch
 - role_sessions.py the sessions Step Functions and CloudFormation hold of a role (shared, not a patch)
 - iam_resources.py resource ARNs ministack authorizes on `*` (Athena's workgroup and data catalogue)
 - iam_access.py    records every IAM decision for `offline access-report` (not a gap)
+- s3_missing_keys.py  a missing key is 403 AccessDenied to a caller without s3:ListBucket, as in AWS
+- service_deliveries.py  deliveries by service principals: KMS key policies of encrypted topics and
+                   queues, EventBridge targets' resource policies, S3 Inventory's destination bucket policy
 
 IAM is enforced (ministack's AUTH=true) unless OFFLINE_IAM=off; see docs/local-aws.md, "IAM".
 
@@ -66,7 +69,9 @@ import iam_resources  # noqa: E402
 import payload_limits  # noqa: E402
 import s3_inventory  # noqa: E402
 import s3_listing  # noqa: E402
+import s3_missing_keys  # noqa: E402
 import s3_versions  # noqa: E402
+import service_deliveries  # noqa: E402
 import sfn_iam  # noqa: E402
 import sfn_integrations  # noqa: E402
 import sts_assume_role  # noqa: E402
@@ -75,6 +80,7 @@ PATCHES = {
     "s3-inventory-configurations": s3_inventory.install,
     "s3-noncurrent-version-acl": s3_versions.install,
     "s3-listing-encoding": s3_listing.install,
+    "s3-missing-key-without-list": s3_missing_keys.install,
     "asl": asl.install,
     "sfn-integrations": sfn_integrations.install,
     "athena-ddl-and-partitions": athena_ddl.install,
@@ -86,6 +92,8 @@ PATCHES = {
     "payload-limits": payload_limits.install,
     "fault-injection": faults.install,
     "iam-access-log": iam_access.install,
+    # After the access log: it wraps the deliveries' resource policy checks this one extends.
+    "service-deliveries": service_deliveries.install,
     "iam-resource-arns": iam_resources.install,
     # After payload-limits: authorizes each task before it is sized and run.
     "sfn-integrations-as-role": sfn_iam.install,
@@ -136,6 +144,12 @@ async def _admin(scope, receive, send):
             failed = json.loads(body or b"{}")
             released = s3_inventory.release(failed["account"], failed["bucket"], failed["id"])
             return await _respond(send, 200, dict(failed, released=released))
+        if path == "/_offline/s3/inventory-delivery" and method == "POST":
+            asked = json.loads(body or b"{}")
+            allowed, why = service_deliveries.inventory_delivery(
+                asked["destinationAccount"], asked["destinationBucket"], asked["key"],
+                asked["sourceAccount"], asked["sourceBucket"])
+            return await _respond(send, 200, {"allowed": allowed, "reason": why})
         if path == "/_offline/activity" and method == "GET":
             return await _respond(send, 200, activity.snapshot())
         if path == "/_offline/faults":

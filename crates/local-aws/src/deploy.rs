@@ -153,6 +153,33 @@ async fn ensure_bucket(target: &Target, bucket: &str) -> Result<(), DeployError>
     Ok(())
 }
 
+/// The largest template CloudFormation accepts inline (`TemplateBody`), in bytes.
+const TEMPLATE_BODY_MAX_BYTES: usize = 51_200;
+
+/// How a stack is handed its template.
+enum Template {
+    /// Inline.
+    Body(String),
+    /// An S3 URL.
+    Url(String),
+}
+
+impl Template {
+    fn body(&self) -> Option<String> {
+        match self {
+            Template::Body(body) => Some(body.clone()),
+            Template::Url(_) => None,
+        }
+    }
+
+    fn url(&self) -> Option<String> {
+        match self {
+            Template::Url(url) => Some(url.clone()),
+            Template::Body(_) => None,
+        }
+    }
+}
+
 /// Package and deploy; idempotent (an unchanged template and unchanged binaries change nothing).
 /// Returns the stack's outputs.
 pub async fn deploy(
@@ -167,7 +194,20 @@ pub async fn deploy(
     // The template's own paths (CodeUri, DefinitionUri) are relative to its directory, as in SAM.
     let base_dir = path.parent().unwrap_or(Path::new("."));
     let packaged = package::package(&source, base_dir, target, &bucket, request.build).await?;
-    let body = serde_json::to_string(&packaged).unwrap_or_default();
+    // As `sam deploy` does, a packaged template larger than an inline body may be (51,200 bytes,
+    // CloudFormation quotas) goes to the artefact bucket and the stack reads it from there
+    // (TemplateURL, up to 1,000,000 bytes); a smaller one is sent inline.
+    let body = serde_json::to_vec(&packaged).unwrap_or_default();
+    let template = if body.len() > TEMPLATE_BODY_MAX_BYTES {
+        let key =
+            package::upload(target, &bucket, "templates", &request.stack, "json", body).await?;
+        Template::Url(format!(
+            "https://s3.{}.amazonaws.com/{bucket}/{key}",
+            target.region
+        ))
+    } else {
+        Template::Body(String::from_utf8(body).unwrap_or_default())
+    };
     let cfn = target.cloudformation();
     let parameters: Vec<Parameter> = effective_parameters(&source, target, &request.parameters)
         .iter()
@@ -202,7 +242,8 @@ pub async fn deploy(
         }
         cfn.create_stack()
             .stack_name(&request.stack)
-            .template_body(&body)
+            .set_template_body(template.body())
+            .set_template_url(template.url())
             .set_parameters(Some(parameters))
             .set_capabilities(Some(capabilities.to_vec()))
             .send()
@@ -212,7 +253,8 @@ pub async fn deploy(
         let update = cfn
             .update_stack()
             .stack_name(&request.stack)
-            .template_body(&body)
+            .set_template_body(template.body())
+            .set_template_url(template.url())
             .set_parameters(Some(parameters))
             .set_capabilities(Some(capabilities.to_vec()))
             .send()

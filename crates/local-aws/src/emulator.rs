@@ -27,6 +27,14 @@ const LAUNCHER_FILES: &[(&str, &str)] = &[
     ("s3_versions.py", include_str!("../emulator/s3_versions.py")),
     ("s3_listing.py", include_str!("../emulator/s3_listing.py")),
     (
+        "s3_missing_keys.py",
+        include_str!("../emulator/s3_missing_keys.py"),
+    ),
+    (
+        "service_deliveries.py",
+        include_str!("../emulator/service_deliveries.py"),
+    ),
+    (
         "payload_limits.py",
         include_str!("../emulator/payload_limits.py"),
     ),

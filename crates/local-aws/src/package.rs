@@ -250,7 +250,7 @@ pub fn zip_bootstrap(binary: &Path) -> Result<Vec<u8>, PackageError> {
 }
 
 /// Upload `body` under a content-addressed key unless it is already there; returns the key.
-async fn upload(
+pub(crate) async fn upload(
     target: &Target,
     bucket: &str,
     prefix: &str,

@@ -5,8 +5,12 @@
 //! configuration asks for all versions; `HeadObject` only when an optional field needs it), the data
 //! files are written in the configured format with the configured fields, and then — in S3's order —
 //! the data files, `manifest.json`, `manifest.checksum` (written last: its arrival means the report
-//! is complete) and the Hive `symlink.txt` are put into the destination bucket with its owner's
-//! credentials, at the documented keys. Their S3 event notifications then drive the real pipeline.
+//! is complete) and the Hive `symlink.txt` are put into the destination bucket at the documented keys,
+//! each only if the destination bucket's policy lets S3 Inventory (`s3.amazonaws.com`) put it for the
+//! source bucket, as the local AWS decides (stored as the destination owner's objects, which
+//! `bucket-owner-full-control` makes them in AWS). A refused put ends the delivery
+//! ([`DeliveryError::DestinationRefused`]): S3 writes no more of that report. Their S3 event
+//! notifications then drive the real pipeline.
 //!
 //! Documented choices where AWS leaves room: a report is delivered as soon as its configuration is
 //! seen (AWS: within 48 hours); a bucket with nothing to list gets no report (as the original
@@ -70,6 +74,13 @@ pub enum DeliveryError {
         bucket: String,
         /// What S3 answered.
         message: String,
+    },
+    /// The destination bucket's policy does not let S3 Inventory (`s3.amazonaws.com`) write the
+    /// report: S3 writes none.
+    #[error("{reason}")]
+    DestinationRefused {
+        /// What the destination bucket's policy does not allow.
+        reason: String,
     },
     /// Writing a data file failed.
     #[error("writing the report of {bucket}: {source}")]
@@ -301,7 +312,8 @@ pub async fn deliver_scoped(
                 .undelivered
                 .push(outcome("nothing to list: S3 writes no report".into())),
             Err(e @ DeliveryError::Configuration { .. })
-            | Err(e @ DeliveryError::Source { .. }) => {
+            | Err(e @ DeliveryError::Source { .. })
+            | Err(e @ DeliveryError::DestinationRefused { .. }) => {
                 delivery.undelivered.push(outcome(e.to_string()))
             }
             Err(e) => {
@@ -474,7 +486,13 @@ pub async fn deliver(
         return Ok(None);
     }
     let sink = target.as_account(&order.destination_account);
-    let sink = sink.in_region(&bucket_region(&sink, &order.destination_bucket).await?);
+    let sink = Sink {
+        target: sink.in_region(&bucket_region(&sink, &order.destination_bucket).await?),
+        admin: Admin::new(&target.endpoint),
+        account: &order.destination_account,
+        bucket: &order.destination_bucket,
+        source: stored,
+    };
     let (manifest_key, data_keys) =
         write_report(&sink, stored, &order, &records, rows_per_file).await?;
     Ok(Some(DeliveredReport {
@@ -488,11 +506,51 @@ pub async fn deliver(
     }))
 }
 
-/// Puts the report of `records` into the destination bucket as `sink` (its owner), in S3's order:
+/// Where a report is written: the destination bucket, as S3 Inventory writes into it.
+struct Sink<'a> {
+    /// The destination owner's credentials, in the bucket's region: the local AWS stores the object
+    /// as theirs, which is what `bucket-owner-full-control` makes it in AWS.
+    target: Target,
+    admin: Admin,
+    account: &'a str,
+    bucket: &'a str,
+    source: &'a StoredConfiguration,
+}
+
+impl Sink<'_> {
+    /// Puts one report object, if the destination bucket's policy lets `s3.amazonaws.com` put it for
+    /// the source bucket (`aws:SourceArn`, `aws:SourceAccount`, `s3:x-amz-acl`), as S3 requires; the
+    /// local AWS decides, as it decides every other request.
+    async fn put(&self, key: &str, body: Vec<u8>) -> Result<(), DeliveryError> {
+        #[derive(Deserialize)]
+        struct Decision {
+            allowed: bool,
+            reason: String,
+        }
+        let decision: Decision = self
+            .admin
+            .post(
+                "/_offline/s3/inventory-delivery",
+                serde_json::json!({
+                    "destinationAccount": self.account, "destinationBucket": self.bucket, "key": key,
+                    "sourceAccount": self.source.account, "sourceBucket": self.source.bucket,
+                }),
+            )
+            .await?;
+        if !decision.allowed {
+            return Err(DeliveryError::DestinationRefused {
+                reason: decision.reason,
+            });
+        }
+        put(&self.target, self.bucket, key, body).await
+    }
+}
+
+/// Puts the report of `records` into the destination bucket through `sink`, in S3's order:
 /// the data files, `manifest.json`, `manifest.checksum` (last of the manifest's: its arrival means
 /// the report is complete) and the Hive `symlink.txt`. Returns the manifest's key and the data files'.
 async fn write_report(
-    sink: &Target,
+    sink: &Sink<'_>,
     stored: &StoredConfiguration,
     order: &Order,
     records: &[InventoryRecord],
@@ -513,7 +571,7 @@ async fn write_report(
         let name = format!("{}.{}", uuid::Uuid::new_v4(), order.format.extension());
         let key = manifest::data_file_key(prefix, bucket, id, &name);
         files.push(ManifestFile::describe(key.clone(), &body));
-        put(sink, destination, &key, body).await?;
+        sink.put(&key, body).await?;
         data_keys.push(key);
     }
     let report = InventoryManifest::new(
@@ -527,12 +585,12 @@ async fn write_report(
     let manifest_json = report.to_json();
     let checksum = manifest::md5_hex(&manifest_json);
     let manifest_key = manifest::manifest_json_key(prefix, bucket, id, started);
-    put(sink, destination, &manifest_key, manifest_json).await?;
+    sink.put(&manifest_key, manifest_json).await?;
     let checksum_key = manifest::manifest_checksum_key(prefix, bucket, id, started);
-    put(sink, destination, &checksum_key, checksum.into_bytes()).await?;
+    sink.put(&checksum_key, checksum.into_bytes()).await?;
     let symlink = manifest::symlink_txt(destination, &data_keys);
     let symlink_key = manifest::hive_symlink_key(prefix, bucket, id, started);
-    put(sink, destination, &symlink_key, symlink.into_bytes()).await?;
+    sink.put(&symlink_key, symlink.into_bytes()).await?;
     Ok((manifest_key, data_keys))
 }
 
