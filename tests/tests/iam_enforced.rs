@@ -842,3 +842,124 @@ async fn a_role_scoped_by_dynamodb_leading_keys_reads_only_its_own_items() {
         "a query of another's partition"
     );
 }
+
+/// An EventBridge rule delivers to an SQS target only if the queue's policy allows
+/// `events.amazonaws.com` for that rule (`emulator/service_deliveries.py`): of two queues targeted by
+/// one rule, the one whose policy allows it receives the event, the one without a policy does not,
+/// and the refusal is in the access log under the service principal.
+#[tokio::test]
+async fn an_eventbridge_target_whose_policy_does_not_allow_events_receives_nothing() {
+    use aws_sdk_eventbridge::types::{PutEventsRequestEntry, Target as RuleTarget};
+    use aws_sdk_sqs::types::QueueAttributeName;
+    let env = env().await;
+    let config = env.host.sdk_config();
+    let (sqs, events) = (
+        aws_sdk_sqs::Client::new(&config),
+        aws_sdk_eventbridge::Client::new(&config),
+    );
+    let rule = integration::unique("targets");
+    let source = format!("offline.{rule}");
+    let created = events
+        .put_rule()
+        .name(&rule)
+        .event_pattern(json!({"source": [source]}).to_string())
+        .send()
+        .await
+        .expect("put the rule");
+    let rule_arn = created.rule_arn().unwrap_or_default().to_string();
+    let mut queues = Vec::new();
+    for allowed in [true, false] {
+        let url = sqs
+            .create_queue()
+            .queue_name(integration::unique(if allowed {
+                "allowed"
+            } else {
+                "refused"
+            }))
+            .send()
+            .await
+            .expect("a queue")
+            .queue_url()
+            .unwrap_or_default()
+            .to_string();
+        let arn = sqs
+            .get_queue_attributes()
+            .queue_url(&url)
+            .attribute_names(QueueAttributeName::QueueArn)
+            .send()
+            .await
+            .expect("its ARN")
+            .attributes()
+            .and_then(|a| a.get(&QueueAttributeName::QueueArn).cloned())
+            .unwrap_or_default();
+        if allowed {
+            let policy = json!({"Version": "2012-10-17", "Statement": [{
+                "Effect": "Allow", "Principal": {"Service": "events.amazonaws.com"},
+                "Action": "sqs:SendMessage", "Resource": arn,
+                "Condition": {"ArnEquals": {"aws:SourceArn": rule_arn}}
+            }]});
+            sqs.set_queue_attributes()
+                .queue_url(&url)
+                .attributes(QueueAttributeName::Policy, policy.to_string())
+                .send()
+                .await
+                .expect("its policy");
+        }
+        events
+            .put_targets()
+            .rule(&rule)
+            .targets(
+                RuleTarget::builder()
+                    .id(if allowed { "allowed" } else { "refused" })
+                    .arn(&arn)
+                    .build()
+                    .expect("a target"),
+            )
+            .send()
+            .await
+            .expect("target the queue");
+        queues.push((url, arn));
+    }
+    events
+        .put_events()
+        .entries(
+            PutEventsRequestEntry::builder()
+                .source(&source)
+                .detail_type("Offline test")
+                .detail("{}")
+                .build(),
+        )
+        .send()
+        .await
+        .expect("put the event");
+    let received = |url: String| {
+        let sqs = sqs.clone();
+        async move {
+            sqs.receive_message()
+                .queue_url(url)
+                .wait_time_seconds(2)
+                .send()
+                .await
+                .expect("receive")
+                .messages()
+                .len()
+        }
+    };
+    assert_eq!(received(queues[0].0.clone()).await, 1, "the allowed queue");
+    assert_eq!(received(queues[1].0.clone()).await, 0, "the refused queue");
+    let access = local_aws::access::fetch(&env.host.endpoint)
+        .await
+        .expect("the access log");
+    let refused = &queues[1].1;
+    assert!(
+        access
+            .principals
+            .iter()
+            .flat_map(|p| p.used.iter())
+            .any(|d| d.principal == "events.amazonaws.com"
+                && d.action == "sqs:SendMessage"
+                && &d.resource == refused
+                && d.decision == "implicit-deny"),
+        "no refused sqs:SendMessage of events.amazonaws.com on {refused}"
+    );
+}
