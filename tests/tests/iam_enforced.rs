@@ -561,6 +561,32 @@ async fn function_role(logical_id: &str) -> String {
     role.rsplit('/').next().unwrap_or_default().to_string()
 }
 
+/// Runs the Harvester on `input` while the host role `role` holds the inline policy `deny` (named
+/// `name`, removed again afterwards, whatever the run's outcome).
+async fn harvest_while_denied(
+    role: &str,
+    name: &str,
+    deny: &serde_json::Value,
+    input: &serde_json::Value,
+) -> Finished {
+    let iam = env().await.host.iam();
+    iam.put_role_policy()
+        .role_name(role)
+        .policy_name(name)
+        .policy_document(deny.to_string())
+        .send()
+        .await
+        .expect("put the deny");
+    let finished = harvest(input, &[]).await;
+    iam.delete_role_policy()
+        .role_name(role)
+        .policy_name(name)
+        .send()
+        .await
+        .expect("remove the deny");
+    finished
+}
+
 /// A function whose role may not perform a DynamoDB action it needs (here the report function may not
 /// query the run's items: a Deny scoped by `dynamodb:LeadingKeys` to this run, so that every other
 /// test's runs keep the permission) fails with the stable errorType `AwsError`, naming the action; the
@@ -571,7 +597,6 @@ async fn a_function_role_without_a_dynamodb_action_fails_the_run_cleanly() {
     let data = bucket(&a, "eu-south-1", "denied", &[("k", b"v")]).await;
     let run = run_id();
     let role = function_role("ReportFunction").await;
-    let iam = env().await.host.iam();
     let deny = json!({
         "Version": "2012-10-17",
         "Statement": [{
@@ -579,21 +604,13 @@ async fn a_function_role_without_a_dynamodb_action_fails_the_run_cleanly() {
             "Condition": {"ForAnyValue:StringEquals": {"dynamodb:LeadingKeys": [format!("run#{run}")]}}
         }]
     });
-    let policy = format!("NoQuery-{run}");
-    iam.put_role_policy()
-        .role_name(&role)
-        .policy_name(&policy)
-        .policy_document(deny.to_string())
-        .send()
-        .await
-        .expect("put the deny");
-    let finished = harvest(&input(&run, &[&a], &["eu-south-1"]), &[]).await;
-    iam.delete_role_policy()
-        .role_name(&role)
-        .policy_name(&policy)
-        .send()
-        .await
-        .expect("remove the deny");
+    let finished = harvest_while_denied(
+        &role,
+        &format!("NoQuery-{run}"),
+        &deny,
+        &input(&run, &[&a], &["eu-south-1"]),
+    )
+    .await;
     assert_eq!(finished.status(), "FAILED", "{finished:#?}");
     assert_eq!(finished.summary["error"], "AwsError", "{finished:#?}");
     let cause = finished.summary["cause"].as_str().unwrap_or_default();
@@ -629,22 +646,13 @@ async fn a_stack_role_missing_a_permission_fails_the_staging_stack_and_cleanup_r
         "Statement": [{"Effect": "Deny", "Action": "s3:GetBucketVersioning",
                        "Resource": format!("arn:aws:s3:::{staging}")}]
     });
-    let iam = env.host.iam();
-    let policy = format!("NoVersioningRead-{run}");
-    iam.put_role_policy()
-        .role_name(&role)
-        .policy_name(&policy)
-        .policy_document(deny.to_string())
-        .send()
-        .await
-        .expect("put the deny");
-    let finished = harvest(&input(&run, &[&a], &["eu-west-2"]), &[]).await;
-    iam.delete_role_policy()
-        .role_name(&role)
-        .policy_name(&policy)
-        .send()
-        .await
-        .expect("remove the deny");
+    let finished = harvest_while_denied(
+        &role,
+        &format!("NoVersioningRead-{run}"),
+        &deny,
+        &input(&run, &[&a], &["eu-west-2"]),
+    )
+    .await;
     assert_eq!(finished.status(), "FAILED", "{finished:#?}");
     assert_eq!(
         finished.summary["error"], "StagingStackFailed",

@@ -49,39 +49,25 @@ def _apply_topic_key(topic_arn, props):
         topic["attributes"].pop("KmsMasterKeyId", None)
 
 
-def _install_topic_key():
-    handlers = provisioners._RESOURCE_HANDLERS[TOPIC]
+def _apply_after(resource_type, apply):
+    """Wrap a resource type's create and update so `apply(physical_id, props, old_props)` follows each."""
+    handlers = provisioners._RESOURCE_HANDLERS[resource_type]
     create, update = handlers["create"], handlers["update"]
 
-    def create_with_key(logical_id, props, stack_name):
+    def create_then_apply(logical_id, props, stack_name):
         result = create(logical_id, props, stack_name)
-        _apply_topic_key(result[0], props)
+        apply(result[0], props, None)
         return result
 
-    def update_with_key(physical_id, old_props, new_props, stack_name, logical_id=None):
+    def update_then_apply(physical_id, old_props, new_props, stack_name, logical_id=None):
         result = update(physical_id, old_props, new_props, stack_name, logical_id)
-        _apply_topic_key(result[0] if isinstance(result, tuple) else physical_id, new_props)
+        apply(result[0] if isinstance(result, tuple) else physical_id, new_props, old_props)
         return result
 
-    handlers["create"] = create_with_key
-    handlers["update"] = update_with_key
+    handlers["create"] = create_then_apply
+    handlers["update"] = update_then_apply
 
 
 def install():
-    _install_topic_key()
-    handlers = provisioners._RESOURCE_HANDLERS[TABLE]
-    create, update = handlers["create"], handlers["update"]
-
-    def create_with_ttl(logical_id, props, stack_name):
-        result = create(logical_id, props, stack_name)
-        _apply_ttl(result[0], props)
-        return result
-
-    def update_with_ttl(physical_id, old_props, new_props, stack_name, logical_id=None):
-        result = update(physical_id, old_props, new_props, stack_name, logical_id)
-        name = result[0] if isinstance(result, tuple) else physical_id
-        _apply_ttl(name, new_props, old_props)
-        return result
-
-    handlers["create"] = create_with_ttl
-    handlers["update"] = update_with_ttl
+    _apply_after(TABLE, _apply_ttl)
+    _apply_after(TOPIC, lambda arn, props, _old: _apply_topic_key(arn, props))
