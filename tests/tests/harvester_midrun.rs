@@ -5,7 +5,7 @@
 
 use integration::env;
 use integration::s3insights::*;
-use serde_json::json;
+use serde_json::{json, Value};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_bucket_deleted_mid_run_is_reported_not_available() {
@@ -228,4 +228,116 @@ async fn csv_and_orc_reports_are_consolidated_and_a_repeated_notification_change
         .await
         .unwrap();
     assert_eq!(listed.key_count(), Some(1), "{listed:?}");
+}
+
+/// One check of the run monitor through its deployed function: its answer.
+async fn monitor_check(run: &str) -> Value {
+    let env = env().await;
+    let function = local_aws::deploy::physical_id(
+        &env.host,
+        local_aws::deploy::DEFAULT_STACK,
+        "RunMonitorFunction",
+    )
+    .await
+    .expect("run monitor function");
+    let lambda = aws_sdk_lambda::Client::new(&env.host.sdk_config());
+    let answer = lambda
+        .invoke()
+        .function_name(function)
+        .payload(aws_smithy_types::Blob::new(
+            json!({"action": "check", "run_id": run}).to_string(),
+        ))
+        .send()
+        .await
+        .expect("invoke the run monitor");
+    let body: Value =
+        serde_json::from_slice(answer.payload().map(|b| b.as_ref()).unwrap_or(b"null")).unwrap();
+    assert!(answer.function_error().is_none(), "monitor failed: {body}");
+    body
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_monitor_check_looks_at_a_bounded_number_of_waiting_buckets_in_turn() {
+    use s3insights::state::{BucketRecord, RunRecord, RunStatus};
+    use s3insights::BucketStatus;
+    let a = member_account().await;
+    let region = "eu-west-3";
+    let real = bucket(&a, region, "waits", &[("k", b"v")]).await;
+    let run = run_id();
+    let now = chrono::Utc::now();
+    let stamp = |t: chrono::DateTime<chrono::Utc>| s3insights::run::timestamp(t);
+    let record = RunRecord {
+        pk: format!("run#{run}"),
+        sk: "run".into(),
+        run_id: run.clone(),
+        status: RunStatus::Running,
+        execution_id: "a-test".into(),
+        created_at: stamp(now),
+        deadline: stamp(now + chrono::Duration::hours(1)),
+        regions: vec![region.into()],
+        account_count: 1,
+        is_smoke_test: false,
+        database: "d".into(),
+        table: "t".into(),
+        cleanup_pending: None,
+        error: None,
+        cause: None,
+        finished_at: None,
+        notes: Vec::new(),
+        cleanup: None,
+        probe_cursor: None,
+    };
+    // 250 waiting buckets of the run (records naming one real bucket, which still has its object:
+    // every look says "go on waiting").
+    let table = output("StateTableName").await;
+    let dynamodb = env().await.dynamodb();
+    let put = |item: serde_dynamo::Item| {
+        dynamodb
+            .put_item()
+            .table_name(&table)
+            .set_item(Some(item.into()))
+            .send()
+    };
+    put(serde_dynamo::to_item(&record).unwrap()).await.unwrap();
+    for i in 0..250 {
+        let bucket = BucketRecord {
+            pk: format!("run#{run}"),
+            sk: format!("bucket#{a}#{region}#{real}-{i:03}"),
+            account: a.clone(),
+            region: region.into(),
+            bucket: real.clone(),
+            status: BucketStatus::InProgress,
+            reason: None,
+            in_progress_run: Some(run.clone()),
+            figures: None,
+            manifest_key: None,
+            files: 0,
+            files_done: 0,
+            configured: true,
+            updated_at: stamp(now),
+        };
+        put(serde_dynamo::to_item(&bucket).unwrap()).await.unwrap();
+    }
+    // Each check looks at 100 at most, where the last one stopped, and starts over after the end.
+    let looked: Vec<u64> = {
+        let mut looked = Vec::new();
+        for _ in 0..4 {
+            let answer = monitor_check(&run).await;
+            assert_eq!(answer["complete"], false, "{answer:#}");
+            assert_eq!(answer["changed"], 0, "{answer:#}");
+            looked.push(answer["looked_at"].as_u64().unwrap());
+        }
+        looked
+    };
+    assert_eq!(looked, [100, 100, 50, 100]);
+    // Past the deadline every waiting bucket times out and the run is complete.
+    pass_deadline(&run).await;
+    let answer = monitor_check(&run).await;
+    assert_eq!(answer["changed"], 250, "{answer:#}");
+    assert_eq!(answer["complete"], true, "{answer:#}");
+    let last = format!("{real}-249");
+    assert_eq!(
+        bucket_status(&run, &a, region, &last).await.as_deref(),
+        Some("timed_out")
+    );
 }

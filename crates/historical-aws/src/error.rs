@@ -65,15 +65,8 @@ pub enum FunctionError {
         tech: String,
     },
     /// SQS refused messages even after retries.
-    #[error("SendMessageBatch to {queue}: {failed} message(s) not sent: {detail}")]
-    Send {
-        /// The queue URL.
-        queue: String,
-        /// How many.
-        failed: usize,
-        /// The first failures' codes and messages.
-        detail: String,
-    },
+    #[error(transparent)]
+    Send(#[from] platform::outbox::Unsent),
     /// SNS refused a publication.
     #[error("Publish to {topic}: {message}")]
     Publish {
@@ -111,7 +104,7 @@ impl Classified for FunctionError {
                 "InvalidRevision"
             }
             FunctionError::NoTable { .. } => "TechnologyNotRecorded",
-            FunctionError::Send { .. } => "SendFailed",
+            FunctionError::Send(_) => "SendFailed",
             FunctionError::Publish { .. } => "PublishFailed",
             FunctionError::Accounts { .. } => "AccountsUnavailable",
         }

@@ -9,7 +9,6 @@
 //! * [`store`]: the Current table (conditional on `eventTime`, TTL per write, tombstones) and the
 //!   Durable table (revisions), with configurations too large for a DynamoDB item kept in S3;
 //! * [`stream`]: DynamoDB stream records read for the stream proxies;
-//! * [`outbox`]: messages sent to SQS in batches, failed entries retried;
 //! * [`accounts`]: the accounts the poller tasker visits (a list, a SWAG file, Organizations);
 //! * [`settings`]: configuration several functions read (tables, the member role, the region);
 //! * [`error`]: the functions' errors and their stable `errorType`s.
@@ -20,7 +19,6 @@ pub mod accounts;
 pub mod describe;
 pub mod error;
 pub mod handlers;
-pub mod outbox;
 pub mod settings;
 pub mod store;
 pub mod stream;

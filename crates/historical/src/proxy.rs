@@ -36,7 +36,8 @@ use crate::message::{publication, ChangeSummary, DurableKey, MessageError, Publi
 use crate::tech::Technology;
 
 /// SQS's maximum message size in bytes
-/// (<https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/quotas-messages.html>).
+/// (<https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/quotas-messages.html>);
+/// `platform::outbox` batches by the same figure.
 pub const SQS_MESSAGE_LIMIT: usize = 262_144;
 /// The item attribute naming the resource's region (the original's `REGION_ATTR` default).
 pub const REGION_ATTRIBUTE: &str = "Region";

@@ -66,6 +66,8 @@ pub use error::InventoryError;
 pub use field::{report_fields, FieldType, InventoryField};
 pub use format::FileFormat;
 pub use manifest::{InventoryManifest, ManifestFile};
-pub use read::{normalised_schema, read_data_file, records_from_batch, DataSource, ReportReader};
+pub use read::{
+    normalised_schema, read_data_file, records_from_batch, DataSource, ForwardFile, ReportReader,
+};
 pub use record::InventoryRecord;
 pub use write::write_data_file;

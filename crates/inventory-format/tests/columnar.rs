@@ -276,3 +276,49 @@ fn bigint_dates_read_as_epoch_millis() {
     );
     assert_eq!(records[1].object_lock_retain_until_date, None);
 }
+
+/// Ranged reads of an in-memory file, counted.
+struct Ranges(Bytes);
+
+impl inventory_format::read::RangeRead for Ranges {
+    fn read_range(&self, start: u64, length: u64) -> std::io::Result<Bytes> {
+        Ok(self.0.slice(start as usize..(start + length) as usize))
+    }
+}
+
+#[test]
+fn reads_every_format_from_a_forward_stream_and_hashes_it() {
+    use inventory_format::ForwardFile;
+    let fields = report_fields(&[InventoryField::Size, InventoryField::StorageClass], true);
+    let records = sample_records();
+    let want: Vec<_> = records.iter().map(|r| r.projected(&fields)).collect();
+    for format in FileFormat::ALL {
+        let bytes = Bytes::from(write_data_file(format, &fields, &records).unwrap_or_default());
+        let md5 = inventory_format::manifest::md5_hex(&bytes);
+        // A window that holds the whole file, and one that holds nothing (every read back is a
+        // ranged read): the same records either way, and the hash of the whole stream.
+        for retain in [u64::MAX, 0] {
+            let tail = bytes.slice(bytes.len().saturating_sub(64 * 1024)..);
+            let file = ForwardFile::new(std::io::Cursor::new(bytes.clone()), bytes.len() as u64);
+            let file = match format {
+                FileFormat::Csv => file,
+                _ => file
+                    .with_tail(tail)
+                    .retaining(retain)
+                    .with_ranges(Ranges(bytes.clone())),
+            };
+            let reader = read_data_file(format, &fields, file.clone(), 2);
+            let mut got = Vec::new();
+            for batch in reader.into_iter().flatten() {
+                got.extend(batch.map(|b| records_from_batch(&b)).unwrap_or_default());
+            }
+            assert_eq!(got, want, "{format}, window {retain}");
+            let (streamed_md5, stats) = file.finish().expect("finish");
+            assert_eq!(streamed_md5, md5, "{format}");
+            assert_eq!(stats.streamed, bytes.len() as u64);
+            if retain == u64::MAX {
+                assert_eq!(stats.ranged_reads, 0, "{format}: {stats:?}");
+            }
+        }
+    }
+}

@@ -12,7 +12,14 @@ the real thing:
 - `throttle`: `TooManyRequestsException` (Step Functions sees `Lambda.TooManyRequestsException`).
 
 A rule with `s3_bucket` instead of `function` breaks listings (ListObjectVersions, ListObjectsV2) of
-that bucket with S3's `InternalError` (500), so a caller's handling of a failed listing can be proved.
+that bucket with S3's `InternalError` (500), so a caller's handling of a failed listing can be proved;
+with `"s3_operation": "get"` it breaks GetObject of that bucket instead (`matching`: text in the key),
+so a reader's retry of one object can be proved.
+
+A rule with `dynamodb_table` (a table name) answers `TransactWriteItems` on that table with
+`TransactionCanceledException` whose every reason is `TransactionConflict`, as DynamoDB answers when
+another transaction writes the same item at the same time (ministack applies requests one at a time
+and never does), so a writer's retry of a lost conflict can be proved.
 """
 
 import threading
@@ -25,7 +32,13 @@ KINDS = ("error", "timeout", "throttle")
 def add(rule: dict) -> dict:
     """Validate and store a rule; returns the stored rule."""
     if rule.get("s3_bucket"):
-        rule = dict(rule, function="s3:" + str(rule["s3_bucket"]))
+        operation = rule.get("s3_operation") or "list"
+        if operation not in ("list", "get"):
+            raise ValueError(f"s3_operation must be 'list' or 'get', not {operation!r}")
+        prefix = "s3:" if operation == "list" else "s3get:"
+        rule = dict(rule, function=prefix + str(rule["s3_bucket"]))
+    if rule.get("dynamodb_table"):
+        rule = dict(rule, function="dynamodb-transact:" + str(rule["dynamodb_table"]))
     function = rule.get("function")
     kind = rule.get("kind", "error")
     if not function or not isinstance(function, str):
@@ -130,3 +143,37 @@ def install():
 
     s3._list_object_versions = failing(s3._list_object_versions)
     s3._list_objects_v2 = failing(s3._list_objects_v2)
+
+    get_object = s3._get_object
+
+    def failing_get(bucket_name, key, headers, query_params=None):
+        if _take("s3get:" + bucket_name, key) is not None:
+            return s3._error("InternalError", "We encountered an internal error. Please try again.", 500)
+        return get_object(bucket_name, key, headers, query_params)
+
+    s3._get_object = failing_get
+
+    import json
+
+    from ministack.services import dynamodb
+
+    transact = dynamodb._transact_write_items
+
+    def conflicting_transact(data):
+        items = data.get("TransactItems") or []
+        tables = {next(iter(item.values()), {}).get("TableName") for item in items if item}
+        for table in tables:
+            if table and _take("dynamodb-transact:" + table) is not None:
+                reasons = [{"Code": "TransactionConflict",
+                            "Message": "Transaction is ongoing for the item"} for _ in items]
+                body = {
+                    "__type": "TransactionCanceledException",
+                    "message": "Transaction cancelled, please refer cancellation reasons for specific reasons ["
+                               + ", ".join(r["Code"] for r in reasons) + "]",
+                    "CancellationReasons": reasons,
+                }
+                return 400, {"Content-Type": "application/x-amz-json-1.0",
+                             "x-amzn-errortype": "TransactionCanceledException"}, json.dumps(body).encode()
+        return transact(data)
+
+    dynamodb._transact_write_items = conflicting_transact

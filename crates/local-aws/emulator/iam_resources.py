@@ -192,9 +192,34 @@ def _install_leading_keys():
     iam_actions.dynamodb_service_context = dynamodb_service_context
 
 
+# SQS's batch APIs have no IAM action of their own
+# (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-batch-api-actions.html):
+# "setting permissions for SendMessage, DeleteMessage, or ChangeMessageVisibility sets permissions for
+# the corresponding batch versions of the actions". ministack 1.5.33 authorized them as
+# `sqs:SendMessageBatch` etc., which no policy can grant except by a wildcard.
+SQS_BATCH_ACTIONS = {
+    "sqs:SendMessageBatch": "sqs:SendMessage",
+    "sqs:DeleteMessageBatch": "sqs:DeleteMessage",
+    "sqs:ChangeMessageVisibilityBatch": "sqs:ChangeMessageVisibility",
+}
+
+
+def _install_sqs_batch_actions():
+    from ministack.core import iam_actions
+
+    original = iam_actions.extract_iam_action
+
+    def extract_iam_action(service, method, path, headers, body, query_params):
+        action = original(service, method, path, headers, body, query_params)
+        return SQS_BATCH_ACTIONS.get(action, action)
+
+    iam_actions.extract_iam_action = extract_iam_action
+
+
 def install():
     _install_principal_arn()
     _install_leading_keys()
+    _install_sqs_batch_actions()
     from ministack.core import iam_actions
 
     original = iam_actions.extract_resource_arn

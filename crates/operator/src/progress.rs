@@ -134,6 +134,7 @@ mod tests {
             figures: None,
             manifest_key: None,
             files: 0,
+            files_done: 0,
             configured,
             updated_at: "2026-11-26T00:00:00Z".into(),
         }

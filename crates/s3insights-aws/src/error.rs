@@ -76,6 +76,9 @@ pub enum FunctionError {
         /// What AWS said.
         message: String,
     },
+    /// SQS did not take messages even after retries (the inventory processor's data file tasks).
+    #[error(transparent)]
+    Send(#[from] platform::outbox::Unsent),
     /// Stored state that does not parse (a bug or a manual edit).
     #[error("corrupt state {what}: {message}")]
     CorruptState {
@@ -120,6 +123,7 @@ impl Classified for FunctionError {
             FunctionError::Transient { .. } => "Transient",
             FunctionError::Aws { .. } => "AwsError",
             FunctionError::CorruptState { .. } => "CorruptState",
+            FunctionError::Send(_) => "SendFailed",
         }
     }
 }

@@ -16,7 +16,7 @@ use serde_json::Value;
 
 use crate::names::Deployment;
 use crate::state::{bucket_sk, BucketChange, BucketRecord};
-use crate::{BucketFigures, BucketStatus};
+use crate::BucketStatus;
 
 /// The only status a report moves a bucket from: a bucket that no longer waits keeps its status.
 pub const WAITING: [BucketStatus; 1] = [BucketStatus::InProgress];
@@ -61,6 +61,29 @@ pub fn decode_event_key(key: &str) -> String {
         i += 1;
     }
     String::from_utf8_lossy(&out).into_owned()
+}
+
+/// What an inventory queue message carries: S3's notification of report arrivals, or a data file
+/// task the processor sent itself ([`crate::data_file`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InventoryMessage {
+    /// Report arrivals (none for S3's test event or other objects).
+    Reports(Vec<ReportArrival>),
+    /// One data file of an accepted report to consolidate.
+    DataFile(Box<crate::data_file::DataFileTask>),
+}
+
+/// Reads an inventory queue message: a data file task (`{"data_file": ...}`) or S3's
+/// notification ([`arrivals`]).
+pub fn message(body: &str) -> Result<InventoryMessage, UnreadableMessage> {
+    let value: Value =
+        serde_json::from_str(body).map_err(|e| UnreadableMessage(format!("not JSON: {e}")))?;
+    if value.get("data_file").is_some() {
+        let task: crate::data_file::DataFileMessage = serde_json::from_value(value)
+            .map_err(|e| UnreadableMessage(format!("data file task: {e}")))?;
+        return Ok(InventoryMessage::DataFile(Box::new(task.data_file)));
+    }
+    arrivals(body).map(InventoryMessage::Reports)
 }
 
 /// The report arrivals an SQS message body carries: an S3 event (raw SNS delivery), an SNS envelope
@@ -183,7 +206,8 @@ pub fn accept(deployment: &Deployment, arrival: &ReportArrival) -> Result<Accept
 /// What to do with an accepted report, given its bucket's record.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Verdict {
-    /// The bucket waits for it: consolidate it.
+    /// The bucket waits for it (and for no other report): check its manifest and send its data
+    /// files' tasks (again, if the message is a retry).
     Consolidate,
     /// The same manifest was consolidated before.
     Duplicate,
@@ -204,7 +228,15 @@ impl AcceptedReport {
         };
         let same_manifest = record.manifest_key.as_deref() == Some(self.manifest_key.as_str());
         match record.status {
-            BucketStatus::InProgress => Verdict::Consolidate,
+            BucketStatus::InProgress if same_manifest || record.manifest_key.is_none() => {
+                Verdict::Consolidate
+            }
+            BucketStatus::InProgress => Verdict::Ignore(format!(
+                "bucket {} is consolidating report {}; report {} waits for the next run",
+                self.key.bucket,
+                record.manifest_key.as_deref().unwrap_or_default(),
+                self.manifest_key
+            )),
             BucketStatus::Done if same_manifest => Verdict::Duplicate,
             BucketStatus::ReportInvalid if same_manifest => {
                 Verdict::StillInvalid(record.reason.clone().unwrap_or_default())
@@ -216,16 +248,6 @@ impl AcceptedReport {
         }
     }
 
-    /// The bucket's change once the report is consolidated: `done`, with its figures.
-    pub fn consolidated<'a>(&'a self, figures: &'a BucketFigures, files: u64) -> BucketChange<'a> {
-        let mut change = BucketChange::to(BucketStatus::Done);
-        change.figures = Some(figures);
-        change.manifest_key = Some(&self.manifest_key);
-        change.files = Some(files);
-        change.configured = Some(true);
-        change
-    }
-
     /// The bucket's change when the report cannot be consolidated: `report_invalid`, with why.
     pub fn invalid<'a>(&'a self, reason: &'a str) -> BucketChange<'a> {
         let mut change = BucketChange::to(BucketStatus::ReportInvalid).because(reason);
@@ -235,10 +257,26 @@ impl AcceptedReport {
     }
 }
 
-/// What became of one accepted or ignored report.
+/// What became of one report or data file task.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
-    /// The report was consolidated and the bucket is `done`.
+    /// The report's manifest was checked and a task sent for each of its data files.
+    Planned {
+        /// Source bucket.
+        bucket: String,
+        /// Data files.
+        files: u64,
+    },
+    /// One data file was consolidated; others are still to come.
+    FileConsolidated {
+        /// Source bucket.
+        bucket: String,
+        /// The file's position in the manifest.
+        index: u64,
+        /// Rows it held.
+        rows: u64,
+    },
+    /// The last data file is in: the bucket is `done` with every file's figures.
     Consolidated {
         /// Source bucket.
         bucket: String,
@@ -283,6 +321,7 @@ mod tests {
             figures: None,
             manifest_key: manifest_key.map(str::to_string),
             files: 0,
+            files_done: 0,
             configured: true,
             updated_at: "2026-11-26T00:00:00Z".into(),
         }
@@ -395,6 +434,24 @@ mod tests {
             accepted.verdict(Some(&record(BucketStatus::InProgress, None))),
             Verdict::Consolidate
         );
+        // A retried message re-sends the tasks of the report being consolidated...
+        assert_eq!(
+            accepted.verdict(Some(&record(BucketStatus::InProgress, manifest))),
+            Verdict::Consolidate
+        );
+        // ...but a second report does not interrupt it.
+        match accepted.verdict(Some(&record(
+            BucketStatus::InProgress,
+            Some("other/manifest.json"),
+        ))) {
+            Verdict::Ignore(reason) => {
+                assert!(
+                    reason.contains("is consolidating report other/manifest.json"),
+                    "{reason}"
+                )
+            }
+            other => panic!("{other:?}"),
+        }
         assert_eq!(
             accepted.verdict(Some(&record(BucketStatus::Done, manifest))),
             Verdict::Duplicate
@@ -423,17 +480,23 @@ mod tests {
     }
 
     #[test]
-    fn the_bucket_moves_to_done_or_report_invalid_with_its_manifest() {
+    fn data_file_tasks_and_s3_notifications_share_the_queue() {
+        let fixture = include_str!("../fixtures/s3-event-manifest-checksum.json");
+        assert!(matches!(message(fixture).unwrap(), InventoryMessage::Reports(r) if r.len() == 1));
+        let bad = message(r#"{"data_file": {"run_id": "r1"}}"#).unwrap_err();
+        assert!(
+            bad.0.starts_with("data file task: missing field"),
+            "{}",
+            bad.0
+        );
+        assert!(message("[]").is_err());
+    }
+
+    #[test]
+    fn a_refused_report_moves_the_bucket_to_report_invalid_with_its_manifest() {
         let d = deployment();
         let accepted =
             accept(&d, &arrival(&d.staging_bucket("r1", "eu-west-1"), CHECKSUM)).unwrap();
-        let figures = BucketFigures::default();
-        let done = accepted.consolidated(&figures, 2);
-        assert_eq!(done.to, BucketStatus::Done);
-        assert_eq!(done.reason, None);
-        assert_eq!(done.files, Some(2));
-        assert_eq!(done.configured, Some(true));
-        assert_eq!(done.manifest_key, Some(accepted.manifest_key.as_str()));
         let invalid = accepted.invalid("MD5 differs");
         assert_eq!(invalid.to, BucketStatus::ReportInvalid);
         assert_eq!(invalid.reason, Some("MD5 differs"));

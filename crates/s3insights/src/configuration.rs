@@ -87,6 +87,7 @@ pub fn first_record(
         figures: None,
         manifest_key: None,
         files: 0,
+        files_done: 0,
         configured: false,
         updated_at: now.to_string(),
     }

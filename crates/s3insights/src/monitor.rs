@@ -1,10 +1,35 @@
-//! The run monitor's decisions: when waiting buckets time out, which new statuses need the run's
-//! configuration removed, and how long to wait before the next check. What one look at a waiting
-//! bucket means is [`crate::probe::Probe::while_waiting`].
+//! The run monitor's decisions: which waiting buckets one check looks at, when waiting buckets time
+//! out, which new statuses need the run's configuration removed, and how long to wait before the
+//! next check. What one look at a waiting bucket means is [`crate::probe::Probe::while_waiting`].
+//!
+//! **A check costs the same however many buckets wait.** Reports arriving are the processor's work;
+//! the monitor looks for what no report will say (a bucket deleted, emptied or out of reach) at a
+//! bounded rate: each check looks at the next [`LOOKS_PER_CHECK`] waiting buckets in the order of the
+//! `InProgress` index, from where the previous check stopped (the run's `probe_cursor`), starting
+//! over after the last one. With `W` buckets waiting, each is looked at once every `⌈W / 100⌉`
+//! checks. At the deadline, each check times out at most [`TIMEOUTS_PER_CHECK`] of them and asks to
+//! be called again at once until none waits.
 
 use chrono::{DateTime, Utc};
 
 use crate::BucketStatus;
+
+/// Waiting buckets one check looks at, at most.
+pub const LOOKS_PER_CHECK: usize = 100;
+
+/// Waiting buckets one check times out past the deadline, at most.
+pub const TIMEOUTS_PER_CHECK: usize = 1_000;
+
+/// Where the next check starts looking, after this one looked at `page` (the sort keys of the
+/// waiting buckets it read, in index order, having asked for `limit`): after the last one, or from
+/// the beginning when the page was the end of the index.
+pub fn next_cursor(page: &[String], limit: usize) -> Option<String> {
+    if page.len() < limit {
+        None
+    } else {
+        page.last().cloned()
+    }
+}
 
 /// The run's deadline (RFC 3339, as the run record stores it).
 pub fn parse_deadline(deadline: &str) -> Result<DateTime<Utc>, chrono::ParseError> {
@@ -68,6 +93,18 @@ mod tests {
         assert_eq!(wait_seconds(900, at("2026-11-26T09:59:00Z"), deadline), 60);
         assert_eq!(wait_seconds(900, at("2026-11-26T11:00:00Z"), deadline), 1);
         assert_eq!(wait_seconds(0, at("2026-11-26T09:00:00Z"), deadline), 1);
+    }
+
+    #[test]
+    fn checks_look_at_the_waiting_buckets_in_turn() {
+        let keys: Vec<String> = (0..250).map(|i| format!("bucket#{i:03}")).collect();
+        // Three checks look at 100, 100 and 50 buckets, then start over.
+        let first = next_cursor(&keys[..100], LOOKS_PER_CHECK);
+        assert_eq!(first.as_deref(), Some("bucket#099"));
+        let second = next_cursor(&keys[100..200], LOOKS_PER_CHECK);
+        assert_eq!(second.as_deref(), Some("bucket#199"));
+        assert_eq!(next_cursor(&keys[200..], LOOKS_PER_CHECK), None);
+        assert_eq!(next_cursor(&[], LOOKS_PER_CHECK), None);
     }
 
     #[test]

@@ -61,6 +61,7 @@ pub fn first_record(
         finished_at: None,
         notes: Vec::new(),
         cleanup: None,
+        probe_cursor: None,
     }
 }
 

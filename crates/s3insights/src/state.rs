@@ -89,6 +89,10 @@ pub struct RunRecord {
     /// The last Cleanup's outcome (JSON).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cleanup: Option<String>,
+    /// Where the run monitor's next check starts looking (the sort key of the last waiting bucket
+    /// it looked at; none: from the first).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub probe_cursor: Option<String>,
 }
 
 /// How an account fared in discovery.
@@ -166,9 +170,12 @@ pub struct BucketRecord {
     /// The manifest that was consolidated (duplicates of it are ignored).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub manifest_key: Option<String>,
-    /// Consolidated files written.
+    /// Data files of the report being or having been consolidated (each written as one file).
     #[serde(default)]
     pub files: u64,
+    /// Data files consolidated so far (the report is complete when it reaches `files`).
+    #[serde(default)]
+    pub files_done: u64,
     /// Whether the configuration was put (so removal is needed).
     #[serde(default)]
     pub configured: bool,

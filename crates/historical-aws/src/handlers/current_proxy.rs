@@ -14,8 +14,8 @@ use platform::serve::FromEnv;
 use tracing::debug;
 
 use crate::error::FunctionError;
-use crate::outbox::{self, send_all, Outgoing};
 use crate::stream;
+use platform::outbox::{self, send_all, Outgoing};
 
 /// The Current proxy's configuration and clients.
 pub struct Config {
@@ -63,7 +63,7 @@ pub async fn handle(
     }
     let not_sent = send_all(&ctx.sqs, &ctx.differ_queue_url, &messages).await;
     if !not_sent.is_empty() {
-        let error = outbox::unsent(&ctx.differ_queue_url, &not_sent);
+        let error = FunctionError::from(outbox::unsent(&ctx.differ_queue_url, &not_sent));
         for n in &not_sent {
             response
                 .batch_item_failures

@@ -14,8 +14,8 @@ use tracing::info;
 
 use crate::describe::{AccountClients, AwsDescriber, Describe};
 use crate::error::{failed_message, FunctionError};
-use crate::outbox::{self, jitter, send_every, Outgoing};
 use crate::settings::member_roles;
+use platform::outbox::{self, jitter, send_every, Outgoing};
 
 /// The poller's configuration and clients.
 pub struct Config {

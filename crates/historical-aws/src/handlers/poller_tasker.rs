@@ -14,8 +14,8 @@ use tracing::info;
 
 use crate::accounts::{accounts, AccountSource};
 use crate::error::FunctionError;
-use crate::outbox::{self, jitter, send_every, Outgoing};
 use crate::settings::{list, own_region, TableNames};
+use platform::outbox::{self, jitter, send_every, Outgoing};
 
 /// What the tasker queued.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

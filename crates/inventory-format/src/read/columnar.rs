@@ -27,6 +27,7 @@ pub(super) trait ColumnarSource:
 
 impl ColumnarSource for bytes::Bytes {}
 impl ColumnarSource for std::fs::File {}
+impl ColumnarSource for super::ForwardFile {}
 
 /// Normalised batches from an ORC or Parquet reader.
 pub(super) struct ColumnarBatches {

@@ -18,11 +18,14 @@
 //!   [`DataSource::Bytes`] the (compressed) file itself is in memory as
 //!   well. A [`DataSource::Stream`] given for ORC/Parquet is first read into
 //!   memory, since both formats need random access (their footer is at the
-//!   end): download to a file (e.g. Lambda `/tmp`) for large reports.
+//!   end). A [`DataSource::Forward`] ([`ForwardFile`]) reads any format
+//!   straight from a stream (an S3 `GetObject` body) with bounded memory and
+//!   hashes it on the way: see [`forward`].
 
 mod columnar;
 mod csv;
 mod csv_records;
+pub mod forward;
 mod iso8601;
 mod read_ahead;
 mod records;
@@ -35,6 +38,7 @@ use arrow::datatypes::{Field, Schema, SchemaRef};
 use arrow::record_batch::RecordBatch;
 use bytes::{Buf, Bytes};
 
+pub use forward::{ForwardFile, ForwardStats, RangeRead};
 pub use records::records_from_batch;
 
 use crate::columns::arrow_type;
@@ -80,6 +84,9 @@ pub enum DataSource {
     /// A forward-only stream: bounded memory for CSV; buffered in memory
     /// for ORC/Parquet.
     Stream(Box<dyn Read + Send>),
+    /// A stream read once with a window for random access: bounded memory
+    /// for every format, no local copy, hashed on the way.
+    Forward(ForwardFile),
 }
 
 impl DataSource {
@@ -93,6 +100,7 @@ impl DataSource {
             DataSource::Bytes(bytes) => Box::new(bytes.reader()),
             DataSource::File(file) => Box::new(BufReader::new(file)),
             DataSource::Stream(stream) => stream,
+            DataSource::Forward(file) => Box::new(file.reader_from(0)),
         }
     }
 }
@@ -106,6 +114,12 @@ impl From<Bytes> for DataSource {
 impl From<Vec<u8>> for DataSource {
     fn from(bytes: Vec<u8>) -> Self {
         DataSource::Bytes(Bytes::from(bytes))
+    }
+}
+
+impl From<ForwardFile> for DataSource {
+    fn from(file: ForwardFile) -> Self {
+        DataSource::Forward(file)
     }
 }
 
@@ -199,6 +213,7 @@ pub fn read_data_file(
             let batches = match source {
                 DataSource::Bytes(bytes) => columnar::open(format, fields, bytes, batch_size),
                 DataSource::File(file) => columnar::open(format, fields, file, batch_size),
+                DataSource::Forward(file) => columnar::open(format, fields, file, batch_size),
                 DataSource::Stream(mut stream) => {
                     let mut buf = Vec::new();
                     stream

@@ -14,7 +14,8 @@
 //!
 //! Documented choices where AWS leaves room: a report is delivered as soon as its configuration is
 //! seen (AWS: within 48 hours); a bucket with nothing to list gets no report (as the original
-//! S3Insights documents); data files hold at most [`ROWS_PER_FILE`] rows; a configuration is served
+//! S3Insights documents); data files hold at most [`rows_per_file`] rows (`OFFLINE_INVENTORY_ROWS_PER_FILE`,
+//! default [`ROWS_PER_FILE`]; AWS splits large reports into several files too); a configuration is served
 //! once after it is put (as one schedule period would), unless a new report is asked for.
 //!
 //! A delivery that fails (a listing S3 answered but we could not read, a throttled or failed call,
@@ -82,6 +83,9 @@ pub enum DeliveryError {
         /// What the destination bucket's policy does not allow.
         reason: String,
     },
+    /// The delivery's own settings are wrong (the variable and what is wrong with it).
+    #[error("{0}")]
+    Settings(String),
     /// Writing a data file failed.
     #[error("writing the report of {bucket}: {source}")]
     Format {
@@ -231,8 +235,31 @@ pub struct Delivery {
     pub failed: Vec<Undelivered>,
 }
 
-/// Most rows in one data file (AWS splits large reports into several files too).
+/// Most rows in one data file unless `OFFLINE_INVENTORY_ROWS_PER_FILE` says otherwise (AWS splits
+/// large reports into several files too).
 pub const ROWS_PER_FILE: usize = 100_000;
+
+/// The variable that sets the rows per data file of every delivery, so that a test makes a
+/// many-file report from a few objects.
+pub const ROWS_PER_FILE_VARIABLE: &str = "OFFLINE_INVENTORY_ROWS_PER_FILE";
+
+/// The most rows in one data file: `OFFLINE_INVENTORY_ROWS_PER_FILE` (a whole number of at least 1)
+/// if set, else [`ROWS_PER_FILE`].
+pub fn rows_per_file() -> Result<usize, DeliveryError> {
+    parse_rows_per_file(std::env::var(ROWS_PER_FILE_VARIABLE).ok().as_deref())
+}
+
+fn parse_rows_per_file(value: Option<&str>) -> Result<usize, DeliveryError> {
+    match value.map(str::trim) {
+        None | Some("") => Ok(ROWS_PER_FILE),
+        Some(text) => match text.parse::<usize>() {
+            Ok(rows) if rows >= 1 => Ok(rows),
+            _ => Err(DeliveryError::Settings(format!(
+                "{ROWS_PER_FILE_VARIABLE} is {text:?}: expected a whole number of rows, at least 1"
+            ))),
+        },
+    }
+}
 
 /// Which configurations a round of delivery serves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -289,6 +316,7 @@ pub async fn deliver_scoped(
     round: Round,
 ) -> Result<Delivery, DeliveryError> {
     let admin = Admin::new(&target.endpoint);
+    let rows_per_file = rows_per_file()?;
     let mut delivery = Delivery::default();
     for stored in enabled_configurations(target).await? {
         if !scope.includes(&stored) || (round == Round::Pending && stored.served) {
@@ -306,7 +334,7 @@ pub async fn deliver_scoped(
             configuration_id: stored.configuration.id.clone(),
             reason,
         };
-        match deliver(target, &stored, ROWS_PER_FILE).await {
+        match deliver(target, &stored, rows_per_file).await {
             Ok(Some(report)) => delivery.reports.push(report),
             Ok(None) => delivery
                 .undelivered
@@ -610,6 +638,21 @@ async fn put(target: &Target, bucket: &str, key: &str, body: Vec<u8>) -> Result<
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rows_per_file_comes_from_its_variable_or_the_default() {
+        assert_eq!(parse_rows_per_file(None).unwrap(), ROWS_PER_FILE);
+        assert_eq!(parse_rows_per_file(Some(" ")).unwrap(), ROWS_PER_FILE);
+        assert_eq!(parse_rows_per_file(Some("7")).unwrap(), 7);
+        for bad in ["0", "-3", "ten", "1.5"] {
+            let err = parse_rows_per_file(Some(bad)).unwrap_err().to_string();
+            assert!(
+                err.starts_with("OFFLINE_INVENTORY_ROWS_PER_FILE is"),
+                "{err}"
+            );
+            assert!(err.contains(bad), "{err}");
+        }
+    }
 
     #[test]
     fn a_scope_selects_by_bucket_and_by_the_callers_id_suffix() {

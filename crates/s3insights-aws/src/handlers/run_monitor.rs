@@ -1,12 +1,14 @@
 //! The run monitor (`s3insights-run-monitor`): one check of a run's waiting buckets.
 //!
-//! Only buckets still `in_progress` are read (the sparse `InProgress` index). Each is looked at
-//! through the account's role, and what the look means is `s3insights::probe`'s decision: deleted →
+//! Only buckets still `in_progress` are read (the sparse `InProgress` index), and a check costs the
+//! same however many wait: it looks at the next `s3insights::monitor::LOOKS_PER_CHECK` of them, from
+//! where the previous check stopped (the run's `probe_cursor`). Each is looked at through the
+//! account's role, and what the look means is `s3insights::probe`'s decision: deleted →
 //! `bucket_not_available`, role or bucket access refused → `bucket_access_lost`, emptied →
 //! `bucket_is_empty`; the run's configuration is then removed if it can be. Once the run's deadline
-//! passes, whatever still waits becomes `timed_out`. The run is complete when no bucket waits: a
-//! bucket is `done` only after its report is consolidated, so there is nothing else to wait for,
-//! and no fixed sleep once the last report is in.
+//! passes, whatever still waits becomes `timed_out`, a bounded number per check. The run is complete
+//! when no bucket waits: a bucket is `done` only after its report is consolidated, so there is
+//! nothing else to wait for, and no fixed sleep once the last report is in.
 
 use aws_config::SdkConfig;
 use futures::stream::{self, StreamExt};
@@ -91,27 +93,78 @@ async fn look(config: &Config, bucket: &BucketRecord) -> Option<(BucketStatus, S
 
 async fn check(config: &Config, run_id: &str) -> Result<Value, FunctionError> {
     let run = config.store.require_run(run_id).await?;
-    let waiting = config.store.waiting_buckets(run_id).await?;
     let now = chrono::Utc::now();
     let deadline = monitor::parse_deadline(&run.deadline)
         .map_err(|e| FunctionError::corrupt(format!("deadline of run {run_id}"), e))?;
-    let past_deadline = monitor::past_deadline(now, deadline);
-    let deadline_text = run.deadline.as_str();
-    let decisions: Vec<(BucketRecord, Option<(BucketStatus, String)>)> = stream::iter(waiting)
+    let wait_seconds = monitor::wait_seconds(config.interval_seconds, now, deadline);
+    if monitor::past_deadline(now, deadline) {
+        let page = config
+            .store
+            .waiting_buckets(run_id, None, monitor::TIMEOUTS_PER_CHECK)
+            .await?;
+        let more = page.len() >= monitor::TIMEOUTS_PER_CHECK;
+        let timed_out = monitor::timed_out(&run.deadline);
+        let decided = page
+            .into_iter()
+            .map(|b| (b, Some(timed_out.clone())))
+            .collect();
+        let (_, changed) = apply(config, run_id, decided).await?;
+        return Ok(json!({
+            "complete": !more,
+            "looked_at": 0,
+            "changed": changed,
+            // More to time out: check again at once.
+            "wait_seconds": if more { 1 } else { wait_seconds },
+            "deadline": run.deadline,
+        }));
+    }
+    let cursor = run.probe_cursor.as_deref();
+    let limit = monitor::LOOKS_PER_CHECK;
+    let mut page = config.store.waiting_buckets(run_id, cursor, limit).await?;
+    let mut from_start = cursor.is_none();
+    if page.is_empty() && !from_start {
+        page = config.store.waiting_buckets(run_id, None, limit).await?;
+        from_start = true;
+    }
+    let keys: Vec<String> = page.iter().map(|b| b.sk.clone()).collect();
+    let next = monitor::next_cursor(&keys, limit);
+    if next.as_deref() != cursor {
+        config
+            .store
+            .set_probe_cursor(run_id, next.as_deref())
+            .await?;
+    }
+    // The page was every waiting bucket: whether any still waits is known now.
+    let whole = from_start && page.len() < limit;
+    let looked_at = page.len();
+    let decided = stream::iter(page)
         .map(|bucket| async move {
-            let decision = if past_deadline {
-                Some(monitor::timed_out(deadline_text))
-            } else {
-                look(config, &bucket).await
-            };
+            let decision = look(config, &bucket).await;
             (bucket, decision)
         })
         .buffer_unordered(CONCURRENCY)
         .collect()
         .await;
+    let (still_waiting, changed) = apply(config, run_id, decided).await?;
+    Ok(json!({
+        "complete": looked_at == 0 || (whole && still_waiting == 0),
+        "looked_at": looked_at,
+        "changed": changed,
+        "wait_seconds": wait_seconds,
+        "deadline": run.deadline,
+    }))
+}
+
+/// Moves each bucket with a decision to its new status (if it still waits); how many still wait
+/// and how many changed.
+async fn apply(
+    config: &Config,
+    run_id: &str,
+    decided: Vec<(BucketRecord, Option<(BucketStatus, String)>)>,
+) -> Result<(u64, u64), FunctionError> {
     let mut still_waiting = 0u64;
     let mut changed = 0u64;
-    for (bucket, decision) in decisions {
+    for (bucket, decision) in decided {
         let Some((status, reason)) = decision else {
             still_waiting += 1;
             continue;
@@ -129,13 +182,7 @@ async fn check(config: &Config, run_id: &str) -> Result<Value, FunctionError> {
             }
         }
     }
-    Ok(json!({
-        "complete": still_waiting == 0,
-        "waiting": still_waiting,
-        "changed": changed,
-        "wait_seconds": monitor::wait_seconds(config.interval_seconds, now, deadline),
-        "deadline": run.deadline,
-    }))
+    Ok((still_waiting, changed))
 }
 
 /// Removes the run's configuration from a bucket that stopped waiting, if it can (Cleanup tries

@@ -6,12 +6,16 @@
 //! | `run#<run_id>` | `account#<account>` | [`AccountRecord`] |
 //! | `run#<run_id>` | `region#<region>` | [`StagingStackRecord`] |
 //! | `run#<run_id>` | `bucket#<account>#<region>#<bucket>` | [`BucketRecord`] |
+//! | `run#<run_id>` | `file#<account>#<region>#<bucket>#<index>` | `DataFileRecord` (one consolidated data file of the bucket's report) |
 //!
 //! Two sparse indexes: `InProgress` (hash `in_progress_run`) holds only the buckets still waiting for
 //! their report, so the monitor never reads finished ones; `CleanupPending` (hash `cleanup_pending`)
 //! holds only runs whose transient resources may remain, so Cleanup finds them without a scan.
 
 mod bucket;
+mod data_file;
+
+pub use data_file::FileRecorded;
 
 use std::collections::HashMap;
 
@@ -120,6 +124,32 @@ impl StateStore {
             Err(err) if conditional_failed(&err) => Ok(false),
             Err(err) => Err(sdk_error(format!("put {what}"), err)),
         }
+    }
+
+    /// Records where the run monitor's next check starts looking (`None`: from the first).
+    pub async fn set_probe_cursor(
+        &self,
+        run_id: &str,
+        cursor: Option<&str>,
+    ) -> Result<(), FunctionError> {
+        let update = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s(run_pk(run_id)))
+            .key("sk", s("run"))
+            .condition_expression("attribute_exists(pk)");
+        let update = match cursor {
+            Some(sk) => update
+                .update_expression("SET probe_cursor = :cursor")
+                .expression_attribute_values(":cursor", s(sk)),
+            None => update.update_expression("REMOVE probe_cursor"),
+        };
+        update
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| sdk_error(format!("record the monitor's place in run {run_id}"), e))
     }
 
     /// Puts `item`, replacing any item with its key.
@@ -253,17 +283,38 @@ impl StateReader {
         self.query_prefix(run_id, "region#").await
     }
 
-    /// Buckets still waiting for their report (the sparse `InProgress` index), all pages.
-    pub async fn waiting_buckets(&self, run_id: &str) -> Result<Vec<BucketRecord>, FunctionError> {
-        self.query_all(&format!("waiting buckets of {run_id}"), || {
-            self.client
-                .query()
-                .table_name(&self.table)
-                .index_name("InProgress")
-                .key_condition_expression("in_progress_run = :run")
-                .expression_attribute_values(":run", s(run_id))
-        })
-        .await
+    /// At most `limit` buckets still waiting for their report, in the order of the sparse
+    /// `InProgress` index, after the bucket whose sort key is `after` (from the first without).
+    pub async fn waiting_buckets(
+        &self,
+        run_id: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<BucketRecord>, FunctionError> {
+        let mut query = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name("InProgress")
+            .expression_attribute_values(":run", s(run_id))
+            .limit(limit.max(1) as i32);
+        query = match after {
+            Some(sk) => query
+                .key_condition_expression("in_progress_run = :run AND sk > :after")
+                .expression_attribute_values(":after", s(sk)),
+            None => query.key_condition_expression("in_progress_run = :run"),
+        };
+        let answer = query
+            .send()
+            .await
+            .map_err(|e| sdk_error(format!("query waiting buckets of {run_id}"), e))?;
+        let what = format!("waiting buckets of {run_id}");
+        answer
+            .items
+            .unwrap_or_default()
+            .into_iter()
+            .map(|item| from_item(&what, item))
+            .collect()
     }
 
     /// Runs whose transient resources may remain (the sparse `CleanupPending` index).

@@ -1,21 +1,31 @@
-//! The inventory processor (`s3insights-inventory-processor`): consolidates each delivered report.
+//! The inventory processor (`s3insights-inventory-processor`): consolidates each delivered report,
+//! one data file at a time.
 //!
-//! It is **manifest-driven**. The staging bucket notifies only `manifest.checksum`, which S3 writes
-//! after the data files and `manifest.json`; the processor then reads `manifest.json`, checks it
-//! against the checksum, downloads each listed data file to `/tmp` while hashing it, refuses any file
-//! whose MD5 differs from the manifest's, and streams it into normalised Parquet, written once under
-//! the bucket's partition (`inventory/run=…/account=…/region=…/bucket=…/<md5>.parquet`): a reader never
-//! sees a partial object, and the same file always lands at the same key. Which notifications are
-//! accepted and the status a bucket moves to are `s3insights::arrival`'s decisions; the bucket
-//! becomes `done` with its figures through a conditional update, so duplicate and late
-//! notifications change nothing.
+//! It is **manifest-driven** and works in two steps, both fed by the inventory queue:
 //!
-//! A report that cannot be consolidated (checksum mismatch, unreadable file) marks the bucket
-//! `report_invalid` with the reason, and the message is reported as a batch item failure, so after the
-//! queue's receive limit it rests in the dead-letter queue for inspection. Transient failures are
-//! retried the same way, without touching the bucket.
+//! 1. **The report** (`report`): the staging bucket notifies only `manifest.checksum`, which S3
+//!    writes after the data files and `manifest.json`. The processor reads `manifest.json`, checks
+//!    it against the checksum, records on the bucket the report and its number of data files, and
+//!    sends itself one task per data file (`s3insights::data_file`) on the same queue.
+//! 2. **Each data file** (`data_file`), on its own and in parallel with the others: streamed from
+//!    S3 (no local copy; memory is one window of the stream and one row group of output, whatever
+//!    the file's size) into normalised Parquet, uploaded as it is encoded, and published at
+//!    `inventory/run=…/account=…/region=…/bucket=…/<md5>.parquet` only once the file's MD5 matched
+//!    the manifest's: a reader never sees a partial object, and the same file always lands at the
+//!    same key. The file is then recorded once, with its figures, and counted on the bucket; the
+//!    task that counts the last file merges every file's figures and moves the bucket to `done`
+//!    through a conditional update, so duplicate and late tasks change nothing.
+//!
+//! Which messages are accepted and the status a bucket moves to are `s3insights::arrival`'s and
+//! `s3insights::data_file`'s decisions. A report that cannot be consolidated (checksum mismatch,
+//! unreadable file) marks the bucket `report_invalid` with the reason, and the message is reported
+//! as a batch item failure, so after the queue's receive limit it rests in the dead-letter queue
+//! for inspection. Transient failures are retried the same way, without touching the bucket, and
+//! only the failing file's task is retried.
 
-mod consolidate;
+mod data_file;
+mod report;
+mod stream;
 
 use aws_config::SdkConfig;
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
@@ -26,8 +36,8 @@ use crate::config::{self, HostRegions};
 use crate::error::FunctionError;
 use crate::inventory_configuration;
 use crate::member::MemberS3;
-use crate::store::{run_pk, Access, BucketRecord, StateStore};
-use s3insights::arrival::{self, AcceptedReport, Outcome, ReportArrival, Verdict, WAITING};
+use crate::store::{Access, StateStore};
+use s3insights::arrival::{self, InventoryMessage};
 use s3insights::names::Deployment;
 
 /// The processor's configuration and clients.
@@ -38,6 +48,8 @@ pub struct Config {
     s3: aws_sdk_s3::Client,
     members: MemberS3,
     regions: HostRegions,
+    sqs: aws_sdk_sqs::Client,
+    queue_url: String,
 }
 
 impl Config {
@@ -51,6 +63,7 @@ impl Config {
         "DEPLOYMENT_NAME",
         "HOST_ACCOUNT_ID",
         "EXTERNAL_ID",
+        "INVENTORY_QUEUE_URL",
     ];
 }
 
@@ -64,6 +77,8 @@ impl platform::serve::FromEnv for Config {
             deployment,
             s3: platform::aws::s3_client(sdk),
             regions: HostRegions::new(sdk),
+            sqs: aws_sdk_sqs::Client::new(sdk),
+            queue_url: platform::config::required(env, "INVENTORY_QUEUE_URL")?,
         })
     }
 }
@@ -84,93 +99,83 @@ pub enum ProcessError {
     Function(#[from] FunctionError),
 }
 
+fn invalid(key: &str, reason: impl Into<String>) -> ProcessError {
+    ProcessError::Invalid {
+        key: key.to_string(),
+        reason: reason.into(),
+    }
+}
+
+fn transient(operation: String, err: impl std::fmt::Display) -> FunctionError {
+    FunctionError::Transient {
+        operation,
+        message: err.to_string(),
+    }
+}
+
 /// Handles an SQS batch: every record on its own, failures reported per item (so the batch itself
-/// never fails).
+/// never fails, and only a failed report or data file is retried).
 pub async fn handle(config: &Config, event: SqsEvent) -> Result<SqsBatchResponse, FunctionError> {
     let mut response = SqsBatchResponse::default();
     for message in event.records {
         let id = message.message_id.clone().unwrap_or_default();
         let body = message.body.as_deref().unwrap_or_default();
-        let arrivals = match arrival::arrivals(body) {
-            Ok(arrivals) => arrivals,
-            Err(reason) => {
-                // Not an S3 notification at all: keep it (DLQ) for a person to look at.
-                warn!(message_id = %id, %reason, "unreadable inventory message");
-                response.add_failure(id);
-                continue;
-            }
-        };
-        let mut failed = false;
-        for arrival in arrivals {
-            let key = &arrival.checksum_key;
-            match process(config, &arrival).await {
-                Ok(outcome) => info!(message_id = %id, %key, ?outcome, "report handled"),
-                Err(err) => {
-                    warn!(message_id = %id, %key, error = %err, "report failed");
-                    failed = true;
-                }
-            }
-        }
-        if failed {
+        if !handle_message(config, &id, body).await {
             response.add_failure(id);
         }
     }
     Ok(response)
 }
 
-/// Consolidates one report, if it is accepted.
-pub async fn process(config: &Config, arrival: &ReportArrival) -> Result<Outcome, ProcessError> {
-    let accepted = match arrival::accept(&config.deployment, arrival) {
-        Ok(accepted) => accepted,
-        Err(reason) => return Ok(Outcome::Ignored(reason)),
+/// Handles one message; false when it failed (and is to be retried, then kept in the DLQ).
+async fn handle_message(config: &Config, id: &str, body: &str) -> bool {
+    let arrivals = match arrival::message(body) {
+        Ok(InventoryMessage::Reports(arrivals)) => arrivals,
+        Ok(InventoryMessage::DataFile(task)) => {
+            let key = &task.file.key;
+            return match data_file::process(config, &task).await {
+                Ok(outcome) => {
+                    info!(message_id = %id, %key, ?outcome, "data file handled");
+                    true
+                }
+                Err(err) => {
+                    warn!(message_id = %id, %key, error = %err, "data file failed");
+                    false
+                }
+            };
+        }
+        Err(reason) => {
+            // Neither an S3 notification nor a task: keep it (DLQ) for a person to look at.
+            warn!(message_id = %id, %reason, "unreadable inventory message");
+            return false;
+        }
     };
-    let pk = run_pk(&accepted.run_id);
-    let record: Option<BucketRecord> = config.store.get(&pk, &accepted.bucket_sk).await?;
-    match accepted.verdict(record.as_ref()) {
-        Verdict::Consolidate => {}
-        Verdict::Duplicate => return Ok(Outcome::Duplicate),
-        Verdict::Ignore(reason) => return Ok(Outcome::Ignored(reason)),
-        Verdict::StillInvalid(reason) => {
-            let key = arrival.checksum_key.clone();
-            return Err(ProcessError::Invalid { key, reason });
-        }
-    }
-    let (run_id, sk) = (&accepted.run_id, &accepted.bucket_sk);
-    match consolidate::consolidate(config, arrival, &accepted).await {
-        Ok((figures, files)) => {
-            let change = accepted.consolidated(&figures, files);
-            if !config
-                .store
-                .transition_bucket(run_id, sk, &WAITING, change)
-                .await?
-            {
-                return Ok(Outcome::Duplicate);
+    let mut handled = true;
+    for arrival in arrivals {
+        let key = &arrival.checksum_key;
+        match report::process(config, &arrival).await {
+            Ok(outcome) => info!(message_id = %id, %key, ?outcome, "report handled"),
+            Err(err) => {
+                warn!(message_id = %id, %key, error = %err, "report failed");
+                handled = false;
             }
-            remove_configuration(config, &accepted).await;
-            Ok(Outcome::Consolidated {
-                bucket: accepted.key.bucket.clone(),
-                rows: figures.rows,
-            })
         }
-        Err(ProcessError::Invalid { key, reason }) => {
-            let change = accepted.invalid(&reason);
-            config
-                .store
-                .transition_bucket(run_id, sk, &WAITING, change)
-                .await?;
-            Err(ProcessError::Invalid { key, reason })
-        }
-        Err(other) => Err(other),
     }
+    handled
 }
 
 /// One report is all a run needs: stop the daily schedule now (Cleanup would later).
-async fn remove_configuration(config: &Config, accepted: &AcceptedReport) {
-    let key = &accepted.key;
-    if let Ok(s3) = config.members.client(&key.account, &key.region).await {
-        let removed = inventory_configuration::remove(&s3, &key.bucket, &key.configuration_id);
+async fn remove_configuration(
+    config: &Config,
+    account: &str,
+    region: &str,
+    bucket: &str,
+    id: &str,
+) {
+    if let Ok(s3) = config.members.client(account, region).await {
+        let removed = inventory_configuration::remove(&s3, bucket, id);
         if let Err(reason) = removed.await {
-            warn!(bucket = %key.bucket, %reason, "configuration left for Cleanup");
+            warn!(%bucket, %reason, "configuration left for Cleanup");
         }
     }
 }

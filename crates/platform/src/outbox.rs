@@ -1,15 +1,16 @@
-//! Sending many messages to SQS: batches of at most ten entries and 256 KB, every failed entry
-//! retried with backoff (the original never read `Failed` and lost those messages), and optional
-//! jittered delays so a poll of many accounts does not arrive as one spike.
+//! Sending many messages to SQS, the one rule of both tools: batches of at most ten entries and
+//! 256 KB, every failed entry retried with backoff (Historical's original never read `Failed` and
+//! lost those messages), and optional jittered delays so a poll of many accounts does not arrive
+//! as one spike.
 
 use std::time::Duration;
 
 use aws_sdk_sqs::types::SendMessageBatchRequestEntry;
 use tracing::warn;
 
-use crate::error::FunctionError;
-
-use historical::proxy::SQS_MESSAGE_LIMIT;
+/// SQS's maximum message size in bytes
+/// (<https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/quotas-messages.html>).
+pub const SQS_MESSAGE_LIMIT: usize = 262_144;
 
 /// Most entries SQS takes in one `SendMessageBatch`.
 pub const BATCH_ENTRIES: usize = 10;
@@ -55,6 +56,14 @@ pub fn jitter(max_seconds: u32) -> u32 {
         return 0;
     }
     (uuid::Uuid::new_v4().as_u128() % (u128::from(max) + 1)) as u32
+}
+
+/// A uniformly random pause in `0..=max_millis` milliseconds (full jitter).
+pub fn jitter_millis(max_millis: u64) -> u64 {
+    if max_millis == 0 {
+        return 0;
+    }
+    (uuid::Uuid::new_v4().as_u128() % (u128::from(max_millis) + 1)) as u64
 }
 
 /// Groups message indexes into batches of at most [`BATCH_ENTRIES`] and [`SQS_MESSAGE_LIMIT`]
@@ -126,7 +135,7 @@ async fn send_batch(
             .await;
         match answer {
             Err(e) => {
-                let message = platform::sdk_error::summary("SendMessageBatch", &e);
+                let message = crate::sdk_error::summary("SendMessageBatch", &e);
                 warn!(queue = queue_url, attempt, error = %message, "SendMessageBatch failed");
                 failed = pending
                     .iter()
@@ -187,9 +196,21 @@ pub fn describe(not_sent: &[NotSent]) -> String {
         .join("; ")
 }
 
+/// Messages SQS did not take even after retries.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("SendMessageBatch to {queue}: {failed} message(s) not sent: {detail}")]
+pub struct Unsent {
+    /// The queue URL.
+    pub queue: String,
+    /// How many.
+    pub failed: usize,
+    /// The first failures' codes and messages.
+    pub detail: String,
+}
+
 /// The error of messages to `queue_url` that SQS did not take.
-pub fn unsent(queue_url: &str, not_sent: &[NotSent]) -> FunctionError {
-    FunctionError::Send {
+pub fn unsent(queue_url: &str, not_sent: &[NotSent]) -> Unsent {
+    Unsent {
         queue: queue_url.to_string(),
         failed: not_sent.len(),
         detail: describe(not_sent),
@@ -201,7 +222,7 @@ pub async fn send_every(
     sqs: &aws_sdk_sqs::Client,
     queue_url: &str,
     messages: &[Outgoing],
-) -> Result<(), FunctionError> {
+) -> Result<(), Unsent> {
     let not_sent = send_all(sqs, queue_url, messages).await;
     if not_sent.is_empty() {
         Ok(())
