@@ -2,8 +2,8 @@
 //! Lambda binaries, S3 Inventory reports delivered as S3 documents them, Athena on the consolidated
 //! Parquet, the email through SESv2, and what is left behind afterwards.
 
-use integration::env;
 use integration::s3insights::*;
+use integration::{env, unique};
 use serde_json::{json, Value};
 
 const HOSTILE: &str = "<script>alert('x')</script> \"quoted\".env";
@@ -483,4 +483,107 @@ async fn cleanup_without_a_run_id_cleans_every_pending_run() {
     assert!(!cleanup_pending(&run).await);
     let left = left_in(&run, "il-central-1", &[(&a, &data)]).await;
     assert!(left.is_empty(), "{left:?}");
+}
+
+/// Places accounts (id, parent, state) in the local AWS's organization; its id and first root.
+async fn organization_with(accounts: &[(&str, &str, &str)]) -> (String, String) {
+    let admin = local_aws::admin::Admin::new(&env().await.host.endpoint);
+    let listed: Value = admin.get("/_offline/organizations/accounts").await.unwrap();
+    let root = listed["roots"][0].as_str().unwrap().to_string();
+    if !accounts.is_empty() {
+        let entries: Vec<Value> = accounts
+            .iter()
+            .map(|(id, parent, state)| json!({"id": id, "parent": parent, "state": state}))
+            .collect();
+        let _: Value = admin
+            .post(
+                "/_offline/organizations/accounts",
+                json!({"accounts": entries}),
+            )
+            .await
+            .expect("place accounts in the organization");
+    }
+    (listed["organization"].as_str().unwrap().to_string(), root)
+}
+
+/// An organizational unit under `parent`, created through AWS Organizations.
+async fn unit(parent: &str) -> String {
+    let organizations = aws_sdk_organizations::Client::new(&env().await.host.sdk_config());
+    let created = organizations
+        .create_organizational_unit()
+        .parent_id(parent)
+        .name(unique("unit"))
+        .send()
+        .await
+        .expect("create an organizational unit");
+    created.organizational_unit.unwrap().id.unwrap()
+}
+
+/// A run over an organizational unit covers every ACTIVE account under it (its child units
+/// included), less `exclude_accounts`; S3 delivers for them under the staging bucket's
+/// `aws:SourceOrgID` statement; the report says where the accounts came from. A unit the
+/// organization does not have is refused before anything is created.
+#[tokio::test]
+async fn accounts_come_from_an_organizational_unit() {
+    let a = member_account().await;
+    let kept = bucket(&a, "eu-north-1", "org", &[("k", b"v")]).await;
+    let (_, root) = organization_with(&[]).await;
+    let top = unit(&root).await;
+    let child = unit(&top).await;
+    let n = |i: u64| {
+        format!(
+            "{:012}",
+            900_000_000_000 + (rand_suffix() % 1_000_000) * 10 + i
+        )
+    };
+    let (roleless, suspended, excluded) = (n(1), n(2), n(3));
+    let (org_id, _) = organization_with(&[
+        (&a, &child, "ACTIVE"),
+        (&roleless, &top, "ACTIVE"),
+        (&suspended, &top, "SUSPENDED"),
+        (&excluded, &child, "ACTIVE"),
+    ])
+    .await;
+    let run = run_id();
+    let mut input = input(&run, &[], &["eu-north-1"]);
+    input.as_object_mut().unwrap().remove("accounts");
+    input["organization"] = json!({"units": [top], "exclude_accounts": [excluded]});
+    let finished = harvest(&input, &[]).await;
+    assert_eq!(finished.status(), "SUCCEEDED", "{finished:#?}");
+    let record = run_record(&run).await.unwrap();
+    assert_eq!(record["account_count"], "2", "{record:#}");
+    let summary = summary(&run).await;
+    assert_eq!(
+        bucket_entry(&summary, &kept)["status"],
+        "done",
+        "{summary:#}"
+    );
+    let text = summary.to_string();
+    assert!(
+        text.contains(&format!(
+            "Accounts from AWS Organizations {org_id}: 2 ACTIVE account(s)"
+        )) && text.contains("(1 excluded by exclude_accounts, 1 not active)"),
+        "{summary:#}"
+    );
+    assert!(
+        text.contains(&roleless),
+        "the unreachable account is reported: {summary:#}"
+    );
+
+    let bad = run_id();
+    let mut input = input.clone();
+    input["run_id"] = json!(bad);
+    input["organization"] = json!({"units": ["ou-zzzz-zzzzzzzz"]});
+    let refused = harvest(&input, &[]).await;
+    assert_eq!(refused.summary["error"], "InvalidInput", "{refused:#?}");
+    let cause = refused.summary["cause"].as_str().unwrap();
+    assert!(
+        cause.contains("organization.units[0]: ou-zzzz-zzzzzzzz is no root or organizational unit"),
+        "{cause}"
+    );
+    assert!(run_record(&bad).await.is_none());
+}
+
+fn rand_suffix() -> u64 {
+    uuid::Uuid::new_v4().as_u128() as u64
 }

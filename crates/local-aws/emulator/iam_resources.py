@@ -204,6 +204,24 @@ SQS_BATCH_ACTIONS = {
 }
 
 
+# Organizations' list-by-parent actions are authorized on the parent (root or OU), as the Service
+# Authorization Reference lists them; ministack named `organization/*` for every action.
+PARENT_ACTIONS = ("ListAccountsForParent", "ListOrganizationalUnitsForParent", "ListChildren")
+
+
+def _organizations_parent(headers, body):
+    import organizations
+
+    target = headers.get("x-amz-target") or headers.get("X-Amz-Target") or ""
+    if target.rsplit(".", 1)[-1] not in PARENT_ACTIONS:
+        return None
+    try:
+        parent = json.loads(body or b"{}").get("ParentId") or ""
+    except ValueError:
+        return None
+    return organizations.parent_arn(parent)
+
+
 def _install_sqs_batch_actions():
     from ministack.core import iam_actions
 
@@ -226,7 +244,9 @@ def install():
 
     def extract_resource_arn(service, method, path, headers, body, query_params, region, account_id):
         found = None
-        if service == "athena":
+        if service == "organizations":
+            found = _organizations_parent(headers, body)
+        elif service == "athena":
             found = _athena_resource(headers, body, region, account_id)
         elif service == "ses":
             found = _ses_send_resource(method, path, body, region, account_id)

@@ -66,6 +66,7 @@ import cloudtrail_events  # noqa: E402
 import faults  # noqa: E402
 import iam_access  # noqa: E402
 import iam_resources  # noqa: E402
+import organizations  # noqa: E402
 import payload_limits  # noqa: E402
 import s3_inventory  # noqa: E402
 import s3_listing  # noqa: E402
@@ -95,6 +96,7 @@ PATCHES = {
     # After the access log: it wraps the deliveries' resource policy checks this one extends.
     "service-deliveries": service_deliveries.install,
     "iam-resource-arns": iam_resources.install,
+    "organizations-paging-and-parents": organizations.install,
     # After payload-limits: authorizes each task before it is sized and run.
     "sfn-integrations-as-role": sfn_iam.install,
     "cloudformation-stack-role": cfn_stack_role.install,
@@ -159,6 +161,10 @@ async def _admin(scope, receive, send):
                 faults.clear()
                 return await _respond(send, 200, {"rules": []})
             return await _respond(send, 200, {"rules": faults.listing()})
+        if path == "/_offline/organizations/accounts":
+            if method == "POST":
+                return await _respond(send, 200, organizations.place_accounts(json.loads(body or b"{}")))
+            return await _respond(send, 200, organizations.describe())
         if path == "/_offline/dynamodb/expire-ttl" and method == "POST":
             return await _respond(send, 200, {"expired": dynamodb_ttl.sweep()})
         return await _respond(send, 404, {"error": f"no offline admin route {method} {path}"})

@@ -173,8 +173,14 @@ def inventory_delivery(destination_account, destination_bucket, key, source_acco
     if not s3._buckets.contains_scoped(destination_account, None, destination_bucket):
         return False, f"destination bucket {destination_bucket} does not exist"
     policy = s3._bucket_policies.get_scoped(destination_account, None, destination_bucket) or ""
-    context = _service_context(f"arn:aws:s3:::{source_bucket}", source_account,
-                               {"s3:x-amz-acl": "bucket-owner-full-control"})
+    extra = {"s3:x-amz-acl": "bucket-owner-full-control"}
+    # aws:SourceOrgID: the organization of the source bucket's owner, when it is a member of one.
+    import organizations
+
+    source_org = organizations.organization_of(source_account)
+    if source_org:
+        extra["aws:sourceorgid"] = source_org
+    context = _service_context(f"arn:aws:s3:::{source_bucket}", source_account, extra)
     allowed = _policy_allows(policy, "s3.amazonaws.com", "s3:PutObject", resource, "", context)
     iam_access.record("s3.amazonaws.com", "s3:PutObject", resource, "allowed" if allowed else "implicit-deny")
     if not allowed:

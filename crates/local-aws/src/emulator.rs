@@ -80,6 +80,10 @@ const LAUNCHER_FILES: &[(&str, &str)] = &[
         include_str!("../emulator/iam_resources.py"),
     ),
     ("activity.py", include_str!("../emulator/activity.py")),
+    (
+        "organizations.py",
+        include_str!("../emulator/organizations.py"),
+    ),
 ];
 /// The secret access key of every account's root credentials offline (the key is the account id).
 pub const ROOT_SECRET: &str = "offline";
@@ -337,7 +341,11 @@ pub async fn start(
         let path = launcher_dir.join(name);
         fs::write(&path, text).map_err(io(&path))?;
     }
+    // The emulator's scratch space: ministack unpacks every deployed function's code there (about
+    // 1 GB of debug binaries per deployment) and never removes it. No emulator of this state
+    // directory runs now (the lock is held, any old one was stopped), so what is there is stale.
     let tmp = state_dir.join("tmp");
+    let _ = fs::remove_dir_all(&tmp);
     fs::create_dir_all(&tmp).map_err(io(&tmp))?;
     let port = match port {
         Some(p) => p,
@@ -440,5 +448,7 @@ pub fn stop(state_dir: &Path) -> Result<Running, EmulatorError> {
     let running = Running::read(state_dir)?;
     stop_pid(running.pid);
     let _ = fs::remove_file(state_dir.join("emulator.json"));
+    // The functions' unpacked code (see `start`).
+    let _ = fs::remove_dir_all(state_dir.join("tmp"));
     Ok(running)
 }

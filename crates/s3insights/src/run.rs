@@ -51,7 +51,9 @@ pub fn first_record(
         created_at: timestamp(created),
         deadline: timestamp(deadline(input, created)),
         regions: input.supported_regions.clone(),
-        account_count: input.accounts.len() as u64,
+        account_count: input
+            .run_accounts()
+            .map_or(input.accounts.len(), |a| a.len()) as u64,
         is_smoke_test: input.is_smoke_test,
         database: input.athena_database_name.clone(),
         table: input.athena_table_name.clone(),
@@ -63,6 +65,25 @@ pub fn first_record(
         cleanup: None,
         probe_cursor: None,
     }
+}
+
+/// The report's note on where the run's accounts came from, when an organization was read.
+pub fn organization_note(input: &HarvesterInput) -> Option<String> {
+    let (asked, resolved) = (
+        input.organization.as_ref()?,
+        input.resolved_organization.as_ref()?,
+    );
+    let listed = input.accounts.len();
+    Some(format!(
+        "Accounts from AWS Organizations {}: {} ACTIVE account(s) under {} ({} excluded by exclude_accounts, {} not active){}; the list is runs/{}/accounts.json",
+        resolved.id,
+        resolved.accounts.len(),
+        asked.units.join(", "),
+        resolved.excluded,
+        resolved.inactive,
+        if listed > 0 { format!(", with {listed} listed account(s)") } else { String::new() },
+        input.run_id,
+    ))
 }
 
 /// Records a failure (`{Error, Cause}` from the state machine's Catch) on `record`: its error type

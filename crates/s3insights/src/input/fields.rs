@@ -82,7 +82,7 @@ pub(super) fn hours(object: &Map<String, Value>, field: &str, c: &mut Collector)
 }
 
 /// True for a 12-digit account id.
-fn is_account_id(s: &str) -> bool {
+pub(super) fn is_account_id(s: &str) -> bool {
     s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())
 }
 
@@ -98,8 +98,14 @@ pub fn is_bucket_name(s: &str) -> bool {
         && !s.contains("..")
 }
 
-pub(super) fn accounts(object: &Map<String, Value>, c: &mut Collector) -> Vec<AccountInput> {
+/// `accounts`: required unless the run's accounts come from an organization.
+pub(super) fn accounts(
+    object: &Map<String, Value>,
+    required: bool,
+    c: &mut Collector,
+) -> Vec<AccountInput> {
     let list = match object.get("accounts") {
+        None | Some(Value::Null) if !required => return Vec::new(),
         None | Some(Value::Null) => {
             c.add(
                 "accounts",
@@ -113,7 +119,7 @@ pub(super) fn accounts(object: &Map<String, Value>, c: &mut Collector) -> Vec<Ac
             return Vec::new();
         }
     };
-    if list.is_empty() {
+    if list.is_empty() && required {
         c.add("accounts", "must name at least one account");
     }
     if list.len() > MAX_ACCOUNTS {

@@ -17,12 +17,14 @@ use std::fmt;
 mod cleanup;
 mod email;
 mod fields;
+mod organization;
 mod partitions;
 
 pub use cleanup::{validate_cleanup, CleanupInput, CLEANUP_FIELDS};
 pub use email::{email_address_problem, is_email_address};
 pub use fields::is_bucket_name;
 use fields::{accounts, email, flag, hours, identifier, queries, recipients, regions, run_id};
+pub use organization::{is_root_id, is_unit_id, OrganizationInput, ResolvedOrganization};
 pub use partitions::{partition, partition_of, partitions, source, Partition, Source};
 
 use serde::{Deserialize, Serialize};
@@ -63,6 +65,11 @@ pub const MAX_INVENTORY_TIMEOUT_HOURS: u32 = 96;
 /// Accounts per run: the staging buckets' policies name every account (`aws:SourceAccount`, as AWS
 /// documents for inventory destinations), in four CloudFormation parameters of at most 300 each.
 pub const MAX_ACCOUNTS: usize = 1200;
+/// Accounts per run, listed and from the organization together: the run's accounts travel in
+/// `runs/<run>/accounts.json` to a Distributed Map, so no Step Functions payload holds them; the
+/// staging buckets allow the organization (`aws:SourceOrgID`) instead of naming its accounts.
+/// Measured offline at 10,000 (`tests/tests/harvester_scale.rs`).
+pub const MAX_RUN_ACCOUNTS: usize = 20_000;
 /// SESv2 accepts at most 50 recipients per message.
 pub const MAX_RECIPIENTS: usize = 50;
 /// User queries per run; each runs as its own Athena query.
@@ -112,8 +119,15 @@ pub struct UserQuery {
 pub struct HarvesterInput {
     /// Run id: 1–12 lower-case letters and digits; names every transient resource.
     pub run_id: String,
-    /// Accounts to inventory, in input order, without duplicates.
+    /// Accounts listed in the input, in input order, without duplicates (the run's accounts are
+    /// these and the organization's: [`HarvesterInput::run_accounts`]).
     pub accounts: Vec<AccountInput>,
+    /// Roots and organizational units whose accounts the run covers too.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub organization: Option<OrganizationInput>,
+    /// What the host found in the organization (set by the run-ledger before anything is created).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resolved_organization: Option<ResolvedOrganization>,
     /// Athena database (created if missing).
     pub athena_database_name: String,
     /// Athena table (must not exist yet, smoke tests included: a run never overwrites a table).
@@ -174,6 +188,16 @@ pub struct InvalidInput {
     pub problems: Vec<Problem>,
 }
 
+impl InvalidInput {
+    /// The Harvester's input refused for `problems`.
+    pub fn harvester(problems: Vec<Problem>) -> Self {
+        InvalidInput {
+            contract: Contract::Harvester,
+            problems,
+        }
+    }
+}
+
 impl fmt::Display for InvalidInput {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
@@ -212,9 +236,10 @@ pub struct Rules<'a> {
 }
 
 /// The Harvester input's fields.
-pub const KNOWN_FIELDS: [&str; 10] = [
+pub const KNOWN_FIELDS: [&str; 11] = [
     "run_id",
     "accounts",
+    "organization",
     "athena_database_name",
     "athena_table_name",
     "athena_queries",
@@ -305,7 +330,8 @@ pub fn validate(raw: &Value, rules: &Rules<'_>) -> Result<HarvesterInput, Invali
     }
 
     let run_id = run_id(object, &mut c);
-    let accounts = accounts(object, &mut c);
+    let organization = organization::organization(object, &mut c);
+    let accounts = accounts(object, organization.is_none(), &mut c);
     let athena_database_name =
         identifier(object, "athena_database_name", &mut c).unwrap_or(DEFAULT_DATABASE.to_string());
     let athena_table_name = identifier(object, "athena_table_name", &mut c)
@@ -325,6 +351,8 @@ pub fn validate(raw: &Value, rules: &Rules<'_>) -> Result<HarvesterInput, Invali
     c.finish(HarvesterInput {
         run_id,
         accounts,
+        organization,
+        resolved_organization: None,
         athena_database_name,
         athena_table_name,
         athena_queries,

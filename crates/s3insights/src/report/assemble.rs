@@ -66,7 +66,14 @@ pub fn assemble(stored: &StoredRun, origin: Origin<'_>, now: DateTime<Utc>) -> R
             .unwrap_or(now),
         finished_at: now,
         is_smoke_test: run.is_smoke_test,
-        accounts: stored.input.accounts.iter().map(|a| a.id.clone()).collect(),
+        // The run's accounts: those listed and those read from the organization.
+        accounts: stored
+            .input
+            .run_accounts()
+            .unwrap_or_else(|_| stored.input.accounts.clone())
+            .into_iter()
+            .map(|a| a.id)
+            .collect(),
         regions: run.regions.clone(),
         athena: AthenaReport {
             database: run.database.clone(),

@@ -7,6 +7,7 @@
 //! ended; `runs_to_clean` and `cleaned` open and close a Cleanup.
 
 mod cleanup;
+mod organization;
 mod start;
 
 use aws_config::SdkConfig;
@@ -27,6 +28,7 @@ pub struct Config {
     athena: aws_sdk_athena::Client,
     ses: aws_sdk_sesv2::Client,
     sfn: aws_sdk_sfn::Client,
+    organizations: aws_sdk_organizations::Client,
 }
 
 impl Config {
@@ -47,6 +49,7 @@ impl platform::serve::FromEnv for Config {
             athena: aws_sdk_athena::Client::new(sdk),
             ses: aws_sdk_sesv2::Client::new(sdk),
             sfn: aws_sdk_sfn::Client::new(sdk),
+            organizations: aws_sdk_organizations::Client::new(sdk),
         })
     }
 }

@@ -5,7 +5,7 @@ use serde_json::{json, Value};
 use super::Config;
 use crate::error::{error_code, http_status, sdk_error, FunctionError};
 use crate::s3::put_json;
-use s3insights::input::{self, HarvesterInput};
+use s3insights::input::{self, HarvesterInput, InvalidInput};
 use s3insights::names::keys;
 
 /// Validates a raw Harvester input with the catalogue's rules (user queries: placeholders, one
@@ -34,13 +34,21 @@ pub(super) async fn start(
     execution_id: &str,
 ) -> Result<Value, FunctionError> {
     let store = &config.store;
-    let input = validate(raw, &config.region)?;
+    let mut input = validate(raw, &config.region)?;
     let run_id = input.run_id.clone();
+    if let Some(organization) = &input.organization {
+        let resolved = super::organization::resolve(&config.organizations, organization).await?;
+        input.resolved_organization = Some(resolved);
+    }
+    let run_accounts = input
+        .run_accounts()
+        .map_err(|problem| FunctionError::InvalidInput(InvalidInput::harvester(vec![problem])))?;
     match store.run(&run_id).await? {
         Some(existing) => owned(&run_id, existing.execution_id, execution_id)?,
         None => ensure_table_is_new(config, &input).await?,
     }
-    let record = s3insights::run::first_record(&input, execution_id, chrono::Utc::now());
+    let mut record = s3insights::run::first_record(&input, execution_id, chrono::Utc::now());
+    record.account_count = run_accounts.len() as u64;
     if !store.put_if_absent("run", &record).await? {
         // Another execution won the race for this run id, or this execution is retrying.
         let existing = store.require_run(&run_id).await?;
@@ -49,9 +57,12 @@ pub(super) async fn start(
     let bucket = &config.consolidated_bucket;
     let stored = serde_json::to_value(&input).unwrap_or_default();
     put_json(&config.s3, bucket, &keys::input(&run_id), &stored).await?;
-    let accounts = serde_json::to_value(&input.accounts).unwrap_or_default();
+    let accounts = serde_json::to_value(&run_accounts).unwrap_or_default();
     put_json(&config.s3, bucket, &keys::accounts(&run_id), &accounts).await?;
-    let notes = check_identities(config, &input).await?;
+    let mut notes = check_identities(config, &input).await?;
+    if let Some(note) = s3insights::run::organization_note(&input) {
+        notes.insert(0, note);
+    }
     if !notes.is_empty() {
         let mut record = store.require_run(&run_id).await?;
         record.notes = notes;
@@ -64,7 +75,7 @@ pub(super) async fn start(
             "is_smoke_test": input.is_smoke_test,
             "database": input.athena_database_name,
             "table": input.athena_table_name,
-            "account_count": input.accounts.len(),
+            "account_count": run_accounts.len(),
         }
     }))
 }

@@ -19,7 +19,7 @@ use crate::error::FunctionError;
 use crate::s3::{empty_bucket, get_json};
 use crate::store::{run_pk, staging_stack_sk, Access, StagingStackRecord, StateStore};
 use cloudformation::CloudFormation;
-use s3insights::input::AccountInput;
+use s3insights::input::HarvesterInput;
 use s3insights::names::{keys, Deployment};
 use s3insights::staging::{self, Creation, Deletion};
 
@@ -112,14 +112,19 @@ async fn stored_record(
     }))
 }
 
-async fn source_accounts(config: &Config, run_id: &str) -> Result<Vec<String>, FunctionError> {
-    let accounts: Vec<AccountInput> = get_json(
+/// Whose reports the run's staging buckets accept: the organization the run's accounts come from,
+/// and the listed accounts it does not cover (from the run's stored input).
+async fn delivery_sources(
+    config: &Config,
+    run_id: &str,
+) -> Result<(Option<String>, Vec<String>), FunctionError> {
+    let input: HarvesterInput = get_json(
         &config.s3,
         &config.consolidated_bucket,
-        &keys::accounts(run_id),
+        &keys::input(run_id),
     )
     .await?;
-    Ok(accounts.into_iter().map(|a| a.id).collect())
+    Ok(input.delivery_sources())
 }
 
 async fn create(
@@ -134,7 +139,7 @@ async fn create(
         &request.region,
         "CREATE_REQUESTED",
     );
-    let accounts = source_accounts(config, run_id).await?;
+    let (organization, accounts) = delivery_sources(config, run_id).await?;
     config.store.put_if_absent("staging stack", &record).await?;
     let mut parameters = vec![
         ("BucketName".to_string(), record.staging_bucket.clone()),
@@ -145,6 +150,7 @@ async fn create(
         ("QueueArn".to_string(), config.inventory_queue_arn.clone()),
     ];
     parameters.extend(staging::source_account_parameters(&accounts));
+    parameters.push(("SourceOrgId".to_string(), organization.unwrap_or_default()));
     cfn.create(
         &record.stack_name,
         run_id,
