@@ -124,30 +124,9 @@ pub async fn send_to_event_queue(event: &Value) {
 /// Runs the poller tasker for `tech` in `account` (what the schedule does for every account), then
 /// pumps until the poll's events have gone through the pipeline.
 pub async fn poll(tech: Technology, account: &str) {
-    let env = env().await;
-    let function = local_aws::deploy::physical_id(
-        &env.host,
-        local_aws::deploy::DEFAULT_STACK,
-        "PollerTaskerFunction",
-    )
-    .await
-    .expect("poller tasker function");
-    let lambda = aws_sdk_lambda::Client::new(&env.host.sdk_config());
     let payload = json!({"technologies": [tech], "accounts": [account]});
-    let answer = lambda
-        .invoke()
-        .function_name(function)
-        .payload(aws_smithy_types::Blob::new(payload.to_string()))
-        .send()
-        .await
-        .expect("invoke the poller tasker");
-    let body: Value =
-        serde_json::from_slice(answer.payload().map(|b| b.as_ref()).unwrap_or(b"null"))
-            .expect("tasker answer");
-    assert!(
-        answer.function_error().is_none(),
-        "poller tasker failed: {body}"
-    );
+    let (body, error) = crate::invoke("PollerTaskerFunction", &payload).await;
+    assert!(error.is_none(), "poller tasker failed: {body}");
     assert!(
         body["tasks"].as_u64().unwrap_or(0) >= 1,
         "no poll task: {body}"

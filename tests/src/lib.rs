@@ -342,6 +342,29 @@ pub fn inventory_configuration(
         .unwrap()
 }
 
+/// Invokes the stack's function `logical_id` with `payload`, as its trigger would: its answer, and
+/// its error if it failed.
+pub async fn invoke(
+    logical_id: &str,
+    payload: &serde_json::Value,
+) -> (serde_json::Value, Option<String>) {
+    let env = env().await;
+    stack().await;
+    let function = deploy::physical_id(&env.host, deploy::DEFAULT_STACK, logical_id)
+        .await
+        .unwrap_or_else(|e| panic!("function {logical_id}: {e}"));
+    let answer = aws_sdk_lambda::Client::new(&env.host.sdk_config())
+        .invoke()
+        .function_name(function)
+        .payload(aws_smithy_types::Blob::new(payload.to_string()))
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("invoke {logical_id}: {e}"));
+    let body = serde_json::from_slice(answer.payload().map(|b| b.as_ref()).unwrap_or(b"null"))
+        .unwrap_or(serde_json::Value::Null);
+    (body, answer.function_error().map(str::to_string))
+}
+
 /// A name no other test uses (lowercase, usable as a bucket name).
 pub fn unique(prefix: &str) -> String {
     format!(

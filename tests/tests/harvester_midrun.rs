@@ -232,27 +232,9 @@ async fn csv_and_orc_reports_are_consolidated_and_a_repeated_notification_change
 
 /// One check of the run monitor through its deployed function: its answer.
 async fn monitor_check(run: &str) -> Value {
-    let env = env().await;
-    let function = local_aws::deploy::physical_id(
-        &env.host,
-        local_aws::deploy::DEFAULT_STACK,
-        "RunMonitorFunction",
-    )
-    .await
-    .expect("run monitor function");
-    let lambda = aws_sdk_lambda::Client::new(&env.host.sdk_config());
-    let answer = lambda
-        .invoke()
-        .function_name(function)
-        .payload(aws_smithy_types::Blob::new(
-            json!({"action": "check", "run_id": run}).to_string(),
-        ))
-        .send()
-        .await
-        .expect("invoke the run monitor");
-    let body: Value =
-        serde_json::from_slice(answer.payload().map(|b| b.as_ref()).unwrap_or(b"null")).unwrap();
-    assert!(answer.function_error().is_none(), "monitor failed: {body}");
+    let payload = json!({"action": "check", "run_id": run});
+    let (body, error) = integration::invoke("RunMonitorFunction", &payload).await;
+    assert!(error.is_none(), "monitor failed: {body}");
     body
 }
 

@@ -137,3 +137,97 @@ fn rand_offset() -> u64 {
     let id = uuid::Uuid::new_v4();
     u64::from_le_bytes(id.as_bytes()[..8].try_into().unwrap()) % 10_000_000_000
 }
+
+/// A run over an organizational unit of 10,000 accounts (a few with the member role and a bucket,
+/// the rest without) succeeds within Step Functions' limits: the account list comes from AWS
+/// Organizations, lives in S3, and the staging bucket allows the organization (`aws:SourceOrgID`)
+/// instead of naming its accounts. Long (tens of minutes offline): run by `scripts/test-scale`, not
+/// by `scripts/test`.
+#[tokio::test]
+#[ignore = "scale test: scripts/test-scale"]
+async fn ten_thousand_accounts_from_an_organization_fit_every_limit() {
+    const ACCOUNTS: usize = 10_000;
+    const REGION: &str = "eu-west-3";
+    let admin = local_aws::admin::Admin::new(&env().await.host.endpoint);
+    let organization: Value = admin.get("/_offline/organizations/accounts").await.unwrap();
+    let root = organization["roots"][0].as_str().unwrap().to_string();
+    let organizations = aws_sdk_organizations::Client::new(&env().await.host.sdk_config());
+    let unit = organizations
+        .create_organizational_unit()
+        .parent_id(&root)
+        .name(integration::unique("scale"))
+        .send()
+        .await
+        .expect("create the unit")
+        .organizational_unit
+        .unwrap()
+        .id
+        .unwrap();
+    let mut members = Vec::new();
+    let mut buckets = Vec::new();
+    for _ in 0..3 {
+        let account = member_account().await;
+        buckets.push(bucket(&account, REGION, "scale", &[("k", b"v")]).await);
+        members.push(account);
+    }
+    let offset = rand_offset();
+    let mut accounts: Vec<String> = (0..ACCOUNTS - members.len())
+        .map(|i| format!("6{:011}", (i as u64 + offset) % 100_000_000_000))
+        .collect();
+    accounts.extend(members.iter().cloned());
+    for chunk in accounts.chunks(1000) {
+        let entries: Vec<Value> = chunk
+            .iter()
+            .map(|id| json!({"id": id, "parent": unit}))
+            .collect();
+        let _: Value = admin
+            .post(
+                "/_offline/organizations/accounts",
+                json!({"accounts": entries}),
+            )
+            .await
+            .expect("place the accounts");
+    }
+
+    let run = run_id();
+    let mut input = input(&run, &[], &[REGION]);
+    input.as_object_mut().unwrap().remove("accounts");
+    input["organization"] = json!({"units": [unit]});
+    let started = std::time::Instant::now();
+    let finished = harvest(&input, &["--timeout", "5400"]).await;
+    assert_eq!(finished.status(), "SUCCEEDED", "{:#?}", finished.summary);
+    let arn = finished.summary["executionArn"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let events = history(&arn).await;
+    let largest = events.iter().flat_map(payload_sizes).max().unwrap_or(0);
+    eprintln!(
+        "10,000 accounts from an organization, 1 region: {} history events, largest state payload {} bytes, {:.0} s",
+        events.len(),
+        largest,
+        started.elapsed().as_secs_f64()
+    );
+    assert!(events.len() < MAX_EVENTS / 10, "{} events", events.len());
+    assert!(
+        largest < MAX_PAYLOAD / 10,
+        "a state carried {largest} bytes"
+    );
+
+    let record = run_record(&run).await.unwrap();
+    assert_eq!(record["account_count"], ACCOUNTS.to_string(), "{record:#}");
+    let summary = summary(&run).await;
+    for bucket in &buckets {
+        assert_eq!(bucket_entry(&summary, bucket)["status"], "done", "{bucket}");
+    }
+    let notes = summary["notes"].as_array().unwrap();
+    let unreachable = notes
+        .iter()
+        .filter(|n| {
+            n.as_str()
+                .unwrap_or_default()
+                .contains("could not be reached")
+        })
+        .count();
+    assert_eq!(unreachable, ACCOUNTS - members.len());
+}

@@ -155,31 +155,38 @@ async fn check(config: &Config, run_id: &str) -> Result<Value, FunctionError> {
     }))
 }
 
-/// Moves each bucket with a decision to its new status (if it still waits); how many still wait
-/// and how many changed.
+/// Moves each bucket with a decision to its new status (if it still waits), several at a time; how
+/// many still wait and how many changed.
 async fn apply(
     config: &Config,
     run_id: &str,
     decided: Vec<(BucketRecord, Option<(BucketStatus, String)>)>,
 ) -> Result<(u64, u64), FunctionError> {
-    let mut still_waiting = 0u64;
-    let mut changed = 0u64;
-    for (bucket, decision) in decided {
-        let Some((status, reason)) = decision else {
-            still_waiting += 1;
-            continue;
-        };
-        let change = BucketChange::to(status).because(&reason);
-        let from = [BucketStatus::InProgress];
-        if config
-            .store
-            .transition_bucket(run_id, &bucket.sk, &from, change)
-            .await?
-        {
-            changed += 1;
-            if monitor::removes_configuration(status) {
+    let outcomes: Vec<Result<Option<bool>, FunctionError>> = stream::iter(decided)
+        .map(|(bucket, decision)| async move {
+            let Some((status, reason)) = decision else {
+                return Ok(None);
+            };
+            let change = BucketChange::to(status).because(&reason);
+            let from = [BucketStatus::InProgress];
+            let changed = config
+                .store
+                .transition_bucket(run_id, &bucket.sk, &from, change)
+                .await?;
+            if changed && monitor::removes_configuration(status) {
                 remove_configuration(config, run_id, &bucket).await;
             }
+            Ok(Some(changed))
+        })
+        .buffer_unordered(CONCURRENCY)
+        .collect()
+        .await;
+    let (mut still_waiting, mut changed) = (0u64, 0u64);
+    for outcome in outcomes {
+        match outcome? {
+            None => still_waiting += 1,
+            Some(true) => changed += 1,
+            Some(false) => {}
         }
     }
     Ok((still_waiting, changed))
