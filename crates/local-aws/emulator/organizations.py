@@ -46,18 +46,24 @@ def _parent_problem(parent_id):
     return None
 
 
-def _paged(handler, key):
+def _children(parent_id, key):
+    """The accounts or OUs directly under `parent_id`, as the API shows them."""
+    from ministack.services import organizations as org
+
+    if key == "Accounts":
+        return [org._public_account(a) for a in org._accounts.values() if a.get("_ParentId") == parent_id]
+    return [org._public_ou(o) for o in org._ous.values() if o.get("_ParentId") == parent_id]
+
+
+def _paged(key):
     def paged(payload):
         from ministack.services import organizations as org
 
         org._ensure_org()
-        problem = _parent_problem(payload.get("ParentId"))
+        parent_id = payload.get("ParentId")
+        problem = _parent_problem(parent_id)
         if problem:
             return problem
-        status, headers, body = handler(payload)
-        if status != 200:
-            return status, headers, body
-        items = json.loads(body).get(key, [])
         limit = payload.get("MaxResults") or MAX_RESULTS
         if not isinstance(limit, int) or not 1 <= limit <= MAX_RESULTS:
             return _error("InvalidInputException", f"MaxResults must be 1 to {MAX_RESULTS}")
@@ -65,6 +71,7 @@ def _paged(handler, key):
             start = int(payload.get("NextToken") or 0)
         except ValueError:
             return _error("InvalidInputException", "The specified NextToken is not valid.")
+        items = _children(parent_id, key)
         page = {key: items[start:start + limit]}
         if start + limit < len(items):
             page["NextToken"] = str(start + limit)
@@ -141,6 +148,5 @@ def describe():
 def install():
     from ministack.services import organizations as org
 
-    org._DISPATCH["ListAccountsForParent"] = _paged(org._list_accounts_for_parent, "Accounts")
-    org._DISPATCH["ListOrganizationalUnitsForParent"] = _paged(
-        org._list_organizational_units_for_parent, "OrganizationalUnits")
+    org._DISPATCH["ListAccountsForParent"] = _paged("Accounts")
+    org._DISPATCH["ListOrganizationalUnitsForParent"] = _paged("OrganizationalUnits")
