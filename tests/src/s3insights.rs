@@ -238,6 +238,21 @@ impl Finished {
         self.summary["status"].as_str().unwrap_or_default()
     }
 
+    /// Panics unless the execution succeeded, naming its error, cause and the CLI's last words.
+    pub fn assert_succeeded(&self) -> &Self {
+        if self.status() != "SUCCEEDED" {
+            let lines: Vec<&str> = self.stderr.lines().collect();
+            panic!(
+                "the execution ended {} (error {}, cause {}); the CLI's last lines:\n{}",
+                self.status(),
+                self.summary["error"],
+                self.summary["cause"],
+                lines[lines.len().saturating_sub(15)..].join("\n")
+            );
+        }
+        self
+    }
+
     /// The execution's output, parsed.
     pub fn output(&self) -> Value {
         match &self.summary["output"] {

@@ -42,7 +42,7 @@ async fn a_run_inventories_every_bucket_reports_it_and_leaves_nothing_behind() {
     let mut input = input(&run, &[&a, &b], &["eu-west-1", "us-west-2"]);
     input["athena_queries"] = json!([{"name": "per bucket", "query": "SELECT bucket, count(*) AS versions FROM {table} GROUP BY bucket ORDER BY bucket"}]);
     let finished = harvest(&input, &[]).await;
-    assert_eq!(finished.status(), "SUCCEEDED", "{finished:#?}");
+    finished.assert_succeeded();
     let output = finished.output();
     assert_eq!(output["status"], "succeeded");
     assert_eq!(output["cleanup"]["complete"], true, "{output:#}");
@@ -142,7 +142,7 @@ async fn an_account_without_buckets_and_one_with_only_empty_buckets_succeed() {
     let e1 = bucket(&empties, "eu-west-2", "e1", &[]).await;
     let run = run_id();
     let finished = harvest(&input(&run, &[&none, &empties], &["eu-west-2"]), &[]).await;
-    assert_eq!(finished.status(), "SUCCEEDED", "{finished:#?}");
+    finished.assert_succeeded();
     let summary = summary(&run).await;
     assert_eq!(bucket_entry(&summary, &e1)["status"], "bucket_is_empty");
     assert!(summary["buckets"]
@@ -159,7 +159,7 @@ async fn a_reused_run_id_is_refused_and_the_first_run_is_untouched() {
     bucket(&a, "ca-central-1", "reuse", &[("k", b"v")]).await;
     let run = run_id();
     let input = input(&run, &[&a], &["ca-central-1"]);
-    assert_eq!(harvest(&input, &[]).await.status(), "SUCCEEDED");
+    harvest(&input, &[]).await.assert_succeeded();
     let again = harvest(&input, &[]).await;
     assert_eq!(again.status(), "FAILED");
     assert_eq!(again.summary["error"], "RunAlreadyExists", "{again:#?}");
@@ -175,12 +175,9 @@ async fn a_failed_start_never_touches_the_run_of_another_execution() {
     let a = member_account().await;
     bucket(&a, "ap-south-1", "owned", &[("k", b"v")]).await;
     let run = run_id();
-    assert_eq!(
-        harvest(&input(&run, &[&a], &["ap-south-1"]), &[])
-            .await
-            .status(),
-        "SUCCEEDED"
-    );
+    harvest(&input(&run, &[&a], &["ap-south-1"]), &[])
+        .await
+        .assert_succeeded();
     let before = run_record(&run).await.expect("run record");
     // The second input differs by an excluded bucket name only its StartRun payload carries.
     let marker = format!("marker-{run}");
@@ -215,7 +212,7 @@ async fn an_input_too_deep_to_decode_is_refused_and_touches_no_run() {
     bucket(&a, "ap-northeast-3", "deep", &[("k", b"v")]).await;
     let run = run_id();
     let first = input(&run, &[&a], &["ap-northeast-3"]);
-    assert_eq!(harvest(&first, &[]).await.status(), "SUCCEEDED");
+    harvest(&first, &[]).await.assert_succeeded();
     let before = run_record(&run).await.expect("run record");
     let deep = format!("{}\"x\"{}", "[".repeat(200), "]".repeat(200));
     let text = first.to_string().replacen(
@@ -392,8 +389,8 @@ async fn two_runs_at_once_both_succeed() {
         input(&r2, &[&b], &["sa-east-1"]),
     );
     let (f1, f2) = tokio::join!(harvest(&i1, &[]), harvest(&i2, &[]));
-    assert_eq!(f1.status(), "SUCCEEDED", "{f1:#?}");
-    assert_eq!(f2.status(), "SUCCEEDED", "{f2:#?}");
+    f1.assert_succeeded();
+    f2.assert_succeeded();
     assert_eq!(
         summary(&r1).await["buckets"]
             .as_array()
@@ -420,7 +417,7 @@ async fn a_smoke_test_drives_the_real_pipeline_on_a_sample() {
     input["is_smoke_test"] = json!(true);
     // No delivery by "S3": the smoke test writes its own documented-format report.
     let finished = harvest(&input, &["--no-inventory"]).await;
-    assert_eq!(finished.status(), "SUCCEEDED", "{finished:#?}");
+    finished.assert_succeeded();
     let summary = summary(&run).await;
     assert_eq!(summary["is_smoke_test"], true);
     let entry = bucket_entry(&summary, &one);
@@ -471,7 +468,7 @@ async fn cleanup_without_a_run_id_cleans_every_pending_run() {
     }
 
     let cleaned = cleanup(&json!({})).await;
-    assert_eq!(cleaned.status(), "SUCCEEDED", "{cleaned:#?}");
+    cleaned.assert_succeeded();
     let runs = cleaned.output()["runs"].clone();
     assert!(
         runs.as_array()
@@ -549,7 +546,7 @@ async fn accounts_come_from_an_organizational_unit() {
     input.as_object_mut().unwrap().remove("accounts");
     input["organization"] = json!({"units": [top], "exclude_accounts": [excluded]});
     let finished = harvest(&input, &[]).await;
-    assert_eq!(finished.status(), "SUCCEEDED", "{finished:#?}");
+    finished.assert_succeeded();
     let record = run_record(&run).await.unwrap();
     assert_eq!(record["account_count"], "2", "{record:#}");
     let summary = summary(&run).await;

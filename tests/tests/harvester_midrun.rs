@@ -22,7 +22,7 @@ async fn a_bucket_deleted_mid_run_is_reported_not_available() {
     delete_bucket_unseen(&a, "eu-north-1", &doomed, true).await;
     deliver(&keep).await;
     let finished = running.finish().await;
-    assert_eq!(finished.status(), "SUCCEEDED", "{finished:#?}");
+    finished.assert_succeeded();
     let summary = summary(&run).await;
     assert_eq!(bucket_entry(&summary, &keep)["status"], "done");
     let gone = bucket_entry(&summary, &doomed);
@@ -50,7 +50,7 @@ async fn a_bucket_whose_role_access_is_lost_is_reported_and_cleanup_says_what_it
     remove_member_role(&b).await;
     deliver(&reachable).await;
     let finished = running.finish().await;
-    assert_eq!(finished.status(), "SUCCEEDED", "{finished:#?}");
+    finished.assert_succeeded();
     let summary = summary(&run).await;
     assert_eq!(bucket_entry(&summary, &reachable)["status"], "done");
     let entry = bucket_entry(&summary, &lost);
@@ -89,7 +89,7 @@ async fn a_corrupt_report_marks_its_bucket_and_rests_in_the_dead_letter_queue() 
     let checksum_key = write_corrupt_report(&run, &a, "us-east-2", &bad).await;
     deliver(&good).await;
     let finished = running.finish().await;
-    assert_eq!(finished.status(), "SUCCEEDED", "{finished:#?}");
+    finished.assert_succeeded();
     let summary = summary(&run).await;
     assert_eq!(bucket_entry(&summary, &good)["status"], "done");
     let entry = bucket_entry(&summary, &bad);
@@ -200,7 +200,7 @@ async fn csv_and_orc_reports_are_consolidated_and_a_repeated_notification_change
     )
     .await;
     let finished = running.finish().await;
-    assert_eq!(finished.status(), "SUCCEEDED", "{finished:#?}");
+    finished.assert_succeeded();
     let summary = summary(&run).await;
     for name in [&csv, &orc] {
         let entry = bucket_entry(&summary, name);

@@ -138,10 +138,10 @@ fn rand_offset() -> u64 {
     u64::from_le_bytes(id.as_bytes()[..8].try_into().unwrap()) % 10_000_000_000
 }
 
-/// A run over an organizational unit of 10,000 accounts (a few with the member role and a bucket,
-/// the rest without) succeeds within Step Functions' limits: the account list comes from AWS
-/// Organizations, lives in S3, and the staging bucket allows the organization (`aws:SourceOrgID`)
-/// instead of naming its accounts. Long (tens of minutes offline): run by `scripts/test-scale`, not
+/// A run over an organizational unit of 10,000 accounts, its child units' included (a few with the
+/// member role and a bucket, the rest without) succeeds within Step Functions' limits: the account
+/// list comes from AWS Organizations, lives in S3, and the staging bucket allows the organization
+/// (`aws:SourceOrgID`) instead of naming its accounts. Long (tens of minutes offline): run by `scripts/test-scale`, not
 /// by `scripts/test`.
 #[tokio::test]
 #[ignore = "scale test: scripts/test-scale"]
@@ -152,17 +152,29 @@ async fn ten_thousand_accounts_from_an_organization_fit_every_limit() {
     let organization: Value = admin.get("/_offline/organizations/accounts").await.unwrap();
     let root = organization["roots"][0].as_str().unwrap().to_string();
     let organizations = aws_sdk_organizations::Client::new(&env().await.host.sdk_config());
-    let unit = organizations
-        .create_organizational_unit()
-        .parent_id(&root)
-        .name(integration::unique("scale"))
-        .send()
-        .await
-        .expect("create the unit")
-        .organizational_unit
-        .unwrap()
-        .id
-        .unwrap();
+    let create_unit = |parent: String| {
+        let organizations = organizations.clone();
+        async move {
+            organizations
+                .create_organizational_unit()
+                .parent_id(&parent)
+                .name(integration::unique("scale"))
+                .send()
+                .await
+                .expect("create a unit")
+                .organizational_unit
+                .unwrap()
+                .id
+                .unwrap()
+        }
+    };
+    // As large organizations are laid out: a unit with accounts of its own and child units (here
+    // 2,000 accounts in the unit itself, 1,000 in each of 8 child units).
+    let unit = create_unit(root).await;
+    let mut parents = vec![unit.clone(); 2];
+    for _ in 0..8 {
+        parents.push(create_unit(unit.clone()).await);
+    }
     let mut members = Vec::new();
     let mut buckets = Vec::new();
     for _ in 0..3 {
@@ -175,10 +187,10 @@ async fn ten_thousand_accounts_from_an_organization_fit_every_limit() {
         .map(|i| format!("6{:011}", (i as u64 + offset) % 100_000_000_000))
         .collect();
     accounts.extend(members.iter().cloned());
-    for chunk in accounts.chunks(1000) {
+    for (chunk, parent) in accounts.chunks(1000).zip(&parents) {
         let entries: Vec<Value> = chunk
             .iter()
-            .map(|id| json!({"id": id, "parent": unit}))
+            .map(|id| json!({"id": id, "parent": parent}))
             .collect();
         let _: Value = admin
             .post(

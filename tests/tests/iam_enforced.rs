@@ -47,7 +47,7 @@ async fn a_member_role_that_may_not_put_inventory_configurations_leaves_its_buck
         .expect("put the guard policy");
     let run = run_id();
     let finished = harvest(&input(&run, &[&a], &["eu-north-1"]), &[]).await;
-    assert_eq!(finished.status(), "SUCCEEDED", "{finished:#?}");
+    finished.assert_succeeded();
     let summary = summary(&run).await;
     let entry = bucket_entry(&summary, &refused);
     assert_eq!(
@@ -341,7 +341,7 @@ async fn a_staging_bucket_policy_without_the_s3_service_principal_gets_no_report
     );
     pass_deadline(&run).await;
     let finished = running.finish().await;
-    assert_eq!(finished.status(), "SUCCEEDED", "{finished:#?}");
+    finished.assert_succeeded();
     let summary = summary(&run).await;
     let entry = bucket_entry(&summary, &data);
     assert_eq!(entry["status"], "timed_out", "{entry:#}");

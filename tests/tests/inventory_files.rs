@@ -106,7 +106,7 @@ async fn a_report_of_many_data_files_is_consolidated_exactly_and_a_failed_file_i
         .expect("make transactions conflict");
     deliver(&name).await;
     let finished = running.finish().await;
-    assert_eq!(finished.status(), "SUCCEEDED", "{finished:#?}");
+    finished.assert_succeeded();
 
     // Exactly the bucket's objects, each once, across one Parquet file per data file.
     let summary = summary(&run).await;

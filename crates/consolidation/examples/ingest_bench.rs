@@ -8,7 +8,8 @@
 //!   [--compression zstd|snappy] [--row-group-rows N] [--row-group-bytes N] [--batch-size N]`
 //!   runs [`consolidation::consolidate_file_with`] on it and prints one JSON
 //!   line: rows, seconds, rows/s, peak RSS (`VmHWM`), output size, row groups,
-//!   and the figures. `--stage read` times the reader alone (no Parquet).
+//!   and the figures. `--stage read` times the reader alone (no Parquet),
+//!   `--stage inflate` the gzip inflation alone (zlib-rs, the floor).
 //!
 //! An example rather than a `[[bench]]` or binary: examples are built only on
 //! demand, so `cargo build --workspace` stays cheap.
@@ -84,8 +85,10 @@ fn consolidate(flags: &HashMap<String, String>) -> Result<(), Error> {
         },
     };
     let input = flag(flags, "input")?;
-    if flags.get("stage").map(String::as_str) == Some("read") {
-        return read_only(input, &fields, options.batch_size);
+    match flags.get("stage").map(String::as_str) {
+        Some("read") => return read_only(input, &fields, options.batch_size),
+        Some("inflate") => return inflate_only(input),
+        _ => {}
     }
     let output = flag(flags, "output")?;
 
@@ -132,6 +135,23 @@ fn read_only(input: &str, fields: &[InventoryField], batch_size: usize) -> Resul
     println!(
         "{}",
         serde_json::json!({"stage": "read", "rows": rows, "seconds": seconds})
+    );
+    Ok(())
+}
+
+/// The inflate floor (`--stage inflate`): the gzip member(s) inflated by the same zlib-rs our
+/// reader uses, into nothing, on this thread.
+fn inflate_only(input: &str) -> Result<(), Error> {
+    let started = Instant::now();
+    let mut gz = flate2::read::MultiGzDecoder::new(std::io::BufReader::with_capacity(
+        1 << 20,
+        File::open(input)?,
+    ));
+    let bytes = std::io::copy(&mut gz, &mut std::io::sink())?;
+    let seconds = started.elapsed().as_secs_f64();
+    println!(
+        "{}",
+        serde_json::json!({"stage": "inflate", "bytes": bytes, "seconds": seconds, "peak_rss_kb": vm_hwm_kb()})
     );
     Ok(())
 }

@@ -47,9 +47,22 @@ pub struct ConsolidateOptions {
 /// Rows per batch read: large enough to amortise per-batch costs, small
 /// enough (a few MB) not to matter for memory.
 pub const DEFAULT_BATCH_SIZE: usize = 8192;
-/// Columns whose values are (nearly) all distinct: a dictionary only costs
-/// hashing before the writer falls back to plain encoding.
-const UNIQUE_COLUMNS: &[&str] = &["key", "version_id", "e_tag"];
+/// Columns written without a dictionary. Strings whose values are (nearly) all
+/// distinct: a dictionary only costs hashing before the writer falls back to
+/// plain encoding. And the numbers (sizes and dates), whose distinct values fit a
+/// row group's dictionary but gain nothing from it: on the benchmark report,
+/// plain values compressed by Zstandard made the file 4.8% smaller (68.9 MB
+/// against 72.3 MB) and the conversion about 12% faster on one core, the
+/// interning of every value gone.
+const NO_DICTIONARY_COLUMNS: &[&str] = &[
+    "key",
+    "version_id",
+    "e_tag",
+    "size",
+    "last_modified_date",
+    "lifecycle_expiration_date",
+    "object_lock_retain_until_date",
+];
 /// Columns nobody filters by range (opaque ids, base64 JSON): min/max
 /// statistics would cost a comparison per value and prune nothing.
 const UNORDERED_COLUMNS: &[&str] = &[
@@ -82,7 +95,7 @@ impl ConsolidateOptions {
             .set_compression(self.compression.codec())
             .set_max_row_group_row_count(Some(self.max_row_group_rows.max(1)))
             .set_max_row_group_bytes(Some(self.max_row_group_bytes.max(1)));
-        for column in UNIQUE_COLUMNS {
+        for column in NO_DICTIONARY_COLUMNS {
             builder = builder.set_column_dictionary_enabled(ColumnPath::from(*column), false);
         }
         for column in UNORDERED_COLUMNS {
@@ -90,5 +103,27 @@ impl ConsolidateOptions {
                 .set_column_statistics_enabled(ColumnPath::from(*column), EnabledStatistics::None);
         }
         builder.build()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_and_unique_strings_have_no_dictionary_the_rest_do() {
+        let properties = ConsolidateOptions::default().writer_properties();
+        let dictionary = |column: &str| properties.dictionary_enabled(&ColumnPath::from(column));
+        for column in NO_DICTIONARY_COLUMNS {
+            assert!(!dictionary(column), "{column}");
+        }
+        for column in [
+            "bucket",
+            "storage_class",
+            "encryption_status",
+            "object_owner",
+        ] {
+            assert!(dictionary(column), "{column}");
+        }
     }
 }

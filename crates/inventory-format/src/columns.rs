@@ -116,7 +116,9 @@ impl ColumnBuilder {
 
     /// Like [`ColumnBuilder::finish`], then pre-sizes the builder for a batch
     /// like this one, so a streaming reader does not regrow its buffers batch
-    /// after batch.
+    /// after batch: text values get a quarter more room than this batch used, so
+    /// a batch of slightly longer keys does not copy its values to a buffer twice
+    /// the size.
     pub(crate) fn finish_and_reserve(&mut self, tz: Option<&str>) -> ArrayRef {
         let rows = self.len();
         let text_bytes = match self {
@@ -125,7 +127,9 @@ impl ColumnBuilder {
         };
         let array = self.finish(tz);
         match self {
-            ColumnBuilder::Text(b) => *b = StringBuilder::with_capacity(rows, text_bytes),
+            ColumnBuilder::Text(b) => {
+                *b = StringBuilder::with_capacity(rows, text_bytes + text_bytes / 4)
+            }
             ColumnBuilder::Flag(b) => *b = BooleanBuilder::with_capacity(rows),
             ColumnBuilder::Integer(b) => *b = Int64Builder::with_capacity(rows),
             ColumnBuilder::Timestamp(b) => *b = TimestampMillisecondBuilder::with_capacity(rows),

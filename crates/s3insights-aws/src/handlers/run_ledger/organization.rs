@@ -1,8 +1,6 @@
 //! Reading the organization a Harvester input names: every account under its roots and
 //! organizational units, recursively, before anything of the run is created.
 
-use std::collections::VecDeque;
-
 use aws_sdk_organizations::types::{Account, AccountState, AccountStatus};
 use s3insights::input::{InvalidInput, OrganizationInput, Problem, ResolvedOrganization};
 
@@ -84,39 +82,68 @@ fn active(account: &Account) -> bool {
     }
 }
 
+/// Organizational units read at once. Pages of one parent follow each other (a `NextToken` chain);
+/// parents are independent, so a wide organization is read a level at a time, this many parents at
+/// once, within Organizations' request rate (the SDK's retries absorb its throttling).
+const PARENTS_AT_ONCE: usize = 8;
+
 /// Every account under `unit`, its organizational units' included, every page.
 async fn accounts_under(
     client: &aws_sdk_organizations::Client,
     unit: &str,
     field: &str,
 ) -> Result<Vec<Account>, FunctionError> {
-    let mut parents = VecDeque::from([unit.to_string()]);
+    use futures::stream::{self, StreamExt, TryStreamExt};
+    let mut level = vec![unit.to_string()];
     let mut accounts = Vec::new();
-    while let Some(parent) = parents.pop_front() {
-        let mut pages = client
-            .list_accounts_for_parent()
-            .parent_id(&parent)
-            .into_paginator()
-            .send();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| unit_error(field, unit, &parent, e))?;
-            accounts.extend(page.accounts.unwrap_or_default());
-        }
-        let mut pages = client
-            .list_organizational_units_for_parent()
-            .parent_id(&parent)
-            .into_paginator()
-            .send();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| unit_error(field, unit, &parent, e))?;
-            for ou in page.organizational_units.unwrap_or_default() {
-                if let Some(id) = ou.id {
-                    parents.push_back(id);
-                }
-            }
+    while !level.is_empty() {
+        let read: Vec<(Vec<Account>, Vec<String>)> = stream::iter(level)
+            .map(|parent| children(client, unit, parent, field))
+            .buffered(PARENTS_AT_ONCE)
+            .try_collect()
+            .await?;
+        level = Vec::new();
+        for (under, units) in read {
+            accounts.extend(under);
+            level.extend(units);
         }
     }
     Ok(accounts)
+}
+
+/// The accounts directly under `parent` and the ids of its organizational units, every page.
+async fn children(
+    client: &aws_sdk_organizations::Client,
+    unit: &str,
+    parent: String,
+    field: &str,
+) -> Result<(Vec<Account>, Vec<String>), FunctionError> {
+    let mut accounts = Vec::new();
+    let mut pages = client
+        .list_accounts_for_parent()
+        .parent_id(&parent)
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| unit_error(field, unit, &parent, e))?;
+        accounts.extend(page.accounts.unwrap_or_default());
+    }
+    let mut units = Vec::new();
+    let mut pages = client
+        .list_organizational_units_for_parent()
+        .parent_id(&parent)
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| unit_error(field, unit, &parent, e))?;
+        units.extend(
+            page.organizational_units
+                .unwrap_or_default()
+                .into_iter()
+                .filter_map(|ou| ou.id),
+        );
+    }
+    Ok((accounts, units))
 }
 
 fn unit_error<E>(
