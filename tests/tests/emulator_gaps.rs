@@ -726,3 +726,137 @@ async fn lambda_refuses_invoke_payloads_over_its_limits() {
         );
     }
 }
+
+/// `dynamodb_query.py` narrows `pk = :v AND begins_with(sk, :p)` to its key range before ministack
+/// answers: the items, their order, pages (`Limit`, `ExclusiveStartKey`), a filter and a projection
+/// are those of the whole-partition evaluation, in both directions, and other key conditions are
+/// ministack's own (the speed itself is measured by the scale test, never asserted).
+#[tokio::test]
+async fn a_begins_with_query_reads_only_its_key_range_and_answers_the_same() {
+    use aws_sdk_dynamodb::types::{
+        AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType,
+        ScalarAttributeType,
+    };
+    let dynamodb = aws_sdk_dynamodb::Client::new(&env().await.host.sdk_config());
+    let table = unique("query-range");
+    let attribute = |name: &str| {
+        AttributeDefinition::builder()
+            .attribute_name(name)
+            .attribute_type(ScalarAttributeType::S)
+            .build()
+            .unwrap()
+    };
+    let key = |name: &str, kind| {
+        KeySchemaElement::builder()
+            .attribute_name(name)
+            .key_type(kind)
+            .build()
+            .unwrap()
+    };
+    dynamodb
+        .create_table()
+        .table_name(&table)
+        .attribute_definitions(attribute("pk"))
+        .attribute_definitions(attribute("sk"))
+        .key_schema(key("pk", KeyType::Hash))
+        .key_schema(key("sk", KeyType::Range))
+        .billing_mode(BillingMode::PayPerRequest)
+        .send()
+        .await
+        .unwrap();
+    let s = |v: &str| AttributeValue::S(v.to_string());
+    let mut wanted = Vec::new();
+    for (pk, sk, n) in (0..40).flat_map(|i| {
+        [
+            ("run#a", format!("account#{i:03}"), i),
+            ("run#a", format!("bucket#111#{i:03}"), i),
+            ("run#b", format!("bucket#111#{i:03}"), i),
+        ]
+    }) {
+        dynamodb
+            .put_item()
+            .table_name(&table)
+            .item("pk", s(pk))
+            .item("sk", s(&sk))
+            .item("n", AttributeValue::N(n.to_string()))
+            .send()
+            .await
+            .unwrap();
+        if pk == "run#a" && sk.starts_with("bucket#111#") {
+            wanted.push(sk);
+        }
+    }
+    // Pages of 7, forwards then backwards, an odd-numbered filter, a projection.
+    for forward in [true, false] {
+        let mut got = Vec::new();
+        let mut start = None;
+        loop {
+            let page = dynamodb
+                .query()
+                .table_name(&table)
+                .key_condition_expression("#p = :pk AND begins_with(sk, :prefix)")
+                .filter_expression("n >= :min")
+                .projection_expression("sk")
+                .expression_attribute_names("#p", "pk")
+                .expression_attribute_values(":pk", s("run#a"))
+                .expression_attribute_values(":prefix", s("bucket#111#"))
+                .expression_attribute_values(":min", AttributeValue::N("5".into()))
+                .scan_index_forward(forward)
+                .limit(7)
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .unwrap();
+            assert!(page.count() <= 7);
+            for item in page.items() {
+                assert_eq!(item.len(), 1, "projected to sk: {item:?}");
+                got.push(item["sk"].as_s().unwrap().clone());
+            }
+            start = page.last_evaluated_key().cloned();
+            if start.is_none() {
+                break;
+            }
+        }
+        let mut expected: Vec<String> = wanted[5..].to_vec();
+        if !forward {
+            expected.reverse();
+        }
+        assert_eq!(got, expected, "forward {forward}");
+    }
+    // Another shape of key condition: ministack's own evaluation, the same items.
+    let between = dynamodb
+        .query()
+        .table_name(&table)
+        .key_condition_expression("pk = :pk AND sk BETWEEN :lo AND :hi")
+        .expression_attribute_values(":pk", s("run#a"))
+        .expression_attribute_values(":lo", s("account#010"))
+        .expression_attribute_values(":hi", s("account#019"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(between.count(), 10);
+    // A prefix nothing has, and a partition nothing is in.
+    for (pk, prefix) in [("run#a", "region#"), ("run#z", "bucket#")] {
+        let none = dynamodb
+            .query()
+            .table_name(&table)
+            .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
+            .expression_attribute_values(":pk", s(pk))
+            .expression_attribute_values(":prefix", s(prefix))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(none.count(), 0, "{pk} {prefix}");
+    }
+    // The table copy of each query is gone: only the real table is listed.
+    let tables: Vec<String> = dynamodb
+        .list_tables()
+        .into_paginator()
+        .items()
+        .send()
+        .collect::<Result<Vec<_>, _>>()
+        .await
+        .unwrap();
+    let named: Vec<&String> = tables.iter().filter(|t| t.starts_with(&table)).collect();
+    assert_eq!(named, vec![&table]);
+}

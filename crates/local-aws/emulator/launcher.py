@@ -10,6 +10,8 @@ instrument) and says what AWS documents, what ministack does, and what the patch
 - athena_ddl.py    Athena CREATE/DROP DATABASE, SHOW TABLES, ALTER TABLE ADD/DROP PARTITION; partitioned
                    tables read from their registered partitions
 - dynamodb_ttl.py  TTL expiry emits the REMOVE stream record with the service identity
+- dynamodb_query.py  Query reads the key range `pk = :v AND begins_with(sk, :p)` names, not the whole
+                   partition
 - s3_versions.py   GetObjectAcl on a noncurrent version of a deleted key
 - s3_listing.py    `encoding-type=url` on ListObjectVersions, S3's `+` for a space in every encoded
                    listing, character references for what XML 1.0 cannot carry
@@ -63,6 +65,7 @@ import athena_ddl  # noqa: E402
 import cfn_stack_role  # noqa: E402
 import cloudformation_fixes  # noqa: E402
 import cloudtrail_events  # noqa: E402
+import dynamodb_query  # noqa: E402
 import faults  # noqa: E402
 import iam_access  # noqa: E402
 import iam_resources  # noqa: E402
@@ -86,6 +89,7 @@ PATCHES = {
     "sfn-integrations": sfn_integrations.install,
     "athena-ddl-and-partitions": athena_ddl.install,
     "dynamodb-ttl-stream-record": dynamodb_ttl.install,
+    "dynamodb-query-key-range": dynamodb_query.install,
     "cloudformation-table-ttl": cloudformation_fixes.install,
     "sts-assume-role-trust": sts_assume_role.install,
     "cloudtrail-events-on-eventbridge": cloudtrail_events.install,

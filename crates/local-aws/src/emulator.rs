@@ -49,6 +49,10 @@ const LAUNCHER_FILES: &[(&str, &str)] = &[
         include_str!("../emulator/dynamodb_ttl.py"),
     ),
     (
+        "dynamodb_query.py",
+        include_str!("../emulator/dynamodb_query.py"),
+    ),
+    (
         "cloudformation_fixes.py",
         include_str!("../emulator/cloudformation_fixes.py"),
     ),
