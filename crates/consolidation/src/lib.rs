@@ -33,8 +33,9 @@
 //! CPU than Snappy for a file a third smaller (72.3 MB against 106.1 MB), and S3 storage, uploads
 //! and Athena's per-byte scans all pay for bytes. Row groups hold at most 128 Ki rows or
 //! 32 MiB encoded ([`ConsolidateOptions`]). Columns of unique values (`key`, `version_id`,
-//! `e_tag`) and the numbers (`size`, the dates) are not dictionary-encoded, and opaque ones (`version_id`, `e_tag`, the ACL, the
-//! owner) carry no min/max statistics: both would cost time and prune nothing.
+//! `e_tag`) and the numbers (`size`, the dates) are not dictionary-encoded, and opaque ones
+//! (`version_id`, `e_tag`, the ACL, the owner) carry no min/max statistics: both would cost time
+//! and prune nothing.
 //!
 //! # Streaming and memory
 //!
@@ -86,8 +87,9 @@
 //! compressed the indices; plain values compress as well (smaller, in fact), so those columns
 //! have no dictionary now: on one core, back to back under the same load, 2.23 → 1.94 s
 //! (about 12%); against the previous quiet measurement (2.62 s on one core, 1.68 s on two) the
-//! table's 1.83 and 1.06 s, two cores gaining most as the encoder thread is their critical path. Turning every dictionary off is worse (2.25 s, 71.3 MB): the
-//! low-cardinality strings compress better as dictionary indices. Left: zlib-rs inflate (~20%
+//! table's 1.83 and 1.06 s, two cores gaining most as the encoder thread is their critical path.
+//! Turning every dictionary off is worse (2.25 s, 71.3 MB): the low-cardinality strings compress
+//! better as dictionary indices. Left: zlib-rs inflate (~20%
 //! of one core; ISA-L is 30% faster), Zstandard (~12%), the interning of the low-cardinality
 //! strings (~9%), copies into the Arrow builders and the writer's buffers (~10%).
 //!

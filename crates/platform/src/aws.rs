@@ -6,8 +6,6 @@
 //! address where virtual-hosted names do not resolve, so S3 clients use path-style requests whenever an
 //! endpoint override is set.
 
-use std::path::Path;
-
 use aws_config::{BehaviorVersion, SdkConfig};
 use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode, TlsContext, TrustStore};
 use aws_smithy_http_client::{proxy::ProxyConfig, Builder, ConnectorBuilder};
@@ -44,8 +42,7 @@ fn ca_bundle_context() -> Option<TlsContext> {
     }
     let pem = CA_BUNDLES
         .iter()
-        .find_map(|path| std::fs::read(Path::new(path)).ok())
-        .filter(|pem| !pem.is_empty())?;
+        .find_map(|path| std::fs::read(path).ok().filter(|pem| !pem.is_empty()))?;
     TlsContext::builder()
         .with_trust_store(TrustStore::empty().with_pem_certificate(pem))
         .build()

@@ -118,31 +118,32 @@ async fn children(
     parent: String,
     field: &str,
 ) -> Result<(Vec<Account>, Vec<String>), FunctionError> {
-    let mut accounts = Vec::new();
-    let mut pages = client
+    // Organizations' paginators have no item streams: every page, then their entries.
+    let account_pages: Vec<_> = client
         .list_accounts_for_parent()
         .parent_id(&parent)
         .into_paginator()
-        .send();
-    while let Some(page) = pages.next().await {
-        let page = page.map_err(|e| unit_error(field, unit, &parent, e))?;
-        accounts.extend(page.accounts.unwrap_or_default());
-    }
-    let mut units = Vec::new();
-    let mut pages = client
+        .send()
+        .collect::<Result<_, _>>()
+        .await
+        .map_err(|e| unit_error(field, unit, &parent, e))?;
+    let unit_pages: Vec<_> = client
         .list_organizational_units_for_parent()
         .parent_id(&parent)
         .into_paginator()
-        .send();
-    while let Some(page) = pages.next().await {
-        let page = page.map_err(|e| unit_error(field, unit, &parent, e))?;
-        units.extend(
-            page.organizational_units
-                .unwrap_or_default()
-                .into_iter()
-                .filter_map(|ou| ou.id),
-        );
-    }
+        .send()
+        .collect::<Result<_, _>>()
+        .await
+        .map_err(|e| unit_error(field, unit, &parent, e))?;
+    let accounts = account_pages
+        .into_iter()
+        .flat_map(|page| page.accounts.unwrap_or_default())
+        .collect();
+    let units = unit_pages
+        .into_iter()
+        .flat_map(|page| page.organizational_units.unwrap_or_default())
+        .filter_map(|ou| ou.id)
+        .collect();
     Ok((accounts, units))
 }
 
