@@ -71,6 +71,8 @@ fn number(flags: &HashMap<String, String>, name: &str, default: usize) -> Result
 // ---------------------------------------------------------------- consolidate
 
 fn consolidate(flags: &HashMap<String, String>) -> Result<(), Error> {
+    // As the inventory processor does.
+    consolidation::retain_freed_memory();
     let schema = std::fs::read_to_string(flag(flags, "schema")?)?;
     let fields = fields_from_schema(FileFormat::Csv, schema.trim())?;
     let defaults = ConsolidateOptions::default();

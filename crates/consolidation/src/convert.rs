@@ -1,11 +1,11 @@
 //! One S3 Inventory data file in, one normalised Parquet file out, streaming.
 
 use std::io::Write;
+use std::thread;
 
-use arrow::record_batch::RecordBatch;
 use inventory_format::{normalised_schema, read_data_file, DataSource, FileFormat, InventoryField};
-use parquet::arrow::ArrowWriter;
 
+use crate::encode::ParquetEncoder;
 use crate::error::ConsolidationError;
 use crate::figures::BucketFigures;
 use crate::options::ConsolidateOptions;
@@ -51,78 +51,29 @@ pub fn consolidate_file_with<W: Write + Send>(
         source,
     };
     let batches = read_data_file(format, fields, source, options.batch_size).map_err(read_error)?;
-    let mut output = Output::new(key, format, options, sink)?;
-    // Decompressing and parsing on a helper thread, measuring and encoding
-    // here: see `pipeline`.
-    consume_on_this_thread("inventory-reader", batches, |batch| {
-        output.add(&batch.map_err(read_error)?)
-    })?;
-    output.finish()
-}
-
-/// The Parquet writer and the figures, fed the same batches.
-struct Output<'a, W: Write + Send> {
-    key: &'a str,
-    format: FileFormat,
-    writer: ArrowWriter<W>,
-    figures: BucketFigures,
-}
-
-impl<'a, W: Write + Send> Output<'a, W> {
-    fn new(
-        key: &'a str,
-        format: FileFormat,
-        options: &ConsolidateOptions,
-        sink: W,
-    ) -> Result<Self, ConsolidationError> {
-        let writer =
-            ArrowWriter::try_new(sink, normalised_schema(), Some(options.writer_properties()))
-                .map_err(|source| ConsolidationError::Write {
+    let write_error = |source| ConsolidationError::Write {
+        key: key.to_owned(),
+        format,
+        source,
+    };
+    thread::scope(|scope| {
+        let mut parquet =
+            ParquetEncoder::new(scope, normalised_schema(), options, sink).map_err(write_error)?;
+        let mut figures = BucketFigures::default();
+        // Decompressing and parsing on the reader's threads, measuring and
+        // encoding here and on the encoder's helper: see `pipeline` and `encode`.
+        consume_on_this_thread("inventory-reader", batches, |batch| {
+            let batch = batch.map_err(read_error)?;
+            figures
+                .add_batch(&batch)
+                .map_err(|source| ConsolidationError::Measure {
                     key: key.to_owned(),
                     format,
                     source,
                 })?;
-        Ok(Output {
-            key,
-            format,
-            writer,
-            figures: BucketFigures::default(),
-        })
-    }
-
-    fn add(&mut self, batch: &RecordBatch) -> Result<(), ConsolidationError> {
-        self.figures
-            .add_batch(batch)
-            .map_err(|source| ConsolidationError::Measure {
-                key: self.key.to_owned(),
-                format: self.format,
-                source,
-            })?;
-        self.writer
-            .write(batch)
-            .map_err(|source| self.write_error(source))
-    }
-
-    fn finish(self) -> Result<BucketFigures, ConsolidationError> {
-        let Output {
-            key,
-            format,
-            writer,
-            figures,
-        } = self;
-        writer.close().map_err(|source| ConsolidationError::Write {
-            key: key.to_owned(),
-            format,
-            source,
+            parquet.write(&batch).map_err(write_error)
         })?;
+        parquet.finish().map_err(write_error)?;
         Ok(figures)
-    }
-
-    fn write_error(&self, source: parquet::errors::ParquetError) -> ConsolidationError {
-        ConsolidationError::Write {
-            key: self.key.to_owned(),
-            format: self.format,
-            source,
-        }
-    }
+    })
 }

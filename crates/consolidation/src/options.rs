@@ -1,7 +1,7 @@
 //! How a data file is read and its Parquet file written: buffer sizes, row
 //! groups, codec, and the per-column encoding choices.
 
-use parquet::basic::{Compression, ZstdLevel};
+use parquet::basic::{Compression, Encoding, ZstdLevel};
 use parquet::file::properties::{EnabledStatistics, WriterProperties};
 use parquet::schema::types::ColumnPath;
 
@@ -55,6 +55,7 @@ pub const DEFAULT_BATCH_SIZE: usize = 8192;
 /// against 72.3 MB) and the conversion about 12% faster on one core, the
 /// interning of every value gone.
 const NO_DICTIONARY_COLUMNS: &[&str] = &[
+    // First: the helper thread takes the rest (`HELPER_COLUMNS`).
     "key",
     "version_id",
     "e_tag",
@@ -63,6 +64,20 @@ const NO_DICTIONARY_COLUMNS: &[&str] = &[
     "lifecycle_expiration_date",
     "object_lock_retain_until_date",
 ];
+/// Columns of opaque ids written `DELTA_LENGTH_BYTE_ARRAY` rather than
+/// `PLAIN`: the lengths (all the same) apart from the bytes, so Zstandard sees
+/// only the ids. On the benchmark report the file is 5.5% smaller (65.0 MB
+/// against 68.8 MB) and the conversion about 5% faster. Parquet's
+/// specification prefers the encoding to `PLAIN` for byte arrays; Athena
+/// (Trino), DuckDB, pyarrow and Spark 3.4 or later read it.
+const DELTA_LENGTH_COLUMNS: &[&str] = &["version_id", "e_tag"];
+/// Columns encoded on the second thread (see `encode`): those written without
+/// a dictionary but the key, i.e. the opaque ids, the numbers and the dates;
+/// the caller's thread keeps the key, the low-cardinality strings, the
+/// booleans and measuring the figures. On the benchmark report the helper does
+/// about a third of the encoding; giving it the key as well measured no faster,
+/// the four threads of a conversion sharing two cores anyway.
+const HELPER_COLUMNS: &[&str] = NO_DICTIONARY_COLUMNS.split_at(1).1;
 /// Columns nobody filters by range (opaque ids, base64 JSON): min/max
 /// statistics would cost a comparison per value and prune nothing.
 const UNORDERED_COLUMNS: &[&str] = &[
@@ -98,11 +113,20 @@ impl ConsolidateOptions {
         for column in NO_DICTIONARY_COLUMNS {
             builder = builder.set_column_dictionary_enabled(ColumnPath::from(*column), false);
         }
+        for column in DELTA_LENGTH_COLUMNS {
+            builder = builder
+                .set_column_encoding(ColumnPath::from(*column), Encoding::DELTA_LENGTH_BYTE_ARRAY);
+        }
         for column in UNORDERED_COLUMNS {
             builder = builder
                 .set_column_statistics_enabled(ColumnPath::from(*column), EnabledStatistics::None);
         }
         builder.build()
+    }
+
+    /// The columns the second encoding thread takes.
+    pub(crate) fn helper_columns(&self) -> &'static [&'static str] {
+        HELPER_COLUMNS
     }
 }
 
@@ -117,6 +141,8 @@ mod tests {
         for column in NO_DICTIONARY_COLUMNS {
             assert!(!dictionary(column), "{column}");
         }
+        assert!(!HELPER_COLUMNS.contains(&"key"));
+        assert!(HELPER_COLUMNS.contains(&"version_id") && HELPER_COLUMNS.contains(&"size"));
         for column in [
             "bucket",
             "storage_class",

@@ -56,10 +56,7 @@ pub fn decode_csv_key_into<'a>(
     let mut i = 0;
     while i < bytes.len() {
         // Copy the run up to the next escape in one go.
-        let run = bytes[i..]
-            .iter()
-            .position(|&b| b == b'%' || b == b'+')
-            .unwrap_or(bytes.len() - i);
+        let run = memchr::memchr2(b'%', b'+', &bytes[i..]).unwrap_or(bytes.len() - i);
         out.extend_from_slice(&bytes[i..i + run]);
         i += run;
         match bytes.get(i) {

@@ -3,5 +3,7 @@
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
+    // Consolidation frees and reallocates large buffers all the time: keep them.
+    consolidation::retain_freed_memory();
     platform::serve::run(s3insights_aws::handlers::inventory_processor::handle).await
 }

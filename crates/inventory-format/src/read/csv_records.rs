@@ -14,7 +14,8 @@ use std::io::{self, Read};
 
 use csv_core::ReadRecordResult;
 
-/// Input buffer size: large reads keep the per-call overhead of the source low.
+/// Input buffer size of a [`ReadRefill`]: large reads keep the per-call
+/// overhead of the source low.
 const BUFFER_BYTES: usize = 256 * 1024;
 /// A pending fast-path record longer than this goes to csv-core instead, so
 /// an unterminated quote cannot make the input buffer hold the whole file.
@@ -41,7 +42,7 @@ enum Fast {
 
 /// Reads CSV records one at a time from a byte stream.
 pub(super) struct CsvRecords {
-    source: Box<dyn Read + Send>,
+    source: Box<dyn Refill>,
     buf: Vec<u8>,
     /// Unparsed input is `buf[pos..end]`.
     pos: usize,
@@ -62,10 +63,10 @@ pub(super) struct CsvRecords {
 }
 
 impl CsvRecords {
-    pub(super) fn new(source: Box<dyn Read + Send>) -> Self {
+    pub(super) fn new(source: Box<dyn Refill>) -> Self {
         CsvRecords {
             source,
-            buf: vec![0; BUFFER_BYTES],
+            buf: Vec::new(),
             pos: 0,
             end: 0,
             eof: false,
@@ -109,7 +110,7 @@ impl CsvRecords {
 
     /// Field `i` of the current record (unquoted, unescaped bytes).
     #[cfg(test)]
-    fn field(&self, i: usize) -> &[u8] {
+    pub(super) fn field(&self, i: usize) -> &[u8] {
         let (start, end) = self.ranges[i];
         match self.parsed {
             Parsed::Fast => &self.buf[start..end],
@@ -238,27 +239,48 @@ impl CsvRecords {
         }
     }
 
-    /// Moves the unparsed input to the front and reads more after it
-    /// (growing the buffer when one record fills it).
+    /// More input after the unparsed part, which stays (possibly moved).
     fn fill(&mut self) -> io::Result<()> {
-        if self.pos > 0 {
-            self.buf.copy_within(self.pos..self.end, 0);
-            self.end -= self.pos;
-            self.pos = 0;
+        if !self
+            .source
+            .refill(&mut self.buf, &mut self.pos, &mut self.end)?
+        {
+            self.eof = true;
         }
-        if self.end == self.buf.len() {
-            let len = self.buf.len();
-            self.buf.resize(len * 2, 0);
+        Ok(())
+    }
+}
+
+/// Where [`CsvRecords`] gets its input: a whole buffer at a time.
+pub(super) trait Refill: Send {
+    /// Makes `buf[*pos..*end]` the unparsed input followed by more, moving it
+    /// (and `pos`, `end`) if need be, or replacing `buf` by a buffer that holds
+    /// it. `false` at the end of the input, with `buf[*pos..*end]` unchanged
+    /// in content.
+    fn refill(&mut self, buf: &mut Vec<u8>, pos: &mut usize, end: &mut usize) -> io::Result<bool>;
+}
+
+/// Any byte stream as a [`Refill`]: reads into the buffer after the unparsed
+/// input, moved to the front first (growing the buffer when one record fills it).
+pub(super) struct ReadRefill<R>(pub(super) R);
+
+impl<R: Read + Send> Refill for ReadRefill<R> {
+    fn refill(&mut self, buf: &mut Vec<u8>, pos: &mut usize, end: &mut usize) -> io::Result<bool> {
+        if *pos > 0 {
+            buf.copy_within(*pos..*end, 0);
+            *end -= *pos;
+            *pos = 0;
+        }
+        if *end == buf.len() {
+            let len = buf.len();
+            buf.resize((len * 2).max(BUFFER_BYTES), 0);
         }
         loop {
-            match self.source.read(&mut self.buf[self.end..]) {
-                Ok(0) => {
-                    self.eof = true;
-                    return Ok(());
-                }
+            match self.0.read(&mut buf[*end..]) {
+                Ok(0) => return Ok(false),
                 Ok(n) => {
-                    self.end += n;
-                    return Ok(());
+                    *end += n;
+                    return Ok(true);
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => return Err(e),
@@ -292,11 +314,11 @@ mod tests {
     type Split = Vec<(u64, Vec<Vec<u8>>)>;
 
     fn ours(data: &[u8], step: usize) -> Split {
-        let mut records = CsvRecords::new(Box::new(Trickle {
+        let mut records = CsvRecords::new(Box::new(ReadRefill(Trickle {
             data: data.to_vec(),
             at: 0,
             step,
-        }));
+        })));
         let mut out = Vec::new();
         while records.read().expect("read") {
             let fields = (0..records.len())

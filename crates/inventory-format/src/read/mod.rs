@@ -10,8 +10,10 @@
 //! * **CSV** is streamed: a gzip decoder over any [`std::io::Read`], parsed
 //!   record by record; memory is one batch of `batch_size` rows plus small
 //!   fixed buffers, however large the file. The decoder runs on a helper
-//!   thread a few 256 KiB buffers ahead of the parser (inline if no thread
-//!   can be started), so decompressing and parsing overlap on two cores.
+//!   thread up to 4 MiB (sixteen 256 KiB buffers) ahead of the parser
+//!   (inline if no thread can be started), so decompressing and parsing
+//!   overlap on two cores; the parser splits each buffer where it was
+//!   inflated.
 //! * **Parquet** is decoded one row group at a time and **ORC** one stripe at
 //!   a time, projected to the known columns. With a [`DataSource::File`]
 //!   only the current row group / stripe is read from disk; with
