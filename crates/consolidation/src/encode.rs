@@ -1,9 +1,8 @@
 //! The normalised Parquet file, its columns encoded on two threads.
 //!
 //! Encoding (and compressing) the columns is the larger half of consolidation.
-//! Each row group's column writers are split in two: this thread encodes the
-//! columns not in [`ConsolidateOptions::helper_columns`] and a helper thread the
-//! others, both from the same batch; the finished column chunks are then
+//! Each row group's column writers are split in two: a helper thread encodes
+//! the columns in `options::HELPER_COLUMNS` and this thread the others, both from the same batch; the finished column chunks are then
 //! appended to the file in schema order. On a two-core Lambda function the two
 //! halves overlap with each other and with the reader's threads; on one core
 //! the helper costs a few context switches per batch.
@@ -27,7 +26,7 @@ use parquet::arrow::ArrowWriter;
 use parquet::errors::{ParquetError, Result};
 use parquet::file::writer::SerializedFileWriter;
 
-use crate::options::ConsolidateOptions;
+use crate::options::{ConsolidateOptions, HELPER_COLUMNS};
 
 /// One column's writer for the row group being encoded, with its index in the schema.
 type ColumnWriter = (usize, ArrowColumnWriter);
@@ -38,24 +37,19 @@ type ColumnChunk = (usize, ArrowColumnChunk);
 enum Job {
     /// The helper's column writers for a new row group.
     Begin(Vec<ColumnWriter>),
-    /// Encode the helper's columns of this batch; answered with [`Reply::Written`].
+    /// Encode the helper's columns of this batch; answered on `Helper::written`.
     Write(RecordBatch),
-    /// Close the row group's writers; answered with [`Reply::Closed`].
+    /// Close the row group's writers; answered on `Helper::closed`.
     Close,
-}
-
-/// What the helper answers.
-enum Reply {
-    /// The helper's columns of the batch are encoded: their estimated bytes so far.
-    Written(Result<usize>),
-    /// The helper's chunks of the row group.
-    Closed(Result<Vec<ColumnChunk>>),
 }
 
 /// The helper thread, as seen from this one.
 struct Helper {
     jobs: SyncSender<Job>,
-    replies: Receiver<Reply>,
+    /// Per batch: the estimated encoded bytes of the helper's columns so far.
+    written: Receiver<Result<usize>>,
+    /// Per row group: the helper's chunks.
+    closed: Receiver<Result<Vec<ColumnChunk>>>,
 }
 
 /// Writes batches of the normalised schema into a Parquet file, row group by
@@ -68,9 +62,9 @@ pub(crate) struct ParquetEncoder<W: Write + Send> {
     on_helper: Vec<bool>,
     /// `None` if no thread could be started: then every column is encoded here.
     helper: Option<Helper>,
-    /// This thread's writers of the open row group (empty: none is open).
+    /// This thread's writers of the open row group.
     here: Vec<ColumnWriter>,
-    /// Rows in the open row group.
+    /// Rows in the open row group (0: none is open).
     rows: usize,
     max_rows: usize,
     max_bytes: usize,
@@ -89,7 +83,7 @@ impl<W: Write + Send> ParquetEncoder<W> {
         let on_helper = schema
             .fields()
             .iter()
-            .map(|field| options.helper_columns().contains(&field.name().as_str()))
+            .map(|field| HELPER_COLUMNS.contains(&field.name().as_str()))
             .collect();
         Ok(ParquetEncoder {
             file,
@@ -134,7 +128,7 @@ impl<W: Write + Send> ParquetEncoder<W> {
     /// Encodes `rows` (within one row group) on both threads: the estimated
     /// encoded bytes of the row group so far.
     fn write_rows(&mut self, rows: &RecordBatch) -> Result<usize> {
-        if self.here.is_empty() {
+        if self.rows == 0 {
             self.open_row_group()?;
         }
         if let Some(helper) = &self.helper {
@@ -142,10 +136,7 @@ impl<W: Write + Send> ParquetEncoder<W> {
         }
         let here = write_columns(&self.schema, &mut self.here, rows)?;
         let there = match &self.helper {
-            Some(helper) => match helper.receive()? {
-                Reply::Written(bytes) => bytes?,
-                Reply::Closed(_) => return Err(out_of_step()),
-            },
+            Some(helper) => helper.written.recv().map_err(|_| helper_stopped())??,
             None => 0,
         };
         Ok(here + there)
@@ -178,10 +169,7 @@ impl<W: Write + Send> ParquetEncoder<W> {
         }
         let mut chunks = close_columns(std::mem::take(&mut self.here))?;
         if let Some(helper) = &self.helper {
-            match helper.receive()? {
-                Reply::Closed(there) => chunks.extend(there?),
-                Reply::Written(_) => return Err(out_of_step()),
-            }
+            chunks.extend(helper.closed.recv().map_err(|_| helper_stopped())??);
         }
         chunks.sort_unstable_by_key(|(i, _)| *i);
         let mut row_group = self.file.next_row_group()?;
@@ -198,39 +186,50 @@ impl Helper {
     fn send(&self, job: Job) -> Result<()> {
         self.jobs.send(job).map_err(|_| helper_stopped())
     }
-
-    fn receive(&self) -> Result<Reply> {
-        self.replies.recv().map_err(|_| helper_stopped())
-    }
 }
 
 /// Starts the helper thread, or returns `None` if no thread can be started.
 fn start_helper<'scope>(scope: &'scope Scope<'scope, '_>, schema: SchemaRef) -> Option<Helper> {
     // One job in flight at a time: this thread waits for each answer.
     let (jobs, job_receiver) = sync_channel(1);
-    let (reply_sender, replies) = sync_channel(1);
+    let (written_sender, written) = sync_channel(1);
+    let (closed_sender, closed) = sync_channel(1);
     thread::Builder::new()
         .name("parquet-columns".to_owned())
         .spawn_scoped(scope, move || {
-            serve_jobs(&schema, job_receiver, reply_sender)
+            serve_jobs(&schema, job_receiver, &written_sender, &closed_sender)
         })
         .ok()
-        .map(|_| Helper { jobs, replies })
+        .map(|_| Helper {
+            jobs,
+            written,
+            closed,
+        })
 }
 
 /// The helper thread's loop: until this thread drops its job sender.
-fn serve_jobs(schema: &SchemaRef, jobs: Receiver<Job>, replies: SyncSender<Reply>) {
+fn serve_jobs(
+    schema: &SchemaRef,
+    jobs: Receiver<Job>,
+    written: &SyncSender<Result<usize>>,
+    closed: &SyncSender<Result<Vec<ColumnChunk>>>,
+) {
     let mut writers = Vec::new();
     for job in jobs {
-        let reply = match job {
+        // A failed send means this thread's side is gone: stop.
+        let answered = match job {
             Job::Begin(row_group) => {
                 writers = row_group;
-                continue;
+                true
             }
-            Job::Write(rows) => Reply::Written(write_columns(schema, &mut writers, &rows)),
-            Job::Close => Reply::Closed(close_columns(std::mem::take(&mut writers))),
+            Job::Write(rows) => written
+                .send(write_columns(schema, &mut writers, &rows))
+                .is_ok(),
+            Job::Close => closed
+                .send(close_columns(std::mem::take(&mut writers)))
+                .is_ok(),
         };
-        if replies.send(reply).is_err() {
+        if !answered {
             return;
         }
     }
@@ -263,10 +262,6 @@ fn close_columns(writers: Vec<ColumnWriter>) -> Result<Vec<ColumnChunk>> {
 
 fn helper_stopped() -> ParquetError {
     ParquetError::General("the column encoding thread stopped".to_owned())
-}
-
-fn out_of_step() -> ParquetError {
-    ParquetError::General("the column encoding thread answered out of step".to_owned())
 }
 
 #[cfg(test)]

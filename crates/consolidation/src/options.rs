@@ -77,7 +77,7 @@ const DELTA_LENGTH_COLUMNS: &[&str] = &["version_id", "e_tag"];
 /// booleans and measuring the figures. On the benchmark report the helper does
 /// about a third of the encoding; giving it the key as well measured no faster,
 /// the four threads of a conversion sharing two cores anyway.
-const HELPER_COLUMNS: &[&str] = NO_DICTIONARY_COLUMNS.split_at(1).1;
+pub(crate) const HELPER_COLUMNS: &[&str] = NO_DICTIONARY_COLUMNS.split_at(1).1;
 /// Columns nobody filters by range (opaque ids, base64 JSON): min/max
 /// statistics would cost a comparison per value and prune nothing.
 const UNORDERED_COLUMNS: &[&str] = &[
@@ -122,11 +122,6 @@ impl ConsolidateOptions {
                 .set_column_statistics_enabled(ColumnPath::from(*column), EnabledStatistics::None);
         }
         builder.build()
-    }
-
-    /// The columns the second encoding thread takes.
-    pub(crate) fn helper_columns(&self) -> &'static [&'static str] {
-        HELPER_COLUMNS
     }
 }
 

@@ -118,23 +118,25 @@ async fn children(
     parent: String,
     field: &str,
 ) -> Result<(Vec<Account>, Vec<String>), FunctionError> {
-    // Organizations' paginators have no item streams: every page, then their entries.
-    let account_pages: Vec<_> = client
-        .list_accounts_for_parent()
-        .parent_id(&parent)
-        .into_paginator()
-        .send()
-        .collect::<Result<_, _>>()
-        .await
-        .map_err(|e| unit_error(field, unit, &parent, e))?;
-    let unit_pages: Vec<_> = client
-        .list_organizational_units_for_parent()
-        .parent_id(&parent)
-        .into_paginator()
-        .send()
-        .collect::<Result<_, _>>()
-        .await
-        .map_err(|e| unit_error(field, unit, &parent, e))?;
+    // Organizations' paginators have no item streams: every page, then their entries. The two
+    // listings of a parent are independent: both at once.
+    use futures::TryFutureExt;
+    let (account_pages, unit_pages): (Vec<_>, Vec<_>) = futures::try_join!(
+        client
+            .list_accounts_for_parent()
+            .parent_id(&parent)
+            .into_paginator()
+            .send()
+            .collect::<Result<_, _>>()
+            .map_err(|e| unit_error(field, unit, &parent, e)),
+        client
+            .list_organizational_units_for_parent()
+            .parent_id(&parent)
+            .into_paginator()
+            .send()
+            .collect::<Result<_, _>>()
+            .map_err(|e| unit_error(field, unit, &parent, e)),
+    )?;
     let accounts = account_pages
         .into_iter()
         .flat_map(|page| page.accounts.unwrap_or_default())
