@@ -45,7 +45,7 @@
 //!
 //! * **reading** (`inventory_format::read_data_file`): CSV is inflated on a helper thread into
 //!   sixteen recycled 256 KiB buffers and split into records where it was inflated, never copied
-//!   (a `memchr` fast path for S3's all-quoted shape, `csv-core` for anything else; a record
+//!   (a SIMD fast path for S3's all-quoted shape, `csv-core` for anything else; a record
 //!   across two buffers moves into a head room before the second's data), then built into Arrow
 //!   batches of 8,192 rows; ORC and Parquet inputs are decoded a stripe / row group at a time
 //!   from the local file;
@@ -72,43 +72,49 @@
 //! `ingest_bench` example, builds the release code path, and times it against pyarrow, polars
 //! and DuckDB (pinned in `.bench/venv`; same columns, types, codec and row group size) at one
 //! thread (pinned to one core) and two, next to the inflate floors (ISA-L and zlib-rs, one
-//! core), 3 alternating rounds, medians. Last run (2026-12-07, 2 vCPUs, load average 2.02
+//! core), 3 alternating rounds, medians. Last run (2026-12-07, 2 vCPUs, load average 1.9
 //! before):
 //!
 //! ```text
 //! | tool                                 | 1 thread s | 2 threads s | rows/s (2) | peak RSS MB |
 //! | ------------------------------------ | ---------:| ----------:| ---------:| ----------:|
-//! | ours (consolidate_file)              |       1.58 |        0.89 |  1,120,136 |          72 |
-//! | pyarrow 26.0.1                       |       3.25 |        1.76 |    569,473 |         372 |
-//! | polars 2.1.0                         |       3.02 |        1.71 |    583,431 |        1152 |
-//! | DuckDB 2.0.1                         |       3.39 |        2.48 |    402,439 |         827 |
-//! | inflate floor: ISA-L (isal 1.9.1)    |       0.36 |             |            |          14 |
-//! | inflate floor: zlib-rs (ours)        |       0.49 |             |            |           7 |
+//! | ours (consolidate_file)              |       1.56 |        0.85 |  1,182,411 |          90 |
+//! | pyarrow 26.0.1                       |       3.24 |        1.78 |    560,917 |         370 |
+//! | polars 2.1.0                         |       3.07 |        1.77 |    566,087 |        1107 |
+//! | DuckDB 2.0.1                         |       3.45 |        2.54 |    393,789 |         772 |
+//! | inflate floor: ISA-L (isal 1.9.1)    |       0.37 |             |            |          14 |
+//! | inflate floor: zlib-rs (ours)        |       0.50 |             |            |           7 |
 //! ```
 //!
-//! One core: 1.91× the best single-thread peer (polars); two cores: 2.50× the ISA-L floor. A run
-//! an hour earlier (load average 1.87) gave 1.65 / 0.94 s: 1.86× and 2.60×. Output: ours
+//! One core: 1.97× the best single-thread peer (polars); two cores: 2.26× the ISA-L floor. A run
+//! an hour earlier, before the SIMD record splitter, gave 1.51 / 0.91 s: 1.99× and 2.51×; peak
+//! RSS 74–90 MB from run to run (how full the queues between the threads get). Output: ours
 //! 65.0 MB, pyarrow 73.7, polars 71.6, DuckDB 70.0. pyarrow, polars and DuckDB do less work:
 //! none URL-decodes keys or computes figures.
 //!
-//! What the last change did, from 1.83 / 1.06 s (each step measured back to back with the one
-//! before, alternating): the ids written `DELTA_LENGTH_BYTE_ARRAY` (Zstandard no longer sees
-//! their lengths: 5.5% smaller, about 5% faster); [`retain_freed_memory`] (system time 0.2 →
-//! 0.08 s on one core); the column encoding split over two threads (`encode`) and the queues
-//! between the four threads deepened (4 batches, 4 MiB of inflated input: with 2 batches and
-//! 1 MiB, a stalled stage left a core idle; two cores 1.15 → 0.99 s); the parser reading the
-//! inflated buffers in place instead of copying 638 MB out of them. Tried and left out: a
-//! splitter scanning quotes eight bytes at a time (SWAR) and one finding the line end first,
-//! both no faster than a `memchr2` per value; larger data pages and write batches; the key
-//! written `DELTA_BYTE_ARRAY` (slower, and larger after Zstandard); mimalloc (no faster than
-//! glibc kept from trimming, at twice the memory). Left (perf, one core): zlib-rs inflate
-//! (~23%, the floor of our portable build: ISA-L needs nasm and autotools to build, which the
-//! Lambda cross-build lacks), Zstandard (~10%), the writer's interning of the low-cardinality
-//! strings (~5%) and its min/max comparisons (~4%), splitting records (~10%).
+//! The last changes, from 1.83 / 1.06 s (each step measured back to back with the one before,
+//! alternating): the ids written `DELTA_LENGTH_BYTE_ARRAY` (Zstandard no longer sees their
+//! lengths: 5.5% smaller, about 5% faster); [`retain_freed_memory`] (system time 0.2 → 0.08 s
+//! on one core); the column encoding split over two threads (`encode`) and the queues between
+//! the four threads deepened (4 batches, 4 MiB of inflated input: with 2 batches and 1 MiB, a
+//! stalled stage left a core idle; two cores 1.15 → 0.99 s); the parser reading the inflated
+//! buffers in place instead of copying 638 MB out of them; records split by SIMD compares 64
+//! bytes at a time and validated as UTF-8 by `simdutf8` (together about 3% of a core's time, by
+//! `perf`). Tried and left out: a splitter scanning eight bytes at a time (SWAR) and one finding
+//! the line end first, both no faster than a `memchr2` per value; larger data pages and write
+//! batches; the key written `DELTA_BYTE_ARRAY` (slower, and larger after Zstandard); the
+//! access-control list and owner without a dictionary (`DELTA_BYTE_ARRAY`: slower and larger);
+//! mimalloc (no faster than glibc kept from trimming, at twice the memory); statistics of the
+//! few-valued columns measured by us instead of the writer (a tight loop costs what the
+//! writer's comparisons cost: only dropping the statistics gains, about 3%, and DuckDB prunes
+//! row groups by them). Left (perf, one core): zlib-rs inflate (~23%, the floor of our portable
+//! build: ISA-L needs nasm and autotools to build, which the Lambda cross-build lacks),
+//! Zstandard (~10%), the writer's interning of the low-cardinality strings (~6%) and its min/max
+//! comparisons (~3%), splitting and converting records (~15%).
 //!
 //! Where the time went before the current design (profiled with `perf`): `csv` crate parsing and
 //! `miniz_oxide` inflating, on the same thread as Parquet encoding. Now inflation uses `zlib-rs`
-//! on its own thread, the record splitter is the `memchr` fast path above, dates of S3's exact
+//! on its own thread, the record splitter is the SIMD fast path above, dates of S3's exact
 //! shape are parsed by hand, keys are decoded into a reused buffer, and encoding runs on a
 //! second thread.
 

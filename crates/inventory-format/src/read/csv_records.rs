@@ -2,8 +2,9 @@
 //!
 //! S3 writes every value double-quoted, with no quote or line break inside a
 //! value (keys are URL-encoded), and `\n` line ends. Such a record is split
-//! with `memchr` jumps from quote to quote, about three times faster than a
-//! general CSV state machine, and its fields are borrowed from the input
+//! by its quotes and line ends, found 64 bytes at a time with SIMD compares
+//! (SSE2 on x86-64, NEON on AArch64: both in the baseline of their CPUs),
+//! several times faster than a general CSV state machine; its fields are borrowed from the input
 //! buffer without copying. Anything else — an unquoted or empty-line record,
 //! an escaped quote, a line break in a value, `\r`, a UTF-8 BOM, a last
 //! record without a line end — is parsed by `csv-core` (the parser of the
@@ -130,7 +131,7 @@ impl CsvRecords {
         let to = self.ranges.last().map_or(0, |r| r.1);
         // Fields are sub-ranges of `from..to`; slicing valid text at a field's
         // bounds only checks they are character boundaries.
-        let whole = std::str::from_utf8(&store[from..to]).ok();
+        let whole = simdutf8::basic::from_utf8(&store[from..to]).ok();
         self.ranges.iter().map(move |&(start, end)| match whole {
             Some(text) => text.get(start - from..end - from),
             None => std::str::from_utf8(&store[start..end]).ok(),
@@ -148,34 +149,52 @@ impl CsvRecords {
     }
 
     /// Splits `"a","b",..."z"\n` at `buf[pos..end]` into `ranges`.
+    ///
+    /// The record is walked by its quotes and line breaks, found 64 bytes at a
+    /// time ([`quotes_and_line_ends`]): a field opens with a quote where one is
+    /// due (the record's start, or just after `",`) and closes at the next
+    /// quote, which a `,` or the record's `\n` must follow. Any other quote or
+    /// line break declines the record to csv-core.
     fn fast(&mut self) -> Fast {
         self.ranges.clear();
         let buf = &self.buf[..self.end];
-        let mut i = self.pos;
-        loop {
-            match buf.get(i) {
-                None => return Fast::NeedMore,
-                Some(b'"') => {}
-                Some(_) => return Fast::Decline,
-            }
-            let start = i + 1;
-            let Some(found) = memchr::memchr2(b'"', b'\n', &buf[start..]) else {
-                return Fast::NeedMore;
-            };
-            let close = start + found;
-            if buf[close] == b'\n' {
-                // A line break inside a value: csv-core counts lines.
-                return Fast::Decline;
-            }
-            self.ranges.push((start, close));
-            match buf.get(close + 1) {
-                None => return Fast::NeedMore,
-                Some(b',') => i = close + 2,
-                Some(b'\n') => return Fast::Record(close + 2),
-                // An escaped quote, `\r`, or text after the closing quote.
-                Some(_) => return Fast::Decline,
-            }
+        match buf.get(self.pos) {
+            None => return Fast::NeedMore,
+            Some(b'"') => {}
+            Some(_) => return Fast::Decline,
         }
+        // The quote opening the next field is due here.
+        let mut due = self.pos;
+        // The open field's first byte.
+        let mut open: Option<usize> = None;
+        let mut block = self.pos;
+        while block < buf.len() {
+            let block_end = buf.len().min(block + 64);
+            let mut marks = quotes_and_line_ends(&buf[block..block_end]);
+            while marks != 0 {
+                let at = block + marks.trailing_zeros() as usize;
+                marks &= marks - 1;
+                match (open, buf[at]) {
+                    (None, b'"') if at == due => open = Some(at + 1),
+                    (Some(start), b'"') => {
+                        self.ranges.push((start, at));
+                        open = None;
+                        match buf.get(at + 1) {
+                            None => return Fast::NeedMore,
+                            Some(b',') => due = at + 2,
+                            Some(b'\n') => return Fast::Record(at + 2),
+                            // An escaped quote, `\r`, or text after the closing quote.
+                            Some(_) => return Fast::Decline,
+                        }
+                    }
+                    // Text before a field's quote, or a line break inside a
+                    // value (csv-core counts lines) or after a `,`.
+                    _ => return Fast::Decline,
+                }
+            }
+            block = block_end;
+        }
+        Fast::NeedMore
     }
 
     /// Parses one record with csv-core.
@@ -289,6 +308,75 @@ impl<R: Read + Send> Refill for ReadRefill<R> {
     }
 }
 
+/// Bit `i` set where `bytes[i]` (at most 64 bytes) is a quote or a `\n`.
+fn quotes_and_line_ends(bytes: &[u8]) -> u64 {
+    match <&[u8; 64]>::try_from(bytes) {
+        Ok(block) => quotes_and_line_ends_64(block),
+        Err(_) => quotes_and_line_ends_scalar(bytes),
+    }
+}
+
+fn quotes_and_line_ends_scalar(bytes: &[u8]) -> u64 {
+    bytes.iter().enumerate().fold(0, |marks, (i, &b)| {
+        marks | (u64::from(b == b'"' || b == b'\n') << i)
+    })
+}
+
+/// SSE2, part of every x86-64 CPU: 16 bytes compared per instruction.
+#[cfg(target_arch = "x86_64")]
+fn quotes_and_line_ends_64(block: &[u8; 64]) -> u64 {
+    use std::arch::x86_64::{
+        __m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_or_si128, _mm_set1_epi8,
+    };
+    let mut marks = 0;
+    for (i, lane) in block.chunks_exact(16).enumerate() {
+        // SAFETY: SSE2 is in the x86-64 baseline; the unaligned load reads the
+        // 16 bytes of `lane`.
+        let hits = unsafe {
+            let v = _mm_loadu_si128(lane.as_ptr().cast::<__m128i>());
+            let quote = _mm_cmpeq_epi8(v, _mm_set1_epi8(b'"' as i8));
+            let line_end = _mm_cmpeq_epi8(v, _mm_set1_epi8(b'\n' as i8));
+            _mm_movemask_epi8(_mm_or_si128(quote, line_end)) as u16
+        };
+        marks |= u64::from(hits) << (16 * i);
+    }
+    marks
+}
+
+/// NEON, part of every AArch64 CPU: the comparisons' lanes weighted by their
+/// bit and added pairwise down to one byte per 8 lanes.
+#[cfg(target_arch = "aarch64")]
+fn quotes_and_line_ends_64(block: &[u8; 64]) -> u64 {
+    use std::arch::aarch64::{
+        uint8x16_t, vandq_u8, vceqq_u8, vdupq_n_u8, vgetq_lane_u64, vld1q_u8, vorrq_u8, vpaddq_u8,
+        vreinterpretq_u64_u8,
+    };
+    const WEIGHTS: [u8; 16] = [1, 2, 4, 8, 16, 32, 64, 128, 1, 2, 4, 8, 16, 32, 64, 128];
+    // SAFETY: NEON is in the AArch64 baseline; each load reads 16 bytes of
+    // `block` (or of `WEIGHTS`).
+    unsafe {
+        let weights = vld1q_u8(WEIGHTS.as_ptr());
+        let lane = |i: usize| -> uint8x16_t {
+            let v = vld1q_u8(block.as_ptr().add(16 * i));
+            let hits = vorrq_u8(
+                vceqq_u8(v, vdupq_n_u8(b'"')),
+                vceqq_u8(v, vdupq_n_u8(b'\n')),
+            );
+            vandq_u8(hits, weights)
+        };
+        let low = vpaddq_u8(lane(0), lane(1));
+        let high = vpaddq_u8(lane(2), lane(3));
+        let sums = vpaddq_u8(low, high);
+        let sums = vpaddq_u8(sums, sums);
+        vgetq_lane_u64(vreinterpretq_u64_u8(sums), 0)
+    }
+}
+
+#[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
+fn quotes_and_line_ends_64(block: &[u8; 64]) -> u64 {
+    quotes_and_line_ends_scalar(block)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -391,6 +479,32 @@ mod tests {
         check_steps(long.as_bytes(), &[4096, usize::MAX]);
         check_steps(longer.as_bytes(), &[4096, usize::MAX]);
         check(b"\"b\",\"\xff\xfe\"\n\"b\",\"k\"\n");
+    }
+
+    #[test]
+    fn quotes_and_line_ends_are_found_in_any_block() {
+        let mut state: u64 = 7;
+        for round in 0..2000 {
+            let block: [u8; 64] = std::array::from_fn(|_| {
+                state = state
+                    .wrapping_mul(6_364_136_223_846_793_005)
+                    .wrapping_add(1);
+                // Mostly the bytes that matter, and their neighbours.
+                match (state >> 33) % 8 {
+                    0 => b'"',
+                    1 => b'\n',
+                    2 => b'"' ^ 0x80,
+                    3 => b'\n' + 1,
+                    _ => (state >> 41) as u8,
+                }
+            });
+            let expected = quotes_and_line_ends_scalar(&block);
+            assert_eq!(quotes_and_line_ends_64(&block), expected, "round {round}");
+            assert_eq!(
+                quotes_and_line_ends(&block[..round % 64]),
+                expected & ((1 << (round % 64)) - 1)
+            );
+        }
     }
 
     #[test]
