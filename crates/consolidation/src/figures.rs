@@ -81,6 +81,15 @@ pub struct BucketFigures {
     /// Bytes per storage class over all versions (`STANDARD`, `GLACIER`, ..., [`UNKNOWN`] when the
     /// report lacks the field).
     pub bytes_by_storage_class: BTreeMap<String, u64>,
+    /// Bytes S3 bills per storage class over all versions: each version's size with S3's storage
+    /// rules applied ([`billed_storage`]). `INTELLIGENT_TIERING` is split by access tier
+    /// (`INTELLIGENT_TIERING/FREQUENT`, ...; plain `INTELLIGENT_TIERING` when the report lacks the
+    /// tier).
+    #[serde(default)]
+    pub billed_bytes_by_storage_class: BTreeMap<String, u64>,
+    /// Versions in `INTELLIGENT_TIERING` of at least 128 KiB: those S3 charges monitoring for.
+    #[serde(default)]
+    pub monitored_versions: u64,
     /// Versions (not delete markers) per encryption status (`SSE-S3`, `SSE-KMS`, `NOT-SSE`, ...,
     /// [`UNKNOWN`] when the report lacks the field).
     pub versions_by_encryption_status: BTreeMap<String, u64>,
@@ -123,6 +132,7 @@ struct Columns<'a> {
     last_modified: Option<&'a TimestampMillisecondArray>,
     storage_class: Option<&'a StringArray>,
     encryption_status: Option<&'a StringArray>,
+    intelligent_tiering_access_tier: Option<&'a StringArray>,
 }
 
 impl<'a> Columns<'a> {
@@ -136,6 +146,11 @@ impl<'a> Columns<'a> {
             last_modified: timestamp_column(batch, "last_modified_date")?,
             storage_class: column(batch, "storage_class", "Utf8")?,
             encryption_status: column(batch, "encryption_status", "Utf8")?,
+            intelligent_tiering_access_tier: column(
+                batch,
+                "intelligent_tiering_access_tier",
+                "Utf8",
+            )?,
         })
     }
 
@@ -303,6 +318,56 @@ fn older(a: &Candidate<'_>, b: &Candidate<'_>) -> bool {
 /// Per-batch tallies keyed by borrowed strings; a batch has few distinct
 /// storage classes / encryption statuses, so a linear scan beats hashing and
 /// no string is allocated per row.
+/// What S3 bills at least per object in `STANDARD_IA`, `ONEZONE_IA` and `GLACIER_IR`, and the
+/// size from which Intelligent-Tiering monitors (and charges for) an object.
+const MINIMUM_BILLED_BYTES: u64 = 128 * 1024;
+/// What an archived object (`GLACIER`, `DEEP_ARCHIVE`, Intelligent-Tiering's archive tiers) adds:
+/// 32 KiB of index at its class's price and 8 KiB of name at `STANDARD`'s.
+const ARCHIVE_INDEX_BYTES: u64 = 32 * 1024;
+const ARCHIVE_NAME_BYTES: u64 = 8 * 1024;
+
+/// How S3 bills one version's storage (AWS's S3 pricing page, storage footnotes).
+#[derive(Debug, PartialEq, Eq)]
+struct BilledStorage<'a> {
+    /// The billed class (Intelligent-Tiering per access tier).
+    class: &'a str,
+    /// Bytes billed in it.
+    bytes: u64,
+    /// Bytes billed as `STANDARD` besides (an archived object's name).
+    name_bytes: u64,
+}
+
+fn billed_storage<'a>(class: &'a str, tier: Option<&str>, size: u64) -> BilledStorage<'a> {
+    let plain = |class| BilledStorage {
+        class,
+        bytes: size,
+        name_bytes: 0,
+    };
+    let archived = |class| BilledStorage {
+        class,
+        bytes: size.saturating_add(ARCHIVE_INDEX_BYTES),
+        name_bytes: ARCHIVE_NAME_BYTES,
+    };
+    match (class, tier) {
+        ("STANDARD_IA" | "ONEZONE_IA" | "GLACIER_IR", _) => BilledStorage {
+            class,
+            bytes: size.max(MINIMUM_BILLED_BYTES),
+            name_bytes: 0,
+        },
+        ("GLACIER" | "DEEP_ARCHIVE", _) => archived(class),
+        ("INTELLIGENT_TIERING", Some("FREQUENT")) => plain("INTELLIGENT_TIERING/FREQUENT"),
+        ("INTELLIGENT_TIERING", Some("INFREQUENT")) => plain("INTELLIGENT_TIERING/INFREQUENT"),
+        ("INTELLIGENT_TIERING", Some("ARCHIVE_INSTANT_ACCESS")) => {
+            plain("INTELLIGENT_TIERING/ARCHIVE_INSTANT_ACCESS")
+        }
+        ("INTELLIGENT_TIERING", Some("ARCHIVE")) => archived("INTELLIGENT_TIERING/ARCHIVE"),
+        ("INTELLIGENT_TIERING", Some("DEEP_ARCHIVE")) => {
+            archived("INTELLIGENT_TIERING/DEEP_ARCHIVE")
+        }
+        _ => plain(class),
+    }
+}
+
 struct Tally<'a>(Vec<(&'a str, u64)>);
 
 impl<'a> Tally<'a> {
@@ -338,6 +403,7 @@ impl BucketFigures {
     pub fn add_batch(&mut self, batch: &RecordBatch) -> Result<(), FiguresError> {
         let columns = Columns::of(batch)?;
         let mut classes = Tally(Vec::new());
+        let mut billed = Tally(Vec::new());
         let mut statuses = Tally(Vec::new());
         let mut largest: Option<(usize, u64)> = None;
         let mut oldest: Option<(usize, i64)> = None;
@@ -363,10 +429,17 @@ impl BucketFigures {
                 self.noncurrent_versions += 1;
                 self.noncurrent_bytes = self.noncurrent_bytes.saturating_add(bytes);
             }
-            classes.add(
-                Columns::text(columns.storage_class, row).unwrap_or(UNKNOWN),
-                bytes,
-            );
+            let class = Columns::text(columns.storage_class, row).unwrap_or(UNKNOWN);
+            classes.add(class, bytes);
+            let tier = Columns::text(columns.intelligent_tiering_access_tier, row);
+            let storage = billed_storage(class, tier, bytes);
+            billed.add(storage.class, storage.bytes);
+            if storage.name_bytes > 0 {
+                billed.add("STANDARD", storage.name_bytes);
+            }
+            if class == "INTELLIGENT_TIERING" && bytes >= MINIMUM_BILLED_BYTES {
+                self.monitored_versions += 1;
+            }
             statuses.add(
                 Columns::text(columns.encryption_status, row).unwrap_or(UNKNOWN),
                 1,
@@ -399,6 +472,7 @@ impl BucketFigures {
             }
         }
         classes.into_map(&mut self.bytes_by_storage_class);
+        billed.into_map(&mut self.billed_bytes_by_storage_class);
         statuses.into_map(&mut self.versions_by_encryption_status);
         if let Some((row, _)) = largest {
             keep_best(&mut self.largest_object, columns.candidate(row), larger);
@@ -426,6 +500,12 @@ impl BucketFigures {
         for (class, bytes) in &other.bytes_by_storage_class {
             add_to(&mut self.bytes_by_storage_class, class, *bytes);
         }
+        for (class, bytes) in &other.billed_bytes_by_storage_class {
+            add_to(&mut self.billed_bytes_by_storage_class, class, *bytes);
+        }
+        self.monitored_versions = self
+            .monitored_versions
+            .saturating_add(other.monitored_versions);
         for (status, versions) in &other.versions_by_encryption_status {
             add_to(&mut self.versions_by_encryption_status, status, *versions);
         }
@@ -444,5 +524,62 @@ impl BucketFigures {
             total.merge(f);
         }
         total
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn billed(class: &str, tier: Option<&str>, size: u64) -> (String, u64, u64) {
+        let b = billed_storage(class, tier, size);
+        (b.class.to_owned(), b.bytes, b.name_bytes)
+    }
+
+    #[test]
+    fn storage_is_billed_as_s3_bills_it() {
+        let kib = 1024;
+        // Minimum billable size in the infrequent-access classes, not above it.
+        for class in ["STANDARD_IA", "ONEZONE_IA", "GLACIER_IR"] {
+            assert_eq!(billed(class, None, 1), (class.into(), 128 * kib, 0));
+            assert_eq!(billed(class, None, 200 * kib), (class.into(), 200 * kib, 0));
+        }
+        // Archived objects: 32 KiB of index in the class, 8 KiB of name as STANDARD.
+        for class in ["GLACIER", "DEEP_ARCHIVE"] {
+            assert_eq!(
+                billed(class, None, 5),
+                (class.into(), 5 + 32 * kib, 8 * kib)
+            );
+        }
+        // Intelligent-Tiering per access tier; its archive tiers like the archive classes.
+        let it = "INTELLIGENT_TIERING";
+        assert_eq!(
+            billed(it, Some("FREQUENT"), 9),
+            (format!("{it}/FREQUENT"), 9, 0)
+        );
+        assert_eq!(
+            billed(it, Some("INFREQUENT"), 9),
+            (format!("{it}/INFREQUENT"), 9, 0)
+        );
+        assert_eq!(
+            billed(it, Some("ARCHIVE_INSTANT_ACCESS"), 9),
+            (format!("{it}/ARCHIVE_INSTANT_ACCESS"), 9, 0)
+        );
+        assert_eq!(
+            billed(it, Some("ARCHIVE"), 9),
+            (format!("{it}/ARCHIVE"), 9 + 32 * kib, 8 * kib)
+        );
+        assert_eq!(
+            billed(it, Some("DEEP_ARCHIVE"), 9),
+            (format!("{it}/DEEP_ARCHIVE"), 9 + 32 * kib, 8 * kib)
+        );
+        // No tier in the report: the class alone (the cost estimate prices it as Frequent).
+        assert_eq!(billed(it, None, 9), (it.into(), 9, 0));
+        // Everything else as stored.
+        assert_eq!(billed("STANDARD", None, 9), ("STANDARD".into(), 9, 0));
+        assert_eq!(
+            billed("EXPRESS_ONEZONE", None, 9),
+            ("EXPRESS_ONEZONE".into(), 9, 0)
+        );
     }
 }

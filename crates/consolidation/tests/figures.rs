@@ -183,6 +183,15 @@ fn expected() -> BucketFigures {
             ("STANDARD_IA", 7),
             ("UNKNOWN", 0),
         ]),
+        // As S3 bills them: each GLACIER version 32 KiB more, and 8 KiB of it as STANDARD; the
+        // STANDARD_IA version its 128 KiB minimum.
+        billed_bytes_by_storage_class: map(&[
+            ("STANDARD", 140 + 2 * 8192),
+            ("GLACIER", 1000 + 2 * 32768),
+            ("STANDARD_IA", 131_072),
+            ("UNKNOWN", 0),
+        ]),
+        monitored_versions: 0,
         versions_by_encryption_status: map(&[
             ("SSE-S3", 3),
             ("SSE-KMS", 2),
@@ -316,6 +325,7 @@ fn an_unversioned_report_without_optional_fields_counts_everything_current() {
             bytes: 70,
             current_bytes: 70,
             bytes_by_storage_class: map(&[("UNKNOWN", 70)]),
+            billed_bytes_by_storage_class: map(&[("UNKNOWN", 70)]),
             versions_by_encryption_status: map(&[("UNKNOWN", 3)]),
             largest_object: Some(ObjectRef {
                 key: "y".to_owned(),

@@ -22,6 +22,7 @@ pub mod analysis;
 pub mod arrival;
 pub mod catalogue;
 pub mod configuration;
+pub mod cost;
 pub mod data_file;
 pub mod input;
 pub mod monitor;

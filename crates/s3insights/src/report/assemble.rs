@@ -4,6 +4,7 @@
 use chrono::{DateTime, Utc};
 
 use super::{AthenaReport, BucketReport, QueryReport, RunOutcome, RunReport};
+use crate::cost::{estimate, PriceTable};
 use crate::input::HarvesterInput;
 use crate::state::{AccountRecord, BucketRecord, RunRecord, RunStatus};
 
@@ -52,6 +53,9 @@ pub fn assemble(stored: &StoredRun, origin: Origin<'_>, now: DateTime<Utc>) -> R
     });
     let mut notes = run.notes.clone();
     notes.extend(stored.accounts.iter().flat_map(account_notes));
+    // A smoke test's figures describe a sample, not what the buckets hold.
+    let cost = (!run.is_smoke_test && buckets.iter().any(|b| b.figures.is_some()))
+        .then(|| estimate(&buckets, PriceTable::builtin()));
     RunReport {
         run_id: run.run_id.clone(),
         deployment: origin.deployment.to_string(),
@@ -82,6 +86,7 @@ pub fn assemble(stored: &StoredRun, origin: Origin<'_>, now: DateTime<Utc>) -> R
         },
         buckets,
         queries: stored.queries.clone(),
+        cost,
         notes,
         input: serde_json::to_value(&stored.input).unwrap_or_default(),
     }

@@ -40,6 +40,16 @@ pub fn group_thousands(value: u64) -> String {
     out
 }
 
+/// US dollars: cents with thousands separators (`$1,234.56`), a positive amount under a cent as
+/// `under $0.01`.
+pub fn usd(amount: f64) -> String {
+    let cents = (amount.max(0.0) * 100.0).round() as u64;
+    if cents == 0 && amount > 0.0 {
+        return "under $0.01".to_owned();
+    }
+    format!("${}.{:02}", group_thousands(cents / 100), cents % 100)
+}
+
 /// Tenths of a percent as text: `625` → `62.5%`.
 pub fn percent(tenths: u32) -> String {
     format!("{}.{}%", tenths / 10, tenths % 10)

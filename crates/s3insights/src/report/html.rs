@@ -7,12 +7,12 @@
 
 use super::chart::storage_class_shares;
 use super::format::{
-    cell, group_thousands, human_bytes, human_duration, multi_line, one_line, percent,
+    cell, group_thousands, human_bytes, human_duration, multi_line, one_line, percent, usd,
 };
 use super::model::{BucketReport, QueryReport, QueryState, RunOutcome, RunReport};
 use super::sections::{
-    buckets_in, group_title, instant, needs_attention, query_link, share_tenths, top_buckets,
-    GROUP_ORDER, MAX_CELL_CHARS, MAX_REASON_CHARS, MAX_ROWS_SHOWN,
+    buckets_in, classes_by_cost, group_title, instant, needs_attention, query_link, share_tenths,
+    top_buckets, GROUP_ORDER, MAX_CELL_CHARS, MAX_REASON_CHARS, MAX_ROWS_SHOWN, TOP_COST_BUCKETS,
 };
 use super::text::subject;
 use super::totals::RunTotals;
@@ -103,6 +103,7 @@ pub fn render_html(report: &RunReport) -> String {
     ));
     header(&mut out, report);
     figures(&mut out, report, &totals);
+    storage_cost(&mut out, report);
     notes(&mut out, report);
     attention(&mut out, report);
     queries(&mut out, report);
@@ -444,25 +445,102 @@ fn storage_chart(out: &mut String, totals: &RunTotals) {
         ],
     );
     for share in shares {
-        let width = percent(share.tenths_of_percent);
-        let mut bar = String::new();
-        if share.tenths_of_percent > 0 {
-            bar.push_str(&format!(
-                "<td width=\"{width}\" style=\"width:{width};background:{BAR};height:14px;font-size:0;line-height:0;\">&nbsp;</td>"
-            ));
-        }
-        if share.tenths_of_percent < 1000 {
-            bar.push_str(&format!(
-                "<td style=\"background:{BAR_REST};height:14px;font-size:0;line-height:0;\">&nbsp;</td>"
-            ));
-        }
         out.push_str(&format!(
-            "<tr><td style=\"{TD}white-space:nowrap;\">{}</td><td style=\"{TD}width:55%;vertical-align:middle;\"><table role=\"presentation\" cellpadding=\"0\" cellspacing=\"0\" width=\"100%\" style=\"border-collapse:collapse;width:100%;\"><tr>{bar}</tr></table></td><td style=\"{TD_NUM}\">{}</td><td style=\"{TD_NUM}\">{width}</td></tr>\n",
+            "<tr><td style=\"{TD}white-space:nowrap;\">{}</td>{}<td style=\"{TD_NUM}\">{}</td><td style=\"{TD_NUM}\">{}</td></tr>\n",
             short(&share.storage_class, MAX_CELL_CHARS),
+            bar(share.tenths_of_percent),
             human_bytes(share.bytes),
+            percent(share.tenths_of_percent),
         ));
     }
     out.push_str("</table>\n");
+}
+
+/// A table cell holding a horizontal bar `tenths` of a percent long (tables, not CSS, so every
+/// email client draws it).
+fn bar(tenths: u32) -> String {
+    let width = percent(tenths);
+    let mut bar = String::new();
+    if tenths > 0 {
+        bar.push_str(&format!(
+            "<td width=\"{width}\" style=\"width:{width};background:{BAR};height:14px;font-size:0;line-height:0;\">&nbsp;</td>"
+        ));
+    }
+    if tenths < 1000 {
+        bar.push_str(&format!(
+            "<td style=\"background:{BAR_REST};height:14px;font-size:0;line-height:0;\">&nbsp;</td>"
+        ));
+    }
+    format!(
+        "<td style=\"{TD}width:55%;vertical-align:middle;\"><table role=\"presentation\" cellpadding=\"0\" cellspacing=\"0\" width=\"100%\" style=\"border-collapse:collapse;width:100%;\"><tr>{bar}</tr></table></td>"
+    )
+}
+
+/// The estate's storage a month: the total, a bar per storage class, the most expensive buckets.
+fn storage_cost(out: &mut String, report: &RunReport) {
+    let Some(cost) = &report.cost else {
+        return;
+    };
+    out.push_str(&format!(
+        "<h2 style=\"{H2}\">Storage cost: {} per month</h2>\n<p style=\"margin:0 0 8px 0;font-size:12px;{MUTED}\">Price table: {}</p>\n",
+        usd(cost.monthly_usd),
+        short(&cost.price_table, MAX_REASON_CHARS),
+    ));
+    for note in &cost.notes {
+        out.push_str(&format!(
+            "<p style=\"margin:0 0 4px 0;font-size:12px;{MUTED}\">{}</p>\n",
+            short(note, MAX_REASON_CHARS)
+        ));
+    }
+    table_start(
+        out,
+        &[
+            ("Storage class", false),
+            ("", false),
+            ("USD / month", true),
+            ("Share", true),
+        ],
+    );
+    for (class, monthly) in classes_by_cost(cost) {
+        let tenths = if cost.monthly_usd > 0.0 {
+            (monthly / cost.monthly_usd * 1000.0).round() as u32
+        } else {
+            0
+        };
+        out.push_str(&format!(
+            "<tr><td style=\"{TD}white-space:nowrap;\">{}</td>{}<td style=\"{TD_NUM}\">{}</td><td style=\"{TD_NUM}\">{}</td></tr>\n",
+            short(class, MAX_CELL_CHARS),
+            bar(tenths.min(1000)),
+            usd(monthly),
+            percent(tenths.min(1000)),
+        ));
+    }
+    out.push_str("</table>\n");
+    table_start(
+        out,
+        &[
+            ("Bucket", false),
+            ("Account", false),
+            ("Region", false),
+            ("USD / month", true),
+        ],
+    );
+    for bucket in cost.buckets.iter().take(TOP_COST_BUCKETS) {
+        out.push_str(&format!(
+            "<tr><td style=\"{TD_MONO}\">{}</td><td style=\"{TD}\">{}</td><td style=\"{TD}\">{}</td><td style=\"{TD_NUM}\">{}</td></tr>\n",
+            short(&bucket.bucket, MAX_CELL_CHARS),
+            short(&bucket.account, MAX_CELL_CHARS),
+            short(&bucket.region, MAX_CELL_CHARS),
+            usd(bucket.monthly_usd),
+        ));
+    }
+    out.push_str("</table>\n");
+    if cost.buckets.len() > TOP_COST_BUCKETS {
+        out.push_str(&format!(
+            "<p style=\"margin:4px 0 0 0;font-size:12px;{MUTED}\">and {} more buckets (every bucket in summary.json)</p>\n",
+            group_thousands((cost.buckets.len() - TOP_COST_BUCKETS) as u64)
+        ));
+    }
 }
 
 fn top_bucket_table(out: &mut String, report: &RunReport, totals: &RunTotals) {

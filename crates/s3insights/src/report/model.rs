@@ -3,6 +3,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::cost::CostReport;
 use crate::{BucketFigures, BucketStatus};
 
 /// Everything one run found, as stored in `summary.json` and rendered into the email.
@@ -36,6 +37,9 @@ pub struct RunReport {
     pub buckets: Vec<BucketReport>,
     /// Every query run (built-in ones first, then the user's), with its first rows.
     pub queries: Vec<QueryReport>,
+    /// What the buckets' storage costs a month, when any bucket has figures.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cost: Option<CostReport>,
     /// Things the reader should know that fit nowhere else (e.g. unverified email identities).
     #[serde(default)]
     pub notes: Vec<String>,

@@ -1,6 +1,7 @@
 //! What the report lists, in which order: shared by the HTML and text parts so they agree.
 
 use super::model::{BucketReport, RunReport};
+use crate::cost::CostReport;
 use crate::StatusGroup;
 
 /// Status groups in the order a reader needs them: what went wrong first (with reasons), then what is
@@ -15,6 +16,20 @@ pub(crate) const GROUP_ORDER: [StatusGroup; 5] = [
 
 /// How many buckets the "top buckets" table lists.
 pub(crate) const TOP_BUCKETS: usize = 10;
+
+/// How many buckets the storage cost table lists.
+pub(crate) const TOP_COST_BUCKETS: usize = 10;
+
+/// The storage classes by monthly cost, most expensive first (ties by name).
+pub(crate) fn classes_by_cost(cost: &CostReport) -> Vec<(&str, f64)> {
+    let mut classes: Vec<(&str, f64)> = cost
+        .by_storage_class
+        .iter()
+        .map(|(class, usd)| (class.as_str(), *usd))
+        .collect();
+    classes.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(b.0)));
+    classes
+}
 
 /// Most query result rows shown per query, whatever the report holds.
 pub(crate) const MAX_ROWS_SHOWN: usize = 50;

@@ -5,11 +5,11 @@
 //! sequences a terminal would obey); nothing is HTML-escaped.
 
 use super::chart::storage_class_shares;
-use super::format::{cell, group_thousands, human_bytes, human_duration, multi_line, percent};
+use super::format::{cell, group_thousands, human_bytes, human_duration, multi_line, percent, usd};
 use super::model::{QueryReport, QueryState, RunOutcome, RunReport};
 use super::sections::{
-    buckets_in, group_title, instant, needs_attention, query_link, share_tenths, top_buckets,
-    GROUP_ORDER, MAX_CELL_CHARS, MAX_REASON_CHARS, MAX_ROWS_SHOWN,
+    buckets_in, classes_by_cost, group_title, instant, needs_attention, query_link, share_tenths,
+    top_buckets, GROUP_ORDER, MAX_CELL_CHARS, MAX_REASON_CHARS, MAX_ROWS_SHOWN, TOP_COST_BUCKETS,
 };
 use super::totals::RunTotals;
 use crate::StatusGroup;
@@ -82,6 +82,7 @@ pub fn render_text(report: &RunReport) -> String {
     let mut out = String::with_capacity(8 * 1024);
     header(&mut out, report);
     figures(&mut out, &totals);
+    storage_cost(&mut out, report);
     if !report.notes.is_empty() {
         heading(&mut out, "Notes");
         for note in &report.notes {
@@ -406,6 +407,60 @@ fn top_bucket_table(out: &mut String, report: &RunReport, totals: &RunTotals) {
         &rows,
         &[0, 4, 5, 6],
     );
+}
+
+/// The estate's storage a month: the total, per storage class and the most expensive buckets.
+fn storage_cost(out: &mut String, report: &RunReport) {
+    let Some(cost) = &report.cost else {
+        return;
+    };
+    heading(out, "Storage cost");
+    out.push_str(&format!(
+        "{} per month (price table: {})\n",
+        usd(cost.monthly_usd),
+        cell(&cost.price_table, MAX_REASON_CHARS)
+    ));
+    for note in &cost.notes {
+        out.push_str(&format!("- {}\n", cell(note, MAX_REASON_CHARS)));
+    }
+    let classes: Vec<Vec<String>> = classes_by_cost(cost)
+        .into_iter()
+        .map(|(class, usd_month)| vec![cell(class, MAX_TEXT_CELL_CHARS), usd(usd_month)])
+        .collect();
+    table(
+        out,
+        "",
+        Some(&["STORAGE CLASS", "USD / MONTH"]),
+        &classes,
+        &[1],
+    );
+    out.push('\n');
+    let buckets: Vec<Vec<String>> = cost
+        .buckets
+        .iter()
+        .take(TOP_COST_BUCKETS)
+        .map(|b| {
+            vec![
+                cell(&b.bucket, MAX_TEXT_CELL_CHARS),
+                cell(&b.account, MAX_TEXT_CELL_CHARS),
+                cell(&b.region, MAX_TEXT_CELL_CHARS),
+                usd(b.monthly_usd),
+            ]
+        })
+        .collect();
+    table(
+        out,
+        "",
+        Some(&["BUCKET", "ACCOUNT", "REGION", "USD / MONTH"]),
+        &buckets,
+        &[3],
+    );
+    if cost.buckets.len() > TOP_COST_BUCKETS {
+        out.push_str(&format!(
+            "... and {} more buckets\n",
+            group_thousands((cost.buckets.len() - TOP_COST_BUCKETS) as u64)
+        ));
+    }
 }
 
 fn settled_buckets(out: &mut String, report: &RunReport) {

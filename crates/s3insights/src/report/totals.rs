@@ -143,6 +143,7 @@ mod tests {
             versions_by_encryption_status: BTreeMap::from([("SSE-S3".into(), 9)]),
             oldest_object: Some(largest.clone()),
             largest_object: Some(largest),
+            ..BucketFigures::default()
         }
     }
 
@@ -175,6 +176,7 @@ mod tests {
             },
             buckets,
             queries: vec![],
+            cost: None,
             notes: vec![],
             input: serde_json::Value::Null,
         }

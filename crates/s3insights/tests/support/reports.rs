@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, TimeZone, Utc};
 use s3insights::catalogue::builtin_query;
+use s3insights::cost::{estimate, PriceTable};
 use s3insights::report::{
     AthenaReport, BucketReport, QueryReport, QueryState, RunOutcome, RunReport,
 };
@@ -27,6 +28,8 @@ pub fn figures(objects: u64, classes: &[(&str, u64)], largest: (&str, u64)) -> B
         current_bytes: bytes - bytes / 20,
         noncurrent_bytes: bytes / 20,
         bytes_by_storage_class: classes.iter().map(|(c, b)| ((*c).into(), *b)).collect(),
+        billed_bytes_by_storage_class: classes.iter().map(|(c, b)| ((*c).into(), *b)).collect(),
+        monitored_versions: 0,
         versions_by_encryption_status: BTreeMap::from([("SSE-S3".into(), objects)]),
         largest_object: Some(ObjectRef {
             key: largest.0.into(),
@@ -254,6 +257,7 @@ pub fn sample_report() -> RunReport {
             table: "inventory_r1".into(),
             region: "eu-west-1".into(),
         },
+        cost: Some(estimate(&buckets, PriceTable::builtin())),
         buckets,
         queries: vec![secrets, classes, stale, user],
         notes: vec!["ops@example.com is not a verified SES identity yet: it was sent a verification email and did not receive this report.".into()],
