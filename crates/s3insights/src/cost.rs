@@ -1,6 +1,10 @@
 //! What the scanned buckets' storage costs a month: each bucket's billed bytes per storage class
 //! (from its figures, S3's minimum sizes and archive overheads applied) times a price table.
 //!
+//! Savings come from the built-in queries that find what lifecycle rules could remove or move:
+//! noncurrent versions to expire, cold STANDARD objects to transition, small objects kept where a
+//! class bills them a minimum size (see [`savings`]).
+//!
 //! The built-in table (`data/s3-storage-prices.json`) holds AWS's list prices with their source and
 //! date; a region it does not list is priced as its default region, and the report says so. An
 //! operator's table (the Harvester input's `storage_prices`) replaces prices class by class.
@@ -10,7 +14,8 @@ use std::sync::OnceLock;
 
 use serde::{Deserialize, Serialize};
 
-use crate::report::BucketReport;
+use crate::catalogue::{COLD_AFTER_DAYS, NONCURRENT_EXPIRY_DAYS};
+use crate::report::{BucketReport, QueryReport, QueryState};
 
 const BUILTIN_PRICES: &str = include_str!("../data/s3-storage-prices.json");
 
@@ -73,6 +78,8 @@ pub struct CostReport {
     pub by_storage_class: BTreeMap<String, f64>,
     /// Per bucket with figures, most expensive first.
     pub buckets: Vec<BucketCost>,
+    /// What concrete actions would save a month, most first.
+    pub savings: Vec<Saving>,
     /// What the estimate could not price or priced by stand-in, in words.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
@@ -91,8 +98,30 @@ pub struct BucketCost {
     pub monthly_usd: f64,
 }
 
-/// The monthly storage cost of the buckets with figures, priced by `table`.
-pub fn estimate(buckets: &[BucketReport], table: &PriceTable) -> CostReport {
+/// One action the inventory justifies, and what it would save a month.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Saving {
+    /// `expire_noncurrent_versions`, `transition_cold_standard` or `move_small_objects`.
+    pub action: String,
+    /// Owning account id.
+    pub account: String,
+    /// The bucket's region.
+    pub region: String,
+    /// Bucket name.
+    pub bucket: String,
+    /// USD saved per month.
+    pub monthly_usd: f64,
+    /// What to do and what the figure rests on.
+    pub detail: String,
+}
+
+/// The monthly storage cost of the buckets with figures, and the savings the queries' results
+/// justify, priced by `table`.
+pub fn estimate(
+    buckets: &[BucketReport],
+    queries: &[QueryReport],
+    table: &PriceTable,
+) -> CostReport {
     let mut by_storage_class = BTreeMap::new();
     let mut unpriced: BTreeMap<String, u64> = BTreeMap::new();
     let mut stand_in: BTreeMap<String, ()> = BTreeMap::new();
@@ -150,13 +179,172 @@ pub fn estimate(buckets: &[BucketReport], table: &PriceTable) -> CostReport {
     for usd in by_storage_class.values_mut() {
         *usd = round_usd(*usd);
     }
+    let (savings, saving_notes) = savings(queries, table);
+    notes.extend(saving_notes);
     CostReport {
         monthly_usd: round_usd(costs.iter().map(|c| c.monthly_usd).sum()),
         price_table: table.label(),
         by_storage_class,
         buckets: costs,
+        savings,
         notes,
     }
+}
+
+/// Bytes a class bills for `versions` versions of `bytes` in all: the per-object minimum (a lower
+/// bound: the versions' sizes are summed) or archive index, and the archive name bytes billed as
+/// STANDARD.
+fn billed(class: &str, versions: u64, bytes: u64) -> (u64, u64) {
+    const MINIMUM: u64 = 128 * 1024;
+    const INDEX: u64 = 32 * 1024;
+    const NAME: u64 = 8 * 1024;
+    match class {
+        "STANDARD_IA" | "ONEZONE_IA" | "GLACIER_IR" => (bytes.max(versions * MINIMUM), 0),
+        "GLACIER" | "DEEP_ARCHIVE" => (bytes + versions * INDEX, versions * NAME),
+        _ => (bytes, 0),
+    }
+}
+
+/// A query's succeeded result as rows of named values.
+struct Rows<'a>(&'a QueryReport);
+
+impl<'a> Rows<'a> {
+    fn of(queries: &'a [QueryReport], name: &str) -> Option<Self> {
+        queries
+            .iter()
+            .find(|q| q.builtin && q.name == name && q.state == QueryState::Succeeded)
+            .map(Rows)
+    }
+
+    fn each(&self) -> impl Iterator<Item = Row<'a>> + '_ {
+        self.0.rows.iter().map(|row| Row {
+            columns: &self.0.columns,
+            row,
+        })
+    }
+}
+
+struct Row<'a> {
+    columns: &'a [String],
+    row: &'a [Option<String>],
+}
+
+impl Row<'_> {
+    fn text(&self, column: &str) -> &str {
+        self.columns
+            .iter()
+            .position(|c| c == column)
+            .and_then(|i| self.row.get(i)?.as_deref())
+            .unwrap_or_default()
+    }
+
+    fn number(&self, column: &str) -> u64 {
+        self.text(column).parse().unwrap_or(0)
+    }
+}
+
+/// A saving for one bucket, from one result row.
+fn saving(action: &str, row: &Row<'_>, monthly_usd: f64, detail: String) -> Saving {
+    Saving {
+        action: action.to_owned(),
+        account: row.text("account").to_owned(),
+        region: row.text("region").to_owned(),
+        bucket: row.text("bucket").to_owned(),
+        monthly_usd: round_usd(monthly_usd),
+        detail,
+    }
+}
+
+/// USD per month of `bytes` in `class` of `region` (0 when the table has no price).
+fn monthly(table: &PriceTable, region: &str, class: &str, bytes: u64) -> f64 {
+    table
+        .price(region, class)
+        .map_or(0.0, |(price, _)| bytes as f64 / GB * price)
+}
+
+/// The savings of the actions the built-in queries' results justify, most first, and notes on
+/// what could not be estimated.
+pub fn savings(queries: &[QueryReport], table: &PriceTable) -> (Vec<Saving>, Vec<String>) {
+    let mut savings = Vec::new();
+    let mut notes = Vec::new();
+    let mut expired: BTreeMap<(String, String, String), (f64, u64, u64)> = BTreeMap::new();
+    if let Some(rows) = Rows::of(queries, "noncurrent_versions_to_expire") {
+        for row in rows.each() {
+            let (versions, bytes) = (row.number("versions"), row.number("bytes"));
+            let class = row.text("storage_class");
+            let region = row.text("region");
+            let (in_class, as_standard) = billed(class, versions, bytes);
+            let usd = monthly(table, region, class, in_class)
+                + monthly(table, region, "STANDARD", as_standard);
+            let key = (
+                row.text("account").to_owned(),
+                region.to_owned(),
+                row.text("bucket").to_owned(),
+            );
+            let entry = expired.entry(key).or_default();
+            *entry = (entry.0 + usd, entry.1 + versions, entry.2 + bytes);
+        }
+    }
+    for ((account, region, bucket), (usd, versions, bytes)) in expired {
+        savings.push(Saving {
+            action: "expire_noncurrent_versions".to_owned(),
+            account,
+            region,
+            bucket,
+            monthly_usd: round_usd(usd),
+            detail: format!(
+                "{versions} versions ({bytes} bytes) noncurrent for more than \
+                 {NONCURRENT_EXPIRY_DAYS} days: a lifecycle rule with \
+                 NoncurrentVersionExpiration (NoncurrentDays {NONCURRENT_EXPIRY_DAYS}) deletes them"
+            ),
+        });
+    }
+    if let Some(rows) = Rows::of(queries, "cold_standard_objects") {
+        for row in rows.each() {
+            let (objects, bytes) = (row.number("objects"), row.number("bytes"));
+            let region = row.text("region");
+            let usd = monthly(table, region, "STANDARD", bytes)
+                - monthly(table, region, "STANDARD_IA", bytes);
+            let detail = format!(
+                "{objects} objects ({bytes} bytes) in STANDARD, 128 KiB or larger, not modified \
+                 for {COLD_AFTER_DAYS} days: a lifecycle transition to STANDARD_IA (or \
+                 Intelligent-Tiering) if they are rarely read; the inventory cannot tell reads, \
+                 and STANDARD_IA bills retrievals and one transition request per object"
+            );
+            savings.push(saving("transition_cold_standard", &row, usd, detail));
+        }
+    }
+    if let Some(rows) = Rows::of(queries, "small_objects_in_archive_classes") {
+        for row in rows.each() {
+            let (versions, bytes) = (row.number("versions"), row.number("bytes"));
+            let (class, region) = (row.text("storage_class"), row.text("region"));
+            let (in_class, as_standard) = billed(class, versions, bytes);
+            let usd = monthly(table, region, class, in_class)
+                + monthly(table, region, "STANDARD", as_standard)
+                - monthly(table, region, "STANDARD", bytes);
+            let detail = format!(
+                "{versions} versions under 128 KiB ({bytes} bytes) in {class}, billed at least \
+                 {in_class} bytes there: keep them in STANDARD (a lifecycle filter \
+                 ObjectSizeGreaterThan 131072) or aggregate them"
+            );
+            savings.push(saving("move_small_objects", &row, usd, detail));
+        }
+    }
+    if Rows::of(queries, "kms_without_bucket_key").is_some_and(|r| !r.0.rows.is_empty()) {
+        notes.push(
+            "SSE-KMS objects without a Bucket Key (see the query): the KMS requests a Bucket Key \
+             saves are not in the inventory, so that saving is not estimated"
+                .to_owned(),
+        );
+    }
+    savings.retain(|s| s.monthly_usd > 0.0);
+    savings.sort_by(|a, b| {
+        b.monthly_usd.total_cmp(&a.monthly_usd).then_with(|| {
+            (&a.action, &a.account, &a.region, &a.bucket)
+                .cmp(&(&b.action, &b.account, &b.region, &b.bucket))
+        })
+    });
+    (savings, notes)
 }
 
 #[cfg(test)]
@@ -198,7 +386,7 @@ mod tests {
                 4000,
             ),
         ];
-        let cost = estimate(&buckets, PriceTable::builtin());
+        let cost = estimate(&buckets, &[], PriceTable::builtin());
         // 100 GiB x 0.023 + 10 GiB x 0.0125 + 4,000 monitored objects x 0.0025 / 1,000.
         assert_eq!(cost.buckets[0].bucket, "hot");
         assert_eq!(cost.buckets[0].monthly_usd, 2.435);
@@ -219,7 +407,7 @@ mod tests {
             bucket("eu-central-1", "elsewhere", &[("STANDARD", GIB)], 0),
             bucket("us-east-1", "odd", &[("UNKNOWN", 5), ("STANDARD", GIB)], 0),
         ];
-        let cost = estimate(&buckets, PriceTable::builtin());
+        let cost = estimate(&buckets, &[], PriceTable::builtin());
         assert_eq!(cost.monthly_usd, 0.046);
         assert_eq!(
             cost.notes,
@@ -239,10 +427,106 @@ mod tests {
         );
         let cost = estimate(
             &[bucket("eu-central-1", "b", &[("STANDARD", 2 * GIB)], 0)],
+            &[],
             &table,
         );
         assert_eq!(cost.monthly_usd, 0.049);
         assert!(cost.notes.is_empty());
+    }
+
+    fn result(name: &str, columns: &[&str], rows: &[&[&str]]) -> QueryReport {
+        QueryReport {
+            name: name.into(),
+            title: name.into(),
+            description: None,
+            builtin: true,
+            sql: String::new(),
+            state: QueryState::Succeeded,
+            reason: None,
+            execution_id: None,
+            console_link: None,
+            data_scanned_bytes: None,
+            columns: columns.iter().map(|c| (*c).to_owned()).collect(),
+            rows: rows
+                .iter()
+                .map(|r| r.iter().map(|v| Some((*v).to_owned())).collect())
+                .collect(),
+            truncated: false,
+        }
+    }
+
+    #[test]
+    fn savings_are_priced_from_the_queries_most_first() {
+        let gib = GIB.to_string();
+        let ten_gib = (10 * GIB).to_string();
+        let per_class = [
+            "account",
+            "region",
+            "bucket",
+            "storage_class",
+            "versions",
+            "bytes",
+        ];
+        let queries = [
+            // 10 GiB of noncurrent STANDARD and 1,000 tiny noncurrent GLACIER versions in "a".
+            result(
+                "noncurrent_versions_to_expire",
+                &per_class,
+                &[
+                    &["1", "us-east-1", "a", "STANDARD", "5", &ten_gib],
+                    &["1", "us-east-1", "a", "GLACIER", "1000", "1000"],
+                ],
+            ),
+            // 1 GiB of cold STANDARD in "b".
+            result(
+                "cold_standard_objects",
+                &["account", "region", "bucket", "objects", "bytes"],
+                &[&["1", "us-east-1", "b", "3", &gib]],
+            ),
+            // 8,192 objects of 1 KiB in STANDARD_IA in "c": billed 1 GiB there.
+            result(
+                "small_objects_in_archive_classes",
+                &per_class,
+                &[&["1", "us-east-1", "c", "STANDARD_IA", "8192", "8388608"]],
+            ),
+            result("kms_without_bucket_key", &["bucket"], &[&["d"]]),
+        ];
+        let (savings, notes) = savings(&queries, PriceTable::builtin());
+        let found: Vec<(&str, &str, f64)> = savings
+            .iter()
+            .map(|s| (s.action.as_str(), s.bucket.as_str(), s.monthly_usd))
+            .collect();
+        // a: 10 GiB x 0.023 + (1000 B + 1000 x 32 KiB) x 0.0036 + 1000 x 8 KiB x 0.023.
+        // c: 1 GiB x 0.0125 - 8 MiB x 0.023. b: 1 GiB x (0.023 - 0.0125).
+        assert_eq!(
+            found,
+            [
+                ("expire_noncurrent_versions", "a", 0.2303),
+                ("move_small_objects", "c", 0.0123),
+                ("transition_cold_standard", "b", 0.0105),
+            ]
+        );
+        assert!(
+            savings[0].detail.contains("NoncurrentDays 30"),
+            "{}",
+            savings[0].detail
+        );
+        assert_eq!(
+            notes.len(),
+            1,
+            "the Bucket Key saving is said to be unmeasured"
+        );
+    }
+
+    #[test]
+    fn a_failed_query_gives_no_saving() {
+        let mut failed = result(
+            "cold_standard_objects",
+            &["account", "region", "bucket", "objects", "bytes"],
+            &[&["1", "us-east-1", "b", "3", "1073741824"]],
+        );
+        failed.state = QueryState::Failed;
+        assert_eq!(savings(&[failed], PriceTable::builtin()), (vec![], vec![]));
     }
 
     #[test]

@@ -84,6 +84,8 @@ fn dataset() -> Vec<(
     alpha.push(plain);
     let mut dump = object(b, "big/dump.bin", 2 << 30);
     dump.storage_class = Some("GLACIER".into());
+    // It replaced the old dump long ago: the old one is noncurrent for more than 30 days.
+    dump.last_modified = Some(at(2024, 6, 1));
     alpha.push(dump);
     let mut old_dump = object(b, "big/dump.bin", 3 << 29);
     old_dump.version_id = Some("v-old-dump".into());
@@ -129,16 +131,21 @@ fn dataset() -> Vec<(
 
     // A bucket whose report has no version fields (current versions only), untouched since 2019.
     let s = "stale-bucket";
-    let stale: Vec<_> = ["a.txt", "b.txt", "nested/c.TXT"]
-        .into_iter()
-        .map(|key| InventoryRecord {
-            version_id: None,
-            is_latest: None,
-            is_delete_marker: None,
-            last_modified: Some(at(2019, 3, 4)),
-            ..object(s, key, 1_000)
-        })
-        .collect();
+    // b.txt is large enough for STANDARD_IA to pay.
+    let stale: Vec<_> = [
+        ("a.txt", 1_000),
+        ("b.txt", 200_000),
+        ("nested/c.TXT", 1_000),
+    ]
+    .into_iter()
+    .map(|(key, size)| InventoryRecord {
+        version_id: None,
+        is_latest: None,
+        is_delete_marker: None,
+        last_modified: Some(at(2019, 3, 4)),
+        ..object(s, key, size)
+    })
+    .collect();
 
     vec![
         ("111111111111", "eu-west-1", "alpha", alpha),
@@ -357,6 +364,31 @@ fn builtin_queries_run_on_duckdb_and_find_what_they_should() {
             "STANDARD_IA",
             "1",
             "1000"
+        ])]
+    );
+    // The old dump, replaced in 2024; not old/id_rsa, which nothing replaced (it is current
+    // elsewhere or its successor is not in the report: its age as noncurrent is unknown).
+    assert_eq!(
+        rows(&out, "noncurrent_versions_to_expire"),
+        &vec![json!([
+            "111111111111",
+            "eu-west-1",
+            "alpha",
+            "STANDARD",
+            "1",
+            "1610612736"
+        ])]
+    );
+    // Current STANDARD objects of 128 KiB or more untouched for 90 days: b.txt only (the dump is
+    // GLACIER, everything else in alpha is new or small).
+    assert_eq!(
+        rows(&out, "cold_standard_objects"),
+        &vec![json!([
+            "222222222222",
+            "us-east-1",
+            "stale-bucket",
+            "1",
+            "200000"
         ])]
     );
     assert_eq!(

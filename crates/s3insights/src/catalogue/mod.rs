@@ -29,7 +29,8 @@ pub use ddl::{
 pub use error::{CatalogueError, IdentifierKind};
 pub use identifier::Identifier;
 pub use queries::{
-    builtin_queries, builtin_query, CatalogueQuery, LARGE_OBJECT_BYTES, STALE_AFTER_DAYS,
+    builtin_queries, builtin_query, CatalogueQuery, COLD_AFTER_DAYS, COLD_OBJECT_MIN_BYTES,
+    LARGE_OBJECT_BYTES, NONCURRENT_EXPIRY_DAYS, STALE_AFTER_DAYS,
 };
 pub use statement::{check_read_only, StatementError};
 pub use template::{check_placeholders, render, PlaceholderError, PlaceholderProblem};

@@ -51,6 +51,16 @@ pub const LARGE_OBJECT_BYTES: u64 = 1 << 30;
 /// by a test.
 pub const STALE_AFTER_DAYS: u32 = 365;
 
+/// `noncurrent_versions_to_expire` lists versions noncurrent for more than this many days: a
+/// lifecycle rule's `NoncurrentDays`. Kept in step with the SQL by a test.
+pub const NONCURRENT_EXPIRY_DAYS: u32 = 30;
+
+/// `cold_standard_objects` lists current STANDARD objects of at least this size (the size below
+/// which STANDARD_IA bills more than STANDARD: its 128 KiB minimum)...
+pub const COLD_OBJECT_MIN_BYTES: u64 = 128 * 1024;
+/// ... not modified for this many days. Kept in step with the SQL by a test.
+pub const COLD_AFTER_DAYS: u32 = 90;
+
 const BUILTIN_QUERIES: &[CatalogueQuery] = &[
     CatalogueQuery {
         name: "secret_like_keys",
@@ -205,6 +215,47 @@ ORDER BY versions DESC, account, region, bucket
 LIMIT 100",
     },
     CatalogueQuery {
+        name: "noncurrent_versions_to_expire",
+        title: "Noncurrent versions older than 30 days",
+        description: "Object versions noncurrent for more than 30 days (since a newer version or a \
+            delete marker replaced them), per bucket and storage class. Unless they are kept on \
+            purpose, a lifecycle rule with NoncurrentVersionExpiration (NoncurrentDays 30) deletes \
+            them; the report's savings price what they cost a month.",
+        sql: "WITH versions AS (
+  SELECT account, region, bucket, storage_class, size, is_latest, is_delete_marker,
+         lead(last_modified_date) OVER (
+           PARTITION BY account, region, bucket, key ORDER BY last_modified_date) AS replaced_at
+  FROM {database}.{table}
+)
+SELECT account, region, bucket, coalesce(storage_class, 'UNKNOWN') AS storage_class,
+       count(*) AS versions,
+       sum(coalesce(size, 0)) AS bytes
+FROM versions
+WHERE NOT coalesce(is_latest, true) AND NOT coalesce(is_delete_marker, false)
+  AND replaced_at < current_timestamp - INTERVAL '30' DAY
+GROUP BY account, region, bucket, coalesce(storage_class, 'UNKNOWN')
+ORDER BY bytes DESC, account, region, bucket, storage_class
+LIMIT 100",
+    },
+    CatalogueQuery {
+        name: "cold_standard_objects",
+        title: "STANDARD objects not modified for 90 days",
+        description: "Current objects of 128 KiB or more in STANDARD not modified for 90 days, per \
+            bucket. If they are rarely read (the inventory cannot tell), a lifecycle transition to \
+            STANDARD_IA or Intelligent-Tiering stores them for about half the price; the report's \
+            savings price the difference.",
+        sql: "SELECT account, region, bucket,
+       count(*) AS objects,
+       sum(size) AS bytes
+FROM {database}.{table}
+WHERE storage_class = 'STANDARD' AND coalesce(is_latest, true)
+  AND NOT coalesce(is_delete_marker, false)
+  AND size >= 131072 AND last_modified_date < current_timestamp - INTERVAL '90' DAY
+GROUP BY account, region, bucket
+ORDER BY bytes DESC, account, region, bucket
+LIMIT 100",
+    },
+    CatalogueQuery {
         name: "stale_buckets",
         title: "Buckets not written for a year",
         description: "Buckets whose newest object version or delete marker is more than 365 days old, \
@@ -329,6 +380,20 @@ mod tests {
             .sql
             .contains(&format!("INTERVAL '{STALE_AFTER_DAYS}' DAY")));
         assert!(stale.description.contains(&STALE_AFTER_DAYS.to_string()));
+        let noncurrent = builtin_query("noncurrent_versions_to_expire").unwrap();
+        let interval = format!("INTERVAL '{NONCURRENT_EXPIRY_DAYS}' DAY");
+        assert!(noncurrent.sql.contains(&interval));
+        assert!(noncurrent
+            .description
+            .contains(&format!("NoncurrentDays {NONCURRENT_EXPIRY_DAYS}")));
+        let cold = builtin_query("cold_standard_objects").unwrap();
+        assert!(cold
+            .sql
+            .contains(&format!("size >= {COLD_OBJECT_MIN_BYTES}")));
+        assert!(cold
+            .sql
+            .contains(&format!("INTERVAL '{COLD_AFTER_DAYS}' DAY")));
+        assert!(cold.title.contains(&COLD_AFTER_DAYS.to_string()));
     }
 
     #[test]

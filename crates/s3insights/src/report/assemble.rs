@@ -55,7 +55,7 @@ pub fn assemble(stored: &StoredRun, origin: Origin<'_>, now: DateTime<Utc>) -> R
     notes.extend(stored.accounts.iter().flat_map(account_notes));
     // A smoke test's figures describe a sample, not what the buckets hold.
     let cost = (!run.is_smoke_test && buckets.iter().any(|b| b.figures.is_some()))
-        .then(|| estimate(&buckets, PriceTable::builtin()));
+        .then(|| estimate(&buckets, &stored.queries, PriceTable::builtin()));
     RunReport {
         run_id: run.run_id.clone(),
         deployment: origin.deployment.to_string(),

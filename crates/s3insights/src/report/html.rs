@@ -11,11 +11,13 @@ use super::format::{
 };
 use super::model::{BucketReport, QueryReport, QueryState, RunOutcome, RunReport};
 use super::sections::{
-    buckets_in, classes_by_cost, group_title, instant, needs_attention, query_link, share_tenths,
-    top_buckets, GROUP_ORDER, MAX_CELL_CHARS, MAX_REASON_CHARS, MAX_ROWS_SHOWN, TOP_COST_BUCKETS,
+    action_title, buckets_in, classes_by_cost, group_title, instant, needs_attention, query_link,
+    share_tenths, top_buckets, GROUP_ORDER, MAX_CELL_CHARS, MAX_REASON_CHARS, MAX_ROWS_SHOWN,
+    TOP_COST_BUCKETS,
 };
 use super::text::subject;
 use super::totals::RunTotals;
+use crate::cost::CostReport;
 use crate::StatusGroup;
 
 const FONT: &str = "font-family:-apple-system,'Segoe UI',Helvetica,Arial,sans-serif;";
@@ -539,6 +541,48 @@ fn storage_cost(out: &mut String, report: &RunReport) {
         out.push_str(&format!(
             "<p style=\"margin:4px 0 0 0;font-size:12px;{MUTED}\">and {} more buckets (every bucket in summary.json)</p>\n",
             group_thousands((cost.buckets.len() - TOP_COST_BUCKETS) as u64)
+        ));
+    }
+    savings(out, cost);
+}
+
+/// What concrete actions would save a month, most first.
+fn savings(out: &mut String, cost: &CostReport) {
+    if cost.savings.is_empty() {
+        return;
+    }
+    let total: f64 = cost.savings.iter().map(|s| s.monthly_usd).sum();
+    out.push_str(&format!(
+        "<h3 style=\"font-size:15px;margin:14px 0 6px 0;\">Savings: up to {} per month</h3>\n",
+        usd(total)
+    ));
+    table_start(
+        out,
+        &[
+            ("USD / month", true),
+            ("Action", false),
+            ("Bucket", false),
+            ("Account", false),
+            ("Region", false),
+            ("Why", false),
+        ],
+    );
+    for saving in cost.savings.iter().take(TOP_COST_BUCKETS) {
+        out.push_str(&format!(
+            "<tr><td style=\"{TD_NUM}\">{}</td><td style=\"{TD}\">{}</td><td style=\"{TD_MONO}\">{}</td><td style=\"{TD}\">{}</td><td style=\"{TD}\">{}</td><td style=\"{TD}font-size:12px;\">{}</td></tr>\n",
+            usd(saving.monthly_usd),
+            short(action_title(&saving.action), MAX_CELL_CHARS),
+            short(&saving.bucket, MAX_CELL_CHARS),
+            short(&saving.account, MAX_CELL_CHARS),
+            short(&saving.region, MAX_CELL_CHARS),
+            short(&saving.detail, MAX_REASON_CHARS),
+        ));
+    }
+    out.push_str("</table>\n");
+    if cost.savings.len() > TOP_COST_BUCKETS {
+        out.push_str(&format!(
+            "<p style=\"margin:4px 0 0 0;font-size:12px;{MUTED}\">and {} more savings in summary.json</p>\n",
+            group_thousands((cost.savings.len() - TOP_COST_BUCKETS) as u64)
         ));
     }
 }

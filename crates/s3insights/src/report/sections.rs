@@ -17,8 +17,18 @@ pub(crate) const GROUP_ORDER: [StatusGroup; 5] = [
 /// How many buckets the "top buckets" table lists.
 pub(crate) const TOP_BUCKETS: usize = 10;
 
-/// How many buckets the storage cost table lists.
+/// How many buckets the storage cost table lists, and how many savings the savings table.
 pub(crate) const TOP_COST_BUCKETS: usize = 10;
+
+/// A saving's action as the report names it.
+pub(crate) fn action_title(action: &str) -> &str {
+    match action {
+        "expire_noncurrent_versions" => "Expire noncurrent versions",
+        "transition_cold_standard" => "Transition cold STANDARD objects",
+        "move_small_objects" => "Move small objects out",
+        other => other,
+    }
+}
 
 /// The storage classes by monthly cost, most expensive first (ties by name).
 pub(crate) fn classes_by_cost(cost: &CostReport) -> Vec<(&str, f64)> {

@@ -8,10 +8,12 @@ use super::chart::storage_class_shares;
 use super::format::{cell, group_thousands, human_bytes, human_duration, multi_line, percent, usd};
 use super::model::{QueryReport, QueryState, RunOutcome, RunReport};
 use super::sections::{
-    buckets_in, classes_by_cost, group_title, instant, needs_attention, query_link, share_tenths,
-    top_buckets, GROUP_ORDER, MAX_CELL_CHARS, MAX_REASON_CHARS, MAX_ROWS_SHOWN, TOP_COST_BUCKETS,
+    action_title, buckets_in, classes_by_cost, group_title, instant, needs_attention, query_link,
+    share_tenths, top_buckets, GROUP_ORDER, MAX_CELL_CHARS, MAX_REASON_CHARS, MAX_ROWS_SHOWN,
+    TOP_COST_BUCKETS,
 };
 use super::totals::RunTotals;
+use crate::cost::CostReport;
 use crate::StatusGroup;
 
 /// Narrower cells than HTML: a terminal line is short.
@@ -459,6 +461,33 @@ fn storage_cost(out: &mut String, report: &RunReport) {
         out.push_str(&format!(
             "... and {} more buckets\n",
             group_thousands((cost.buckets.len() - TOP_COST_BUCKETS) as u64)
+        ));
+    }
+    savings(out, cost);
+}
+
+/// What concrete actions would save a month, most first.
+fn savings(out: &mut String, cost: &CostReport) {
+    if cost.savings.is_empty() {
+        return;
+    }
+    let total: f64 = cost.savings.iter().map(|s| s.monthly_usd).sum();
+    out.push_str(&format!("\nSavings: up to {} per month\n", usd(total)));
+    for saving in cost.savings.iter().take(TOP_COST_BUCKETS) {
+        out.push_str(&format!(
+            "- {} a month: {} in {} ({}, {}): {}\n",
+            usd(saving.monthly_usd),
+            action_title(&saving.action),
+            cell(&saving.bucket, MAX_TEXT_CELL_CHARS),
+            cell(&saving.account, MAX_TEXT_CELL_CHARS),
+            cell(&saving.region, MAX_TEXT_CELL_CHARS),
+            cell(&saving.detail, MAX_REASON_CHARS),
+        ));
+    }
+    if cost.savings.len() > TOP_COST_BUCKETS {
+        out.push_str(&format!(
+            "... and {} more in summary.json\n",
+            group_thousands((cost.savings.len() - TOP_COST_BUCKETS) as u64)
         ));
     }
 }

@@ -242,6 +242,41 @@ pub fn sample_report() -> RunReport {
         rows: vec![],
         truncated: false,
     };
+    let mut expire = builtin("noncurrent_versions_to_expire", QueryState::Succeeded);
+    expire.execution_id = Some("9d1c0e52-0000-4000-8000-000000000005".into());
+    expire.data_scanned_bytes = Some(31_457_280);
+    expire.columns = [
+        "account",
+        "region",
+        "bucket",
+        "storage_class",
+        "versions",
+        "bytes",
+    ]
+    .map(String::from)
+    .to_vec();
+    expire.rows = vec![
+        [
+            "111111111111",
+            "eu-west-1",
+            "logs-eu",
+            "STANDARD",
+            "120000",
+            "64424509440",
+        ],
+        [
+            "222222222222",
+            "us-east-1",
+            "data-lake",
+            "STANDARD",
+            "980000",
+            "171798691840",
+        ],
+    ]
+    .into_iter()
+    .map(|row| row.into_iter().map(|v| Some(v.to_owned())).collect())
+    .collect();
+    let queries = vec![secrets, expire, classes, stale, user];
     RunReport {
         run_id: "2024-05-01-weekly".into(),
         deployment: "s3insights-prod".into(),
@@ -257,9 +292,9 @@ pub fn sample_report() -> RunReport {
             table: "inventory_r1".into(),
             region: "eu-west-1".into(),
         },
-        cost: Some(estimate(&buckets, PriceTable::builtin())),
+        cost: Some(estimate(&buckets, &queries, PriceTable::builtin())),
         buckets,
-        queries: vec![secrets, classes, stale, user],
+        queries,
         notes: vec!["ops@example.com is not a verified SES identity yet: it was sent a verification email and did not receive this report.".into()],
         input: json!({
             "run_id": "2024-05-01-weekly",
