@@ -19,6 +19,24 @@ use crate::report::{BucketReport, QueryReport, QueryState};
 
 const BUILTIN_PRICES: &str = include_str!("../data/s3-storage-prices.json");
 
+/// Every billed storage class the figures count and a price table may price.
+pub const PRICED_CLASSES: &[&str] = &[
+    "STANDARD",
+    "INTELLIGENT_TIERING",
+    "INTELLIGENT_TIERING/FREQUENT",
+    "INTELLIGENT_TIERING/INFREQUENT",
+    "INTELLIGENT_TIERING/ARCHIVE_INSTANT_ACCESS",
+    "INTELLIGENT_TIERING/ARCHIVE",
+    "INTELLIGENT_TIERING/DEEP_ARCHIVE",
+    "STANDARD_IA",
+    "ONEZONE_IA",
+    "GLACIER_IR",
+    "GLACIER",
+    "DEEP_ARCHIVE",
+    "REDUCED_REDUNDANCY",
+    "EXPRESS_ONEZONE",
+];
+
 /// Bytes in the GB of S3's GB-month.
 const GB: f64 = (1u64 << 30) as f64;
 
@@ -168,7 +186,7 @@ pub fn estimate(
         .into_keys()
         .map(|region| {
             format!(
-                "{region} is priced as {} (the price table has no prices for it)",
+                "{region} is priced as {} where the price table has no price for it",
                 table.default_region
             )
         })
@@ -412,7 +430,7 @@ mod tests {
         assert_eq!(
             cost.notes,
             [
-                "eu-central-1 is priced as us-east-1 (the price table has no prices for it)",
+                "eu-central-1 is priced as us-east-1 where the price table has no price for it",
                 "5 bytes in storage class UNKNOWN are not priced (not in the price table)",
             ]
         );
@@ -533,23 +551,13 @@ mod tests {
     fn every_class_s3_bills_has_a_builtin_price() {
         let table = PriceTable::builtin();
         let prices = &table.regions[&table.default_region];
-        for class in [
-            "STANDARD",
-            "INTELLIGENT_TIERING",
-            "INTELLIGENT_TIERING/FREQUENT",
-            "INTELLIGENT_TIERING/INFREQUENT",
-            "INTELLIGENT_TIERING/ARCHIVE_INSTANT_ACCESS",
-            "INTELLIGENT_TIERING/ARCHIVE",
-            "INTELLIGENT_TIERING/DEEP_ARCHIVE",
-            "STANDARD_IA",
-            "ONEZONE_IA",
-            "GLACIER_IR",
-            "GLACIER",
-            "DEEP_ARCHIVE",
-            "REDUCED_REDUNDANCY",
-            "EXPRESS_ONEZONE",
-        ] {
-            assert!(prices.get(class).is_some_and(|p| *p > 0.0), "{class}");
+        for class in PRICED_CLASSES {
+            assert!(prices.get(*class).is_some_and(|p| *p > 0.0), "{class}");
         }
+        assert_eq!(
+            prices.len(),
+            PRICED_CLASSES.len(),
+            "no price for a class never billed"
+        );
     }
 }

@@ -3,6 +3,7 @@
 //! and the refusal names every field the case expects.
 
 use s3insights::catalogue::input_rules;
+use s3insights::cost::PriceTable;
 use s3insights::input::{
     partition, validate, HarvesterInput, InvalidInput, Rules, DEFAULT_REGIONS,
     MAX_EXECUTION_INPUT_BYTES,
@@ -43,6 +44,37 @@ fn the_corpus_base_is_valid_and_gets_defaults() {
     assert_eq!(input.accounts[0].exclude, vec!["logs-bucket".to_string()]);
     assert!(!input.is_smoke_test);
     assert_eq!(input.inventory_timeout_hours, 48);
+}
+
+#[test]
+fn operator_storage_prices_are_kept_and_replace_the_builtin_ones_class_by_class() {
+    let mut input = corpus()["base"].clone();
+    input["storage_prices"] = json!({
+        "source": "our EDP rates",
+        "date": "2026-11",
+        "regions": {"eu-west-1": {"STANDARD": 0.02, "GLACIER": 0.003}},
+        "intelligent_tiering_monitoring_per_1000_objects": 0.002
+    });
+    let valid = validate(&input, &rules()).expect("valid");
+    let table = valid
+        .storage_prices
+        .as_ref()
+        .expect("kept")
+        .applied_to(PriceTable::builtin());
+    assert_eq!(table.regions["eu-west-1"]["STANDARD"], 0.02);
+    assert_eq!(table.regions["eu-west-1"]["GLACIER"], 0.003);
+    assert_eq!(table.regions["eu-west-1"].len(), 2, "the rest falls back");
+    assert_eq!(table.regions["us-east-1"]["STANDARD"], 0.023);
+    assert_eq!(table.intelligent_tiering_monitoring_per_1000_objects, 0.002);
+    let label = table.label();
+    assert!(
+        label.contains("our EDP rates") && label.contains("2026-11"),
+        "{label}"
+    );
+    // The run keeps them through its stored input.
+    let stored: HarvesterInput =
+        serde_json::from_value(serde_json::to_value(&valid).expect("to JSON")).expect("back");
+    assert_eq!(stored, valid);
 }
 
 #[test]

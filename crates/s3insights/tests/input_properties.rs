@@ -17,7 +17,7 @@ fn rules() -> Rules<'static> {
     input_rules(partition("aws").expect("aws"))
 }
 
-const TOP_FIELDS: [&str; 11] = s3insights::input::KNOWN_FIELDS;
+const TOP_FIELDS: [&str; 12] = s3insights::input::KNOWN_FIELDS;
 
 // ---------------------------------------------------------------------------------------------
 // Arbitrary JSON

@@ -19,6 +19,7 @@ mod email;
 mod fields;
 mod organization;
 mod partitions;
+mod prices;
 
 pub use cleanup::{validate_cleanup, CleanupInput, CLEANUP_FIELDS};
 pub use email::{email_address_problem, is_email_address};
@@ -26,6 +27,7 @@ pub use fields::is_bucket_name;
 use fields::{accounts, email, flag, hours, identifier, queries, recipients, regions, run_id};
 pub use organization::{is_root_id, is_unit_id, OrganizationInput, ResolvedOrganization};
 pub use partitions::{partition, partition_of, partitions, source, Partition, Source};
+pub use prices::StoragePrices;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -144,6 +146,9 @@ pub struct HarvesterInput {
     pub is_smoke_test: bool,
     /// Hours to wait for inventory reports before the remaining buckets are `timed_out`.
     pub inventory_timeout_hours: u32,
+    /// The operator's storage prices, in place of the built-in table's where given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub storage_prices: Option<StoragePrices>,
 }
 
 /// One thing wrong with an input: the field's path and what is wrong with it.
@@ -236,7 +241,7 @@ pub struct Rules<'a> {
 }
 
 /// The Harvester input's fields.
-pub const KNOWN_FIELDS: [&str; 11] = [
+pub const KNOWN_FIELDS: [&str; 12] = [
     "run_id",
     "accounts",
     "organization",
@@ -248,6 +253,7 @@ pub const KNOWN_FIELDS: [&str; 11] = [
     "supported_regions",
     "is_smoke_test",
     "inventory_timeout_hours",
+    "storage_prices",
 ];
 
 pub(crate) struct Collector {
@@ -348,6 +354,7 @@ pub fn validate(raw: &Value, rules: &Rules<'_>) -> Result<HarvesterInput, Invali
     let supported_regions = regions(object, rules.partition, &mut c);
     let is_smoke_test = flag(object, "is_smoke_test", &mut c);
     let inventory_timeout_hours = hours(object, "inventory_timeout_hours", &mut c);
+    let storage_prices = prices::storage_prices(object, rules.partition, &mut c);
     c.finish(HarvesterInput {
         run_id,
         accounts,
@@ -361,6 +368,7 @@ pub fn validate(raw: &Value, rules: &Rules<'_>) -> Result<HarvesterInput, Invali
         supported_regions,
         is_smoke_test,
         inventory_timeout_hours,
+        storage_prices,
     })
 }
 

@@ -54,8 +54,13 @@ pub fn assemble(stored: &StoredRun, origin: Origin<'_>, now: DateTime<Utc>) -> R
     let mut notes = run.notes.clone();
     notes.extend(stored.accounts.iter().flat_map(account_notes));
     // A smoke test's figures describe a sample, not what the buckets hold.
-    let cost = (!run.is_smoke_test && buckets.iter().any(|b| b.figures.is_some()))
-        .then(|| estimate(&buckets, &stored.queries, PriceTable::builtin()));
+    let cost = (!run.is_smoke_test && buckets.iter().any(|b| b.figures.is_some())).then(|| {
+        let table = match &stored.input.storage_prices {
+            Some(operator) => operator.applied_to(PriceTable::builtin()),
+            None => PriceTable::builtin().clone(),
+        };
+        estimate(&buckets, &stored.queries, &table)
+    });
     RunReport {
         run_id: run.run_id.clone(),
         deployment: origin.deployment.to_string(),
@@ -194,6 +199,42 @@ mod tests {
                 && report.notes[2].contains("AccessDenied")
         );
         assert_eq!(report.input["run_id"], "r1");
+    }
+
+    #[test]
+    fn the_cost_uses_the_operator_prices_and_skips_smoke_tests() {
+        let now = Utc.with_ymd_and_hms(2026, 11, 26, 11, 0, 0).unwrap();
+        let origin = Origin {
+            deployment: "s3i",
+            region: "us-east-1",
+        };
+        let mut stored = stored();
+        let gib = 1u64 << 30;
+        stored.buckets[0].figures = Some(crate::BucketFigures {
+            billed_bytes_by_storage_class: [("STANDARD".to_owned(), 10 * gib)].into(),
+            ..Default::default()
+        });
+        let builtin = assemble(&stored, origin, now).cost.expect("a cost");
+        assert_eq!(builtin.monthly_usd, 0.23);
+        stored.input.storage_prices = Some(
+            serde_json::from_value(
+                json!({"source": "EDP", "regions": {"us-east-1": {"STANDARD": 0.02}}}),
+            )
+            .expect("prices"),
+        );
+        let operator = assemble(&stored, origin, now).cost.expect("a cost");
+        assert_eq!(operator.monthly_usd, 0.2);
+        assert!(
+            operator.price_table.contains("operator's prices: EDP"),
+            "{}",
+            operator.price_table
+        );
+        stored.run.is_smoke_test = true;
+        assert_eq!(
+            assemble(&stored, origin, now).cost,
+            None,
+            "a sample's figures are not priced"
+        );
     }
 
     #[test]
