@@ -584,3 +584,62 @@ async fn accounts_come_from_an_organizational_unit() {
 fn rand_suffix() -> u64 {
     uuid::Uuid::new_v4().as_u128() as u64
 }
+
+/// A second run compares itself with the first, which covered the same account and region: a new
+/// bucket, a deleted one, one that grew and one left alone; the first, with no earlier run of that
+/// account, says why it has no comparison.
+#[tokio::test]
+async fn a_second_run_says_what_changed_since_the_first() {
+    let a = member_account().await;
+    let region = "eu-north-1";
+    let kept = bucket(&a, region, "kept", &[("k", b"v")]).await;
+    let grows = bucket(&a, region, "grows", &[("a", b"1")]).await;
+    let goes = bucket(&a, region, "goes", &[("x", b"xx")]).await;
+    let first = run_id();
+    harvest(&input(&first, &[&a], &[region]), &[])
+        .await
+        .assert_succeeded();
+    let before = summary(&first).await;
+    assert!(before["comparison"].is_null(), "{}", before["comparison"]);
+    assert!(before["comparison_reason"]
+        .as_str()
+        .is_some_and(|r| r.contains("no earlier successful run")));
+
+    put_objects(&a, region, &grows, &[("b", b"22222")]).await;
+    delete_bucket(&a, region, &goes).await;
+    let created = bucket(&a, region, "created", &[("n", b"nnn")]).await;
+    let second = run_id();
+    harvest(&input(&second, &[&a], &[region]), &[])
+        .await
+        .assert_succeeded();
+    let after = summary(&second).await;
+    let comparison = &after["comparison"];
+    assert_eq!(comparison["previous_run"], first.as_str(), "{after:#}");
+    let change = |name: &str| {
+        comparison["buckets"]
+            .as_array()
+            .expect("buckets")
+            .iter()
+            .find(|b| b["bucket"] == name)
+            .unwrap_or_else(|| panic!("{name} not compared: {comparison:#}"))
+            .clone()
+    };
+    assert_eq!(change(&kept)["status"], "same");
+    assert_eq!(change(&grows)["status"], "changed");
+    assert_eq!(change(&grows)["objects_delta"], 1);
+    assert_eq!(change(&grows)["bytes_delta"], 5);
+    assert_eq!(change(&goes)["status"], "gone");
+    assert_eq!(change(&goes)["bytes_delta"], -2);
+    assert_eq!(change(&created)["status"], "new");
+    assert_eq!(
+        change(&created)["bytes_by_storage_class_now"]["STANDARD"],
+        3
+    );
+    let report = consolidated_text(&format!("reports/{second}/report.txt"))
+        .await
+        .expect("report.txt");
+    assert!(
+        report.contains(&format!("Since run {first} of ")),
+        "{report}"
+    );
+}

@@ -113,9 +113,12 @@ pub mod keys {
         format!("inventory/run={run_id}/account={account}/region={region}/bucket={bucket}/")
     }
 
+    /// Where every run's report folder is.
+    pub const REPORTS_PREFIX: &str = "reports/";
+
     /// The report folder of a run.
     pub fn report_dir(run_id: &str) -> String {
-        format!("reports/{run_id}/")
+        format!("{REPORTS_PREFIX}{run_id}/")
     }
 
     /// The HTML report.

@@ -377,3 +377,42 @@ fn subject_says_what_went_wrong() {
         "S3Insights run 2024-05-01-weekly: 4 buckets, 4.3 TiB"
     );
 }
+
+#[test]
+fn a_comparison_with_the_previous_run_heads_both_parts() {
+    let current = sample_report();
+    let mut previous = sample_report();
+    previous.run_id = "2024-04-24-weekly".into();
+    previous.started_at = current.started_at - chrono::Duration::days(7);
+    previous.finished_at = current.finished_at - chrono::Duration::days(7);
+    // data-lake had 1,000 fewer objects and 1 GiB less; app-assets did not exist yet.
+    previous.buckets.retain(|b| b.bucket != "app-assets");
+    for bucket in &mut previous.buckets {
+        if let (Some(figures), "data-lake") = (&mut bucket.figures, bucket.bucket.as_str()) {
+            figures.objects -= 1_000;
+            figures.bytes -= 1 << 30;
+        }
+    }
+    assert!(s3insights::report::comparable(&current, &previous));
+    let mut report = current;
+    s3insights::report::with_previous_run(&mut report, Some(&previous), 1);
+    let comparison = report.comparison.as_ref().expect("compared");
+    assert_eq!(report.comparison_reason, None);
+    let headline = "Since run 2024-04-24-weekly of 2024-04-24 10:17 UTC: 1 new, 0 gone, 1 changed \
+                    and 3 unchanged buckets; objects +53,000, bytes +16.0 GiB";
+    assert_eq!(s3insights::report::headline(comparison), headline);
+    let text = render_text(&report);
+    let html = render_html(&report);
+    for part in [&text, &html] {
+        let at = part.find(headline).expect("the headline");
+        assert!(
+            at < part.find("Storage cost").expect("cost"),
+            "above the money"
+        );
+    }
+    assert!(
+        text.contains("app-assets") && text.contains("+1.0 GiB"),
+        "{text}"
+    );
+    assert_safe_html(&html);
+}

@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, Utc};
 
+use super::comparison::compare;
 use super::{AthenaReport, BucketReport, QueryReport, RunOutcome, RunReport};
 use crate::cost::{estimate, PriceTable};
 use crate::input::HarvesterInput;
@@ -83,6 +84,12 @@ pub fn assemble(stored: &StoredRun, origin: Origin<'_>, now: DateTime<Utc>) -> R
             .into_iter()
             .map(|a| a.id)
             .collect(),
+        unreachable_accounts: stored
+            .accounts
+            .iter()
+            .filter(|a| a.status == "unreachable")
+            .map(|a| a.account.clone())
+            .collect(),
         regions: run.regions.clone(),
         athena: AthenaReport {
             database: run.database.clone(),
@@ -91,6 +98,8 @@ pub fn assemble(stored: &StoredRun, origin: Origin<'_>, now: DateTime<Utc>) -> R
         },
         buckets,
         queries: stored.queries.clone(),
+        comparison: None,
+        comparison_reason: Some(NOT_COMPARED.to_owned()),
         cost,
         notes,
         input: serde_json::to_value(&stored.input).unwrap_or_default(),
@@ -114,6 +123,27 @@ fn account_notes(account: &AccountRecord) -> Vec<String> {
         ));
     }
     notes
+}
+
+/// Why a report has no comparison until [`with_previous_run`] found one.
+const NOT_COMPARED: &str = "no earlier report was looked at";
+
+/// `report` compared with `previous`, the latest earlier report [`super::comparable`] allows, if
+/// any; `read` is how many earlier reports were looked at, for the reason when none was.
+pub fn with_previous_run(report: &mut RunReport, previous: Option<&RunReport>, read: usize) {
+    match previous {
+        Some(previous) => {
+            report.comparison = Some(compare(report, previous));
+            report.comparison_reason = None;
+        }
+        None => {
+            report.comparison = None;
+            report.comparison_reason = Some(format!(
+                "no earlier successful run of this deployment covered these accounts and regions \
+                 ({read} earlier reports read)"
+            ));
+        }
+    }
 }
 
 /// The note a run keeps when its report email could not be sent (the report itself is stored).

@@ -6,14 +6,15 @@
 //! are made visible; attribute values are constants or links this crate builds.
 
 use super::chart::storage_class_shares;
+use super::comparison::headline;
 use super::format::{
     cell, group_thousands, human_bytes, human_duration, multi_line, one_line, percent, usd,
 };
 use super::model::{BucketReport, QueryReport, QueryState, RunOutcome, RunReport};
 use super::sections::{
-    action_title, buckets_in, classes_by_cost, group_title, instant, needs_attention, query_link,
-    share_tenths, top_buckets, GROUP_ORDER, MAX_CELL_CHARS, MAX_REASON_CHARS, MAX_ROWS_SHOWN,
-    TOP_COST_BUCKETS,
+    action_title, buckets_in, changed_buckets, classes_by_cost, group_title, instant,
+    needs_attention, query_link, share_tenths, signed_bytes, signed_count, top_buckets,
+    GROUP_ORDER, MAX_CELL_CHARS, MAX_REASON_CHARS, MAX_ROWS_SHOWN, TOP_COST_BUCKETS,
 };
 use super::text::subject;
 use super::totals::RunTotals;
@@ -104,6 +105,7 @@ pub fn render_html(report: &RunReport) -> String {
         "<div style=\"max-width:1000px;margin:0 auto;padding:16px 20px;background:#ffffff;color:#111827;font-size:14px;line-height:1.45;{FONT}\">\n"
     ));
     header(&mut out, report);
+    since_last_run(&mut out, report);
     figures(&mut out, report, &totals);
     storage_cost(&mut out, report);
     notes(&mut out, report);
@@ -476,6 +478,50 @@ fn bar(tenths: u32) -> String {
     format!(
         "<td style=\"{TD}width:55%;vertical-align:middle;\"><table role=\"presentation\" cellpadding=\"0\" cellspacing=\"0\" width=\"100%\" style=\"border-collapse:collapse;width:100%;\"><tr>{bar}</tr></table></td>"
     )
+}
+
+/// What changed since the previous run: the headline and the buckets that changed most.
+fn since_last_run(out: &mut String, report: &RunReport) {
+    let Some(comparison) = &report.comparison else {
+        if let Some(reason) = &report.comparison_reason {
+            out.push_str(&format!(
+                "<p style=\"margin:8px 0;font-size:12px;{MUTED}\">Not compared with an earlier run: {}</p>\n",
+                short(reason, MAX_REASON_CHARS)
+            ));
+        }
+        return;
+    };
+    out.push_str(&format!(
+        "<h2 style=\"{H2}\">{}</h2>\n",
+        short(&headline(comparison), MAX_REASON_CHARS)
+    ));
+    let changed = changed_buckets(comparison, TOP_COST_BUCKETS);
+    if changed.is_empty() {
+        return;
+    }
+    table_start(
+        out,
+        &[
+            ("Bucket", false),
+            ("Account", false),
+            ("Region", false),
+            ("Status", false),
+            ("Objects", true),
+            ("Bytes", true),
+        ],
+    );
+    for bucket in changed {
+        out.push_str(&format!(
+            "<tr><td style=\"{TD_MONO}\">{}</td><td style=\"{TD}\">{}</td><td style=\"{TD}\">{}</td><td style=\"{TD}\">{}</td><td style=\"{TD_NUM}\">{}</td><td style=\"{TD_NUM}\">{}</td></tr>\n",
+            short(&bucket.bucket, MAX_CELL_CHARS),
+            short(&bucket.account, MAX_CELL_CHARS),
+            short(&bucket.region, MAX_CELL_CHARS),
+            bucket.status.as_str(),
+            signed_count(bucket.objects_delta),
+            signed_bytes(bucket.bytes_delta),
+        ));
+    }
+    out.push_str("</table>\n");
 }
 
 /// The estate's storage a month: the total, a bar per storage class, the most expensive buckets.

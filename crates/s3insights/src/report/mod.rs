@@ -9,6 +9,7 @@
 
 mod assemble;
 mod chart;
+mod comparison;
 mod format;
 mod html;
 mod model;
@@ -16,8 +17,9 @@ mod sections;
 mod text;
 mod totals;
 
-pub use assemble::{assemble, email_not_sent, Origin, StoredRun};
+pub use assemble::{assemble, email_not_sent, with_previous_run, Origin, StoredRun};
 pub use chart::{storage_class_shares, ClassShare};
+pub use comparison::{comparable, compare, headline, BucketChange, ChangeStatus, Comparison};
 pub use format::{group_thousands, human_bytes, human_duration, percent};
 pub use html::{escape_html, render_html};
 pub use model::{AthenaReport, BucketReport, QueryReport, QueryState, RunOutcome, RunReport};

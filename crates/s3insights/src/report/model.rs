@@ -3,6 +3,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use super::comparison::Comparison;
 use crate::cost::CostReport;
 use crate::{BucketFigures, BucketStatus};
 
@@ -29,6 +30,9 @@ pub struct RunReport {
     pub is_smoke_test: bool,
     /// Ids of the accounts scanned.
     pub accounts: Vec<String>,
+    /// Those of them that could not be reached: the run covered none of their regions.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unreachable_accounts: Vec<String>,
     /// Regions scanned.
     pub regions: Vec<String>,
     /// Where the run's data can be queried.
@@ -37,6 +41,13 @@ pub struct RunReport {
     pub buckets: Vec<BucketReport>,
     /// Every query run (built-in ones first, then the user's), with its first rows.
     pub queries: Vec<QueryReport>,
+    /// What changed since the previous run that covered some of the same accounts and regions;
+    /// `null` with [`RunReport::comparison_reason`] when there is none.
+    #[serde(default)]
+    pub comparison: Option<Comparison>,
+    /// Why there is no comparison.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comparison_reason: Option<String>,
     /// What the buckets' storage costs a month, when any bucket has figures.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cost: Option<CostReport>,

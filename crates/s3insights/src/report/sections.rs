@@ -1,5 +1,6 @@
 //! What the report lists, in which order: shared by the HTML and text parts so they agree.
 
+use super::comparison::{BucketChange, ChangeStatus, Comparison};
 use super::model::{BucketReport, RunReport};
 use crate::cost::CostReport;
 use crate::StatusGroup;
@@ -19,6 +20,36 @@ pub(crate) const TOP_BUCKETS: usize = 10;
 
 /// How many buckets the storage cost table lists, and how many savings the savings table.
 pub(crate) const TOP_COST_BUCKETS: usize = 10;
+
+/// The buckets that changed, the biggest changes first (the comparison's order), at most `limit`.
+pub(crate) fn changed_buckets(comparison: &Comparison, limit: usize) -> Vec<&BucketChange> {
+    comparison
+        .buckets
+        .iter()
+        .filter(|b| b.status != ChangeStatus::Same)
+        .take(limit)
+        .collect()
+}
+
+/// A signed byte count, humanised: `+1.5 GiB`, `-3 B`, `±0 B`.
+pub(crate) fn signed_bytes(delta: i64) -> String {
+    let size = super::format::human_bytes(delta.unsigned_abs());
+    match delta.signum() {
+        1 => format!("+{size}"),
+        -1 => format!("-{size}"),
+        _ => format!("±{size}"),
+    }
+}
+
+/// A signed count with thousands separators: `+1,234`.
+pub(crate) fn signed_count(delta: i64) -> String {
+    let count = super::format::group_thousands(delta.unsigned_abs());
+    match delta.signum() {
+        1 => format!("+{count}"),
+        -1 => format!("-{count}"),
+        _ => format!("±{count}"),
+    }
+}
 
 /// A saving's action as the report names it.
 pub(crate) fn action_title(action: &str) -> &str {

@@ -5,12 +5,13 @@
 //! sequences a terminal would obey); nothing is HTML-escaped.
 
 use super::chart::storage_class_shares;
+use super::comparison::headline;
 use super::format::{cell, group_thousands, human_bytes, human_duration, multi_line, percent, usd};
 use super::model::{QueryReport, QueryState, RunOutcome, RunReport};
 use super::sections::{
-    action_title, buckets_in, classes_by_cost, group_title, instant, needs_attention, query_link,
-    share_tenths, top_buckets, GROUP_ORDER, MAX_CELL_CHARS, MAX_REASON_CHARS, MAX_ROWS_SHOWN,
-    TOP_COST_BUCKETS,
+    action_title, buckets_in, changed_buckets, classes_by_cost, group_title, instant,
+    needs_attention, query_link, share_tenths, signed_bytes, signed_count, top_buckets,
+    GROUP_ORDER, MAX_CELL_CHARS, MAX_REASON_CHARS, MAX_ROWS_SHOWN, TOP_COST_BUCKETS,
 };
 use super::totals::RunTotals;
 use crate::cost::CostReport;
@@ -83,6 +84,7 @@ pub fn render_text(report: &RunReport) -> String {
     let totals = report.totals();
     let mut out = String::with_capacity(8 * 1024);
     header(&mut out, report);
+    since_last_run(&mut out, report);
     figures(&mut out, &totals);
     storage_cost(&mut out, report);
     if !report.notes.is_empty() {
@@ -409,6 +411,42 @@ fn top_bucket_table(out: &mut String, report: &RunReport, totals: &RunTotals) {
         &rows,
         &[0, 4, 5, 6],
     );
+}
+
+/// What changed since the previous run: the headline and the buckets that changed most.
+fn since_last_run(out: &mut String, report: &RunReport) {
+    let Some(comparison) = &report.comparison else {
+        if let Some(reason) = &report.comparison_reason {
+            out.push_str(&format!(
+                "\nNot compared with an earlier run: {}\n",
+                cell(reason, MAX_REASON_CHARS)
+            ));
+        }
+        return;
+    };
+    heading(out, &headline(comparison));
+    let rows: Vec<Vec<String>> = changed_buckets(comparison, TOP_COST_BUCKETS)
+        .into_iter()
+        .map(|b| {
+            vec![
+                cell(&b.bucket, MAX_TEXT_CELL_CHARS),
+                cell(&b.account, MAX_TEXT_CELL_CHARS),
+                cell(&b.region, MAX_TEXT_CELL_CHARS),
+                b.status.as_str().to_owned(),
+                signed_count(b.objects_delta),
+                signed_bytes(b.bytes_delta),
+            ]
+        })
+        .collect();
+    if !rows.is_empty() {
+        table(
+            out,
+            "",
+            Some(&["BUCKET", "ACCOUNT", "REGION", "STATUS", "OBJECTS", "BYTES"]),
+            &rows,
+            &[4, 5],
+        );
+    }
 }
 
 /// The estate's storage a month: the total, per storage class and the most expensive buckets.

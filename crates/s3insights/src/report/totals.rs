@@ -168,6 +168,7 @@ mod tests {
             finished_at: DateTime::UNIX_EPOCH,
             is_smoke_test: false,
             accounts: vec![],
+            unreachable_accounts: vec![],
             regions: vec![],
             athena: AthenaReport {
                 database: "db".into(),
@@ -176,6 +177,8 @@ mod tests {
             },
             buckets,
             queries: vec![],
+            comparison: None,
+            comparison_reason: None,
             cost: None,
             notes: vec![],
             input: serde_json::Value::Null,

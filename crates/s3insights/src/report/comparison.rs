@@ -1,0 +1,357 @@
+//! What changed since the previous run: the latest earlier successful run of the same deployment
+//! that covered some of the same accounts and regions, compared bucket by bucket where both runs
+//! covered the bucket's account and region.
+//!
+//! A run covers an account and region when the account was reached and the region was one of the
+//! run's. A bucket is `new` when this run has its figures and the previous run covered its account
+//! and region without listing it; `gone` when the previous run had its figures and this run covered
+//! its account and region without listing it; `changed` or `same` when both runs have its figures.
+//! A bucket a run listed without figures (it failed or timed out there) is not compared.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::model::{BucketReport, RunOutcome, RunReport};
+use crate::{BucketFigures, BucketStatus};
+
+/// The comparison with the previous run, as `summary.json`'s `comparison`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Comparison {
+    /// The previous run's id.
+    pub previous_run: String,
+    /// When the previous run finished.
+    pub previous_finished_at: DateTime<Utc>,
+    /// Every bucket compared: new, gone and changed first (by bytes changed), then the same.
+    pub buckets: Vec<BucketChange>,
+}
+
+/// How a bucket changed between the two runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChangeStatus {
+    /// Not in the previous run, which covered its account and region.
+    New,
+    /// In the previous run, not in this one, which covered its account and region.
+    Gone,
+    /// Its objects, bytes or bytes per storage class differ.
+    Changed,
+    /// Its figures are the same.
+    Same,
+}
+
+impl ChangeStatus {
+    /// Displayed name, as in `summary.json`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChangeStatus::New => "new",
+            ChangeStatus::Gone => "gone",
+            ChangeStatus::Changed => "changed",
+            ChangeStatus::Same => "same",
+        }
+    }
+}
+
+/// One bucket's change.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BucketChange {
+    /// Owning account id.
+    pub account: String,
+    /// The bucket's region.
+    pub region: String,
+    /// Bucket name.
+    pub bucket: String,
+    /// new, gone, changed or same.
+    pub status: ChangeStatus,
+    /// Current objects now less then.
+    pub objects_delta: i64,
+    /// Bytes of all versions now less then.
+    pub bytes_delta: i64,
+    /// Bytes per storage class in the previous run (empty for a new bucket).
+    pub bytes_by_storage_class_then: BTreeMap<String, u64>,
+    /// Bytes per storage class now (empty for a gone bucket).
+    pub bytes_by_storage_class_now: BTreeMap<String, u64>,
+}
+
+/// The account and region pairs a run covered.
+fn covered(report: &RunReport) -> BTreeSet<(&str, &str)> {
+    let unreachable: BTreeSet<&str> = report
+        .unreachable_accounts
+        .iter()
+        .map(String::as_str)
+        .collect();
+    report
+        .accounts
+        .iter()
+        .filter(|a| !unreachable.contains(a.as_str()))
+        .flat_map(|a| report.regions.iter().map(move |r| (a.as_str(), r.as_str())))
+        .collect()
+}
+
+/// A bucket's figures, an empty bucket's being zero; `None` when the run has none for it.
+fn figures(bucket: &BucketReport) -> Option<BucketFigures> {
+    match (&bucket.figures, bucket.status) {
+        (Some(figures), _) => Some(figures.clone()),
+        (None, BucketStatus::BucketIsEmpty) => Some(BucketFigures::default()),
+        (None, _) => None,
+    }
+}
+
+/// Whether `previous` may be compared with `current`: another run, succeeded, not a smoke test,
+/// finished before `current` started, and covering some of the same accounts and regions.
+pub fn comparable(current: &RunReport, previous: &RunReport) -> bool {
+    previous.run_id != current.run_id
+        && previous.outcome == RunOutcome::Succeeded
+        && !previous.is_smoke_test
+        && previous.finished_at <= current.started_at
+        && !covered(current).is_disjoint(&covered(previous))
+}
+
+/// `current` compared with `previous` (see the module's rules).
+pub fn compare(current: &RunReport, previous: &RunReport) -> Comparison {
+    let both: BTreeSet<(&str, &str)> = covered(current)
+        .intersection(&covered(previous))
+        .copied()
+        .collect();
+    let index = |report: &RunReport| -> BTreeMap<(String, String, String), Option<BucketFigures>> {
+        report
+            .buckets
+            .iter()
+            .filter(|b| both.contains(&(b.account.as_str(), b.region.as_str())))
+            .map(|b| {
+                (
+                    (b.account.clone(), b.region.clone(), b.bucket.clone()),
+                    figures(b),
+                )
+            })
+            .collect()
+    };
+    let (now, then) = (index(current), index(previous));
+    let keys: BTreeSet<_> = now.keys().chain(then.keys()).cloned().collect();
+    let mut buckets: Vec<BucketChange> = keys
+        .into_iter()
+        .filter_map(|key| {
+            let change = match (now.get(&key), then.get(&key)) {
+                (Some(Some(now)), None) => {
+                    (ChangeStatus::New, now.clone(), BucketFigures::default())
+                }
+                (None, Some(Some(then))) => {
+                    (ChangeStatus::Gone, BucketFigures::default(), then.clone())
+                }
+                (Some(Some(now)), Some(Some(then))) => {
+                    let same = now.objects == then.objects
+                        && now.bytes == then.bytes
+                        && now.bytes_by_storage_class == then.bytes_by_storage_class;
+                    let status = if same {
+                        ChangeStatus::Same
+                    } else {
+                        ChangeStatus::Changed
+                    };
+                    (status, now.clone(), then.clone())
+                }
+                // Listed without figures in one run: not compared.
+                _ => return None,
+            };
+            let (status, now, then) = change;
+            let (account, region, bucket) = key;
+            Some(BucketChange {
+                account,
+                region,
+                bucket,
+                status,
+                objects_delta: now.objects as i64 - then.objects as i64,
+                bytes_delta: now.bytes as i64 - then.bytes as i64,
+                bytes_by_storage_class_then: then.bytes_by_storage_class,
+                bytes_by_storage_class_now: now.bytes_by_storage_class,
+            })
+        })
+        .collect();
+    buckets.sort_by(|a, b| {
+        (a.status == ChangeStatus::Same)
+            .cmp(&(b.status == ChangeStatus::Same))
+            .then_with(|| {
+                b.bytes_delta
+                    .unsigned_abs()
+                    .cmp(&a.bytes_delta.unsigned_abs())
+            })
+            .then_with(|| {
+                (&a.account, &a.region, &a.bucket).cmp(&(&b.account, &b.region, &b.bucket))
+            })
+    });
+    Comparison {
+        previous_run: previous.run_id.clone(),
+        previous_finished_at: previous.finished_at,
+        buckets,
+    }
+}
+
+/// The comparison's one-line summary: `Since run X of DATE: ...`.
+pub fn headline(comparison: &Comparison) -> String {
+    let count = |status| {
+        comparison
+            .buckets
+            .iter()
+            .filter(|b| b.status == status)
+            .count()
+    };
+    let objects: i64 = comparison.buckets.iter().map(|b| b.objects_delta).sum();
+    let bytes: i64 = comparison.buckets.iter().map(|b| b.bytes_delta).sum();
+    format!(
+        "Since run {} of {}: {} new, {} gone, {} changed and {} unchanged buckets; objects {}, bytes {}",
+        comparison.previous_run,
+        comparison.previous_finished_at.format("%Y-%m-%d %H:%M UTC"),
+        count(ChangeStatus::New),
+        count(ChangeStatus::Gone),
+        count(ChangeStatus::Changed),
+        count(ChangeStatus::Same),
+        super::sections::signed_count(objects),
+        super::sections::signed_bytes(bytes),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::AthenaReport;
+    use chrono::TimeZone;
+
+    fn figures(objects: u64, bytes: u64) -> Option<BucketFigures> {
+        Some(BucketFigures {
+            objects,
+            bytes,
+            bytes_by_storage_class: [("STANDARD".to_owned(), bytes)].into(),
+            ..BucketFigures::default()
+        })
+    }
+
+    fn bucket(
+        region: &str,
+        name: &str,
+        status: BucketStatus,
+        figures: Option<BucketFigures>,
+    ) -> BucketReport {
+        BucketReport {
+            account: "111111111111".into(),
+            region: region.into(),
+            bucket: name.into(),
+            status,
+            reason: None,
+            figures,
+        }
+    }
+
+    fn run(id: &str, day: u32, regions: &[&str], buckets: Vec<BucketReport>) -> RunReport {
+        let at = Utc.with_ymd_and_hms(2026, 11, day, 10, 0, 0).unwrap();
+        RunReport {
+            run_id: id.into(),
+            deployment: "d".into(),
+            outcome: RunOutcome::Succeeded,
+            cause: None,
+            started_at: at,
+            finished_at: at + chrono::Duration::hours(1),
+            is_smoke_test: false,
+            accounts: vec!["111111111111".into()],
+            unreachable_accounts: vec![],
+            regions: regions.iter().map(|r| (*r).to_owned()).collect(),
+            athena: AthenaReport {
+                database: "db".into(),
+                table: "t".into(),
+                region: "us-east-1".into(),
+            },
+            buckets,
+            queries: vec![],
+            comparison: None,
+            comparison_reason: None,
+            cost: None,
+            notes: vec![],
+            input: serde_json::Value::Null,
+        }
+    }
+
+    use BucketStatus::{BucketIsEmpty, Done, TimedOut};
+
+    fn pair() -> (RunReport, RunReport) {
+        let east = "us-east-1";
+        let previous = run(
+            "r1",
+            1,
+            &[east],
+            vec![
+                bucket(east, "kept", Done, figures(5, 500)),
+                bucket(east, "grew", Done, figures(5, 500)),
+                bucket(east, "emptied", Done, figures(2, 20)),
+                bucket(east, "deleted", Done, figures(1, 10)),
+                bucket(east, "late-now", Done, figures(1, 10)),
+            ],
+        );
+        let current = run(
+            "r2",
+            8,
+            &[east, "eu-west-1"],
+            vec![
+                bucket(east, "kept", Done, figures(5, 500)),
+                bucket(east, "grew", Done, figures(7, 1500)),
+                bucket(east, "emptied", BucketIsEmpty, None),
+                bucket(east, "created", Done, figures(3, 30)),
+                bucket(east, "late-now", TimedOut, None),
+                // Its region was not covered before: not compared.
+                bucket("eu-west-1", "elsewhere", Done, figures(9, 90)),
+            ],
+        );
+        (current, previous)
+    }
+
+    #[test]
+    fn buckets_are_new_gone_changed_or_same_where_both_runs_covered_them() {
+        let (current, previous) = pair();
+        let comparison = compare(&current, &previous);
+        let found: Vec<(&str, ChangeStatus, i64, i64)> = comparison
+            .buckets
+            .iter()
+            .map(|b| (b.bucket.as_str(), b.status, b.objects_delta, b.bytes_delta))
+            .collect();
+        assert_eq!(
+            found,
+            [
+                ("grew", ChangeStatus::Changed, 2, 1000),
+                ("created", ChangeStatus::New, 3, 30),
+                ("emptied", ChangeStatus::Changed, -2, -20),
+                ("deleted", ChangeStatus::Gone, -1, -10),
+                ("kept", ChangeStatus::Same, 0, 0),
+            ]
+        );
+        let grew = &comparison.buckets[0];
+        assert_eq!(grew.bytes_by_storage_class_then["STANDARD"], 500);
+        assert_eq!(grew.bytes_by_storage_class_now["STANDARD"], 1500);
+        assert_eq!(comparison.previous_run, "r1");
+        assert_eq!(
+            headline(&comparison),
+            "Since run r1 of 2026-11-01 11:00 UTC: 1 new, 1 gone, 2 changed and 1 unchanged \
+             buckets; objects +2, bytes +1000 B"
+        );
+    }
+
+    #[test]
+    fn only_an_earlier_successful_full_run_with_common_coverage_is_comparable() {
+        let (current, previous) = pair();
+        assert!(comparable(&current, &previous));
+        assert!(
+            !comparable(&previous, &current),
+            "later than the current run"
+        );
+        assert!(!comparable(&current, &current), "itself");
+        let mut smoke = previous.clone();
+        smoke.is_smoke_test = true;
+        assert!(!comparable(&current, &smoke));
+        let mut failed = previous.clone();
+        failed.outcome = RunOutcome::Failed;
+        assert!(!comparable(&current, &failed));
+        let mut elsewhere = previous.clone();
+        elsewhere.regions = vec!["ap-southeast-2".into()];
+        assert!(!comparable(&current, &elsewhere));
+        let mut unreachable = previous;
+        unreachable.unreachable_accounts = vec!["111111111111".into()];
+        assert!(!comparable(&current, &unreachable), "it covered nothing");
+    }
+}
