@@ -16,7 +16,9 @@
 //!    `insights s3insights costs`: transitions, Lambda invocations and GB-seconds, Athena bytes), run
 //!    Cleanup for the run and show that nothing transient is left (staging buckets, staging stacks,
 //!    inventory configurations); run it again to show it is idempotent.
-//! 6. Historical ([`crate::demo_historical`]): real changes in a member account and their CloudTrail
+//! 6. [`second_run`]: change the estate (objects added to one bucket, another emptied and deleted),
+//!    run the Harvester again and check the second report's comparison with the first.
+//! 7. Historical ([`crate::demo_historical`]): real changes in a member account and their CloudTrail
 //!    events through the deployed pipeline, each resource's history and a subscriber's messages.
 //!
 //! Progress goes to stderr; the text report goes to stdout.
@@ -31,7 +33,7 @@ use s3insights::names::{keys, Deployment};
 use s3insights::report::{group_thousands, human_bytes, RunReport};
 use serde_json::{json, Value};
 
-use fixtures::estate::{self, BucketKind, EstateSpec, SeededEstate};
+use fixtures::estate::{self, BucketKind, EstateSpec, SeededBucket, SeededEstate};
 use local_aws::deploy::{self, DeployRequest};
 use local_aws::execution::{self, Outcome, WaitOptions};
 use local_aws::package::BuildOptions;
@@ -65,6 +67,8 @@ pub async fn run(workspace: &Workspace, target: &Target, build: BuildOptions) ->
     ));
     print_costs(target, &harvest.run_id)?;
     let cleanups = clean_up(&host, &deployed, &harvest.run_id, &spec, &estate).await?;
+    let second = second_run(workspace, &host, &deployed, &spec, &estate, &harvest).await?;
+    cleanup(&host, &second.run_id, "Cleanup of the second run").await?;
     crate::demo_historical::run(&host, &deployed.outputs).await?;
 
     step("Done");
@@ -77,8 +81,9 @@ pub async fn run(workspace: &Workspace, target: &Target, build: BuildOptions) ->
         cleanups[1].seconds
     );
     eprintln!(
-        "  Report: {}",
-        harvest.report_dir.join("report.html").display()
+        "  Reports: {} and, compared with it, {}",
+        harvest.report_dir.join("report.html").display(),
+        second.report_dir.join("report.html").display()
     );
     eprintln!(
         "  The local AWS keeps running at {}; explore it with the exports of `offline emulator status`, stop it with `offline emulator stop`.",
@@ -788,4 +793,127 @@ async fn has_configuration(s3: &aws_sdk_s3::Client, bucket: &str, id: &str) -> R
         }
         token = page.next_continuation_token().map(str::to_string);
     }
+}
+
+/// Step 6: the estate changed (objects added to one bucket, another emptied and deleted) and
+/// harvested again; the second report's comparison with the first is printed and checked.
+async fn second_run(
+    workspace: &Workspace,
+    host: &Target,
+    deployed: &Deployed,
+    spec: &EstateSpec,
+    estate: &SeededEstate,
+    first: &Harvest,
+) -> Result<Harvest> {
+    let mut plain = estate
+        .buckets
+        .iter()
+        .filter(|b| b.kind == BucketKind::Plain && b.name != first.excluded);
+    let (grown, deleted) = plain
+        .next()
+        .zip(plain.next())
+        .context("the estate has no two plain buckets to change")?;
+    step(&format!(
+        "Changing the estate: {ADDED_OBJECTS} objects added to {}, {} emptied and deleted",
+        grown.name, deleted.name
+    ));
+    let s3 = |b: &SeededBucket| host.as_account(&b.account).in_region(&b.region).s3();
+    for i in 0..ADDED_OBJECTS {
+        s3(grown)
+            .put_object()
+            .bucket(&grown.name)
+            .key(format!("added/{i}.txt"))
+            .body(format!("added {i}").into_bytes().into())
+            .send()
+            .await
+            .map_err(|e| anyhow::anyhow!("{}", aws_sdk_s3::error::DisplayErrorContext(&e)))?;
+    }
+    delete_plain_bucket(&s3(deleted), &deleted.name).await?;
+    let second = harvest(workspace, host, spec, estate).await?;
+    let files = download_report(
+        host,
+        &deployed.consolidated,
+        &second.run_id,
+        &second.report_dir,
+    )
+    .await;
+    if let Some((_, Err(e))) = files.iter().find(|(name, _)| *name == "summary.json") {
+        bail!("the second run's summary.json: {e:#}");
+    }
+    check_comparison(&second, &first.run_id, &grown.name, &deleted.name)?;
+    Ok(second)
+}
+
+/// Objects the demo adds to one bucket between its two runs.
+const ADDED_OBJECTS: i64 = 3;
+
+/// Every object of a bucket without versioning, then the bucket.
+async fn delete_plain_bucket(s3: &aws_sdk_s3::Client, bucket: &str) -> Result<()> {
+    let context = |e: &dyn std::fmt::Display| anyhow::anyhow!("deleting {bucket}: {e}");
+    let pages: Vec<_> = s3
+        .list_objects_v2()
+        .bucket(bucket)
+        .into_paginator()
+        .send()
+        .collect::<Result<_, _>>()
+        .await
+        .map_err(|e| context(&aws_sdk_s3::error::DisplayErrorContext(&e)))?;
+    for key in pages
+        .into_iter()
+        .flat_map(|page| page.contents.unwrap_or_default())
+        .filter_map(|object| object.key)
+    {
+        s3.delete_object()
+            .bucket(bucket)
+            .key(&key)
+            .send()
+            .await
+            .map_err(|e| context(&aws_sdk_s3::error::DisplayErrorContext(&e)))?;
+    }
+    s3.delete_bucket()
+        .bucket(bucket)
+        .send()
+        .await
+        .map_err(|e| context(&aws_sdk_s3::error::DisplayErrorContext(&e)))?;
+    Ok(())
+}
+
+/// The second report's comparison: with the first run, the grown bucket `changed` by the added
+/// objects, the deleted one `gone`, and the headline printed.
+fn check_comparison(second: &Harvest, first: &str, grown: &str, deleted: &str) -> Result<()> {
+    step("What changed since the first run (the second report's comparison)");
+    let path = second.report_dir.join("summary.json");
+    let summary: Value = serde_json::from_str(
+        &std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?,
+    )?;
+    let comparison = &summary["comparison"];
+    if comparison["previous_run"] != first {
+        bail!(
+            "the second run is not compared with the first ({first}): {comparison} {}",
+            summary["comparison_reason"]
+        );
+    }
+    let change = |name: &str| {
+        comparison["buckets"]
+            .as_array()
+            .and_then(|b| b.iter().find(|b| b["bucket"] == name))
+            .cloned()
+            .with_context(|| format!("{name} is not in the comparison"))
+    };
+    let grew = change(grown)?;
+    if grew["status"] != "changed" || grew["objects_delta"] != ADDED_OBJECTS {
+        bail!("{grown} should be changed by +{ADDED_OBJECTS} objects: {grew}");
+    }
+    let gone = change(deleted)?;
+    if gone["status"] != "gone" {
+        bail!("{deleted} should be gone: {gone}");
+    }
+    let text = std::fs::read_to_string(second.report_dir.join("report.txt"))?;
+    if let Some(headline) = text.lines().find(|l| l.starts_with("Since run ")) {
+        eprintln!("  {headline}");
+    }
+    eprintln!(
+        "  checked: {grown} changed (+{ADDED_OBJECTS} objects), {deleted} gone, compared with run {first}"
+    );
+    Ok(())
 }
