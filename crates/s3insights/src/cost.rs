@@ -223,6 +223,13 @@ fn billed(class: &str, versions: u64, bytes: u64) -> (u64, u64) {
     }
 }
 
+/// The built-in queries the savings are priced from.
+const SAVINGS_QUERIES: [&str; 3] = [
+    "noncurrent_versions_to_expire",
+    "cold_standard_objects",
+    "small_objects_in_archive_classes",
+];
+
 /// A query's succeeded result as rows of named values.
 struct Rows<'a>(&'a QueryReport);
 
@@ -346,6 +353,14 @@ pub fn savings(queries: &[QueryReport], table: &PriceTable) -> (Vec<Saving>, Vec
                  ObjectSizeGreaterThan 131072) or aggregate them"
             );
             savings.push(saving("move_small_objects", &row, usd, detail));
+        }
+    }
+    for name in SAVINGS_QUERIES {
+        if Rows::of(queries, name).is_some_and(|r| r.0.truncated) {
+            notes.push(format!(
+                "{name} found more rows than the report keeps: its savings are those of the rows \
+                 kept (the largest), a lower bound; the query in Athena has them all"
+            ));
         }
     }
     if Rows::of(queries, "kms_without_bucket_key").is_some_and(|r| !r.0.rows.is_empty()) {
@@ -533,6 +548,23 @@ mod tests {
             notes.len(),
             1,
             "the Bucket Key saving is said to be unmeasured"
+        );
+    }
+
+    #[test]
+    fn a_truncated_query_makes_its_savings_a_lower_bound() {
+        let mut cold = result(
+            "cold_standard_objects",
+            &["account", "region", "bucket", "objects", "bytes"],
+            &[&["1", "us-east-1", "b", "3", "1073741824"]],
+        );
+        cold.truncated = true;
+        let (savings, notes) = savings(&[cold], PriceTable::builtin());
+        assert_eq!(savings.len(), 1);
+        assert_eq!(notes.len(), 1);
+        assert!(
+            notes[0].starts_with("cold_standard_objects found more rows"),
+            "{notes:?}"
         );
     }
 
