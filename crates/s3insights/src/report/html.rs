@@ -12,9 +12,10 @@ use super::format::{
 };
 use super::model::{BucketReport, QueryReport, QueryState, RunOutcome, RunReport};
 use super::sections::{
-    action_title, buckets_in, changed_buckets, classes_by_cost, group_title, instant,
+    action_title, buckets_in, changed_buckets, classes_by_cost, group_title, humanised, instant,
     needs_attention, query_link, share_tenths, signed_bytes, signed_count, top_buckets,
-    GROUP_ORDER, MAX_CELL_CHARS, MAX_REASON_CHARS, MAX_ROWS_SHOWN, TOP_COST_BUCKETS,
+    GROUP_ORDER, MAX_BUCKETS_LISTED, MAX_CELL_CHARS, MAX_REASON_CHARS, MAX_ROWS_SHOWN,
+    TOP_COST_BUCKETS,
 };
 use super::text::subject;
 use super::totals::RunTotals;
@@ -416,11 +417,11 @@ fn result_table(out: &mut String, query: &QueryReport) {
     out.push_str("</tr>\n");
     for row in query.rows.iter().take(MAX_ROWS_SHOWN) {
         out.push_str("<tr>");
-        for value in row {
+        for (value, column) in row.iter().zip(&query.columns) {
             match value {
                 Some(value) => out.push_str(&format!(
                     "<td style=\"{TD_MONO}\">{}</td>",
-                    short(value, MAX_CELL_CHARS)
+                    short(&humanised(column, value), MAX_CELL_CHARS)
                 )),
                 None => out.push_str(&format!("<td style=\"{TD}color:#9ca3af;\">NULL</td>")),
             }
@@ -712,7 +713,8 @@ fn settled_buckets(out: &mut String, report: &RunReport) {
                 ],
             );
         }
-        for b in buckets {
+        let more = buckets.len().saturating_sub(MAX_BUCKETS_LISTED);
+        for b in buckets.into_iter().take(MAX_BUCKETS_LISTED) {
             let row_start = format!(
                 "<tr><td style=\"{TD}\">{}</td><td style=\"{TD}\">{}</td><td style=\"{TD_MONO}\">{}</td>",
                 short(&b.account, MAX_CELL_CHARS),
@@ -734,6 +736,12 @@ fn settled_buckets(out: &mut String, report: &RunReport) {
             out.push_str(&format!("{row_start}{rest}</tr>\n"));
         }
         out.push_str("</table>\n");
+        if more > 0 {
+            out.push_str(&format!(
+                "<p style=\"margin:4px 0 0 0;font-size:12px;{MUTED}\">and {} more (every bucket in summary.json)</p>\n",
+                group_thousands(more as u64)
+            ));
+        }
     }
 }
 

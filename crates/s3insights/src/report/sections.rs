@@ -51,6 +51,36 @@ pub(crate) fn signed_count(delta: i64) -> String {
     }
 }
 
+/// Most buckets listed per status group (the rest are counted; `summary.json` has them all).
+pub(crate) const MAX_BUCKETS_LISTED: usize = 50;
+
+/// A query result value as the report shows it: byte counts humanised (`1.5 GiB`), counts with
+/// thousands separators, timestamps to the minute; anything else, or a value that does not parse,
+/// as it is. `summary.json` keeps the exact values.
+pub(crate) fn humanised(column: &str, value: &str) -> String {
+    let column = column.to_ascii_lowercase();
+    let bytes = column == "bytes" || column == "size" || column.ends_with("_bytes");
+    let count = matches!(
+        column.as_str(),
+        "objects" | "versions" | "current_objects" | "noncurrent_versions" | "delete_markers"
+    );
+    let date = column.ends_with("_date") || column == "newest_write";
+    match value.parse::<u64>() {
+        Ok(n) if bytes => return super::format::human_bytes(n),
+        Ok(n) if count => return super::format::group_thousands(n),
+        _ => {}
+    }
+    // Athena's and DuckDB's timestamps: `2024-03-02 10:11:12.000` (or with a `T`).
+    let looks_like_time = value.len() >= 16
+        && value.as_bytes()[4] == b'-'
+        && matches!(value.as_bytes()[10], b' ' | b'T')
+        && value.as_bytes()[13] == b':';
+    if date && looks_like_time && value.is_char_boundary(16) {
+        return format!("{} {}", &value[..10], &value[11..16]);
+    }
+    value.to_owned()
+}
+
 /// A saving's action as the report names it.
 pub(crate) fn action_title(action: &str) -> &str {
     match action {
@@ -150,4 +180,30 @@ pub(crate) fn query_link(report: &RunReport, query: &super::QueryReport) -> Opti
 /// How an instant is shown.
 pub(crate) fn instant(at: &chrono::DateTime<chrono::Utc>) -> String {
     at.format("%Y-%m-%d %H:%M:%S UTC").to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::humanised;
+
+    #[test]
+    fn query_values_are_humanised_by_column() {
+        assert_eq!(humanised("bytes", "1610612736"), "1.5 GiB");
+        assert_eq!(humanised("size", "912"), "912 B");
+        assert_eq!(humanised("noncurrent_bytes", "2048"), "2.0 KiB");
+        assert_eq!(humanised("versions", "1234567"), "1,234,567");
+        assert_eq!(
+            humanised("last_modified_date", "2024-03-02 10:11:12.000"),
+            "2024-03-02 10:11"
+        );
+        assert_eq!(
+            humanised("newest_write", "2019-03-04T12:00:00Z"),
+            "2019-03-04 12:00"
+        );
+        // Anything else, or what does not parse, as it is.
+        assert_eq!(humanised("key", "1610612736"), "1610612736");
+        assert_eq!(humanised("bytes", "n/a"), "n/a");
+        assert_eq!(humanised("last_modified_date", "soon"), "soon");
+        assert_eq!(humanised("days_since_write", "2000"), "2000");
+    }
 }

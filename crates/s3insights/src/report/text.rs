@@ -9,9 +9,10 @@ use super::comparison::headline;
 use super::format::{cell, group_thousands, human_bytes, human_duration, multi_line, percent, usd};
 use super::model::{QueryReport, QueryState, RunOutcome, RunReport};
 use super::sections::{
-    action_title, buckets_in, changed_buckets, classes_by_cost, group_title, instant,
+    action_title, buckets_in, changed_buckets, classes_by_cost, group_title, humanised, instant,
     needs_attention, query_link, share_tenths, signed_bytes, signed_count, top_buckets,
-    GROUP_ORDER, MAX_CELL_CHARS, MAX_REASON_CHARS, MAX_ROWS_SHOWN, TOP_COST_BUCKETS,
+    GROUP_ORDER, MAX_BUCKETS_LISTED, MAX_CELL_CHARS, MAX_REASON_CHARS, MAX_ROWS_SHOWN,
+    TOP_COST_BUCKETS,
 };
 use super::totals::RunTotals;
 use crate::cost::CostReport;
@@ -317,8 +318,9 @@ fn query_section(out: &mut String, report: &RunReport, query: &QueryReport) {
             .take(MAX_ROWS_SHOWN)
             .map(|row| {
                 row.iter()
-                    .map(|v| match v {
-                        Some(v) => cell(v, MAX_TEXT_CELL_CHARS),
+                    .zip(&query.columns)
+                    .map(|(v, column)| match v {
+                        Some(v) => cell(&humanised(column, v), MAX_TEXT_CELL_CHARS),
                         None => "NULL".to_owned(),
                     })
                     .collect()
@@ -544,8 +546,11 @@ fn settled_buckets(out: &mut String, report: &RunReport) {
                 group_thousands(buckets.len() as u64)
             ),
         );
+        let listed = buckets.len().min(MAX_BUCKETS_LISTED);
+        let more = buckets.len() - listed;
         let rows: Vec<Vec<String>> = buckets
             .into_iter()
+            .take(listed)
             .map(|b| {
                 let mut row = vec![
                     cell(&b.account, MAX_TEXT_CELL_CHARS),
@@ -583,6 +588,12 @@ fn settled_buckets(out: &mut String, report: &RunReport) {
                 &rows,
                 &[],
             );
+        }
+        if more > 0 {
+            out.push_str(&format!(
+                "... and {} more (every bucket in summary.json)\n",
+                group_thousands(more as u64)
+            ));
         }
     }
 }
