@@ -33,7 +33,9 @@ const TH_NUM: &str = "text-align:right;padding:5px 8px;border-bottom:2px solid #
 const TD: &str =
     "padding:5px 8px;border-bottom:1px solid #e5e7eb;vertical-align:top;word-break:break-word;";
 const TD_NUM: &str = "padding:5px 8px;border-bottom:1px solid #e5e7eb;vertical-align:top;text-align:right;white-space:nowrap;";
-const TD_MONO: &str = "padding:5px 8px;border-bottom:1px solid #e5e7eb;vertical-align:top;word-break:break-all;font-family:SFMono-Regular,Consolas,'Liberation Mono',Menlo,monospace;";
+/// Identifiers (bucket names, keys): broken at the soft breaks [`identifier`] marks, mid-word only
+/// when a part alone is wider than the cell.
+const TD_MONO: &str = "padding:5px 8px;border-bottom:1px solid #e5e7eb;vertical-align:top;overflow-wrap:anywhere;font-family:SFMono-Regular,Consolas,'Liberation Mono',Menlo,monospace;";
 const MUTED: &str = "color:#6b7280;";
 const BAR: &str = "#2563eb";
 const BAR_REST: &str = "#e5e7eb";
@@ -63,6 +65,20 @@ fn text(value: &str) -> String {
 /// A value in a table cell: one line, cut to `max` characters, escaped.
 fn short(value: &str, max: usize) -> String {
     escape_html(&cell(value, max))
+}
+
+/// An identifier in a table cell ([`short`]), with a soft break (`<wbr>`) after each `/`, `-`,
+/// `.` and `_`, so a narrow column breaks it between its parts, not mid-word.
+fn identifier(value: &str, max: usize) -> String {
+    let escaped = short(value, max);
+    let mut out = String::with_capacity(escaped.len() + escaped.len() / 4);
+    for ch in escaped.chars() {
+        out.push(ch);
+        if matches!(ch, '/' | '-' | '.' | '_') {
+            out.push_str("<wbr>");
+        }
+    }
+    out
 }
 
 /// (background, foreground) of a status group.
@@ -324,7 +340,7 @@ fn attention(out: &mut String, report: &RunReport) {
                 "<tr><td style=\"{TD}\">{}</td><td style=\"{TD}\">{}</td><td style=\"{TD_MONO}\">{}</td><td style=\"{TD}\">{}</td><td style=\"{TD}\">{}</td></tr>\n",
                 short(&b.account, MAX_CELL_CHARS),
                 short(&b.region, MAX_CELL_CHARS),
-                short(&b.bucket, MAX_CELL_CHARS),
+                identifier(&b.bucket, MAX_CELL_CHARS),
                 status_badge(b),
                 b.reason.as_deref().map(|r| short(r, MAX_REASON_CHARS)).unwrap_or_default(),
             ));
@@ -421,7 +437,7 @@ fn result_table(out: &mut String, query: &QueryReport) {
             match value {
                 Some(value) => out.push_str(&format!(
                     "<td style=\"{TD_MONO}\">{}</td>",
-                    short(&humanised(column, value), MAX_CELL_CHARS)
+                    identifier(&humanised(column, value), MAX_CELL_CHARS)
                 )),
                 None => out.push_str(&format!("<td style=\"{TD}color:#9ca3af;\">NULL</td>")),
             }
@@ -514,7 +530,7 @@ fn since_last_run(out: &mut String, report: &RunReport) {
     for bucket in changed {
         out.push_str(&format!(
             "<tr><td style=\"{TD_MONO}\">{}</td><td style=\"{TD}\">{}</td><td style=\"{TD}\">{}</td><td style=\"{TD}\">{}</td><td style=\"{TD_NUM}\">{}</td><td style=\"{TD_NUM}\">{}</td></tr>\n",
-            short(&bucket.bucket, MAX_CELL_CHARS),
+            identifier(&bucket.bucket, MAX_CELL_CHARS),
             short(&bucket.account, MAX_CELL_CHARS),
             short(&bucket.region, MAX_CELL_CHARS),
             bucket.status.as_str(),
@@ -577,7 +593,7 @@ fn storage_cost(out: &mut String, report: &RunReport) {
     for bucket in cost.buckets.iter().take(TOP_COST_BUCKETS) {
         out.push_str(&format!(
             "<tr><td style=\"{TD_MONO}\">{}</td><td style=\"{TD}\">{}</td><td style=\"{TD}\">{}</td><td style=\"{TD_NUM}\">{}</td></tr>\n",
-            short(&bucket.bucket, MAX_CELL_CHARS),
+            identifier(&bucket.bucket, MAX_CELL_CHARS),
             short(&bucket.account, MAX_CELL_CHARS),
             short(&bucket.region, MAX_CELL_CHARS),
             usd(bucket.monthly_usd),
@@ -619,7 +635,7 @@ fn savings(out: &mut String, cost: &CostReport) {
             "<tr><td style=\"{TD_NUM}\">{}</td><td style=\"{TD}\">{}</td><td style=\"{TD_MONO}\">{}</td><td style=\"{TD}\">{}</td><td style=\"{TD}\">{}</td><td style=\"{TD}font-size:12px;\">{}</td></tr>\n",
             usd(saving.monthly_usd),
             short(action_title(&saving.action), MAX_CELL_CHARS),
-            short(&saving.bucket, MAX_CELL_CHARS),
+            identifier(&saving.bucket, MAX_CELL_CHARS),
             short(&saving.account, MAX_CELL_CHARS),
             short(&saving.region, MAX_CELL_CHARS),
             short(&saving.detail, MAX_REASON_CHARS),
@@ -659,8 +675,8 @@ fn top_bucket_table(out: &mut String, report: &RunReport, totals: &RunTotals) {
             .and_then(|f| f.largest_object.as_ref())
             .map(|o| {
                 format!(
-                    "<span style=\"{MONO}word-break:break-all;\">{}</span> <span style=\"{MUTED}white-space:nowrap;\">({})</span>",
-                    short(&o.key, MAX_CELL_CHARS),
+                    "<span style=\"{MONO}overflow-wrap:anywhere;\">{}</span> <span style=\"{MUTED}white-space:nowrap;\">({})</span>",
+                    identifier(&o.key, MAX_CELL_CHARS),
                     human_bytes(o.size)
                 )
             })
@@ -668,7 +684,7 @@ fn top_bucket_table(out: &mut String, report: &RunReport, totals: &RunTotals) {
         out.push_str(&format!(
             "<tr><td style=\"{TD_NUM}\">{}</td><td style=\"{TD_MONO}\">{}</td><td style=\"{TD}\">{}</td><td style=\"{TD}\">{}</td><td style=\"{TD_NUM}\">{}</td><td style=\"{TD_NUM}\">{}</td><td style=\"{TD_NUM}\">{}</td><td style=\"{TD}\">{largest}</td></tr>\n",
             rank + 1,
-            short(&bucket.bucket, MAX_CELL_CHARS),
+            identifier(&bucket.bucket, MAX_CELL_CHARS),
             short(&bucket.account, MAX_CELL_CHARS),
             short(&bucket.region, MAX_CELL_CHARS),
             group_thousands(figures.map(|f| f.objects).unwrap_or(0)),
@@ -719,7 +735,7 @@ fn settled_buckets(out: &mut String, report: &RunReport) {
                 "<tr><td style=\"{TD}\">{}</td><td style=\"{TD}\">{}</td><td style=\"{TD_MONO}\">{}</td>",
                 short(&b.account, MAX_CELL_CHARS),
                 short(&b.region, MAX_CELL_CHARS),
-                short(&b.bucket, MAX_CELL_CHARS),
+                identifier(&b.bucket, MAX_CELL_CHARS),
             );
             let rest = match (group, &b.figures) {
                 (StatusGroup::Done, Some(f)) => format!(
@@ -760,6 +776,19 @@ fn input(out: &mut String, report: &RunReport) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn identifiers_break_between_their_parts_and_stay_escaped() {
+        assert_eq!(
+            identifier("logs/2024/a-b_c.txt", 200),
+            "logs/<wbr>2024/<wbr>a-<wbr>b_<wbr>c.<wbr>txt"
+        );
+        assert_eq!(
+            identifier("</script>", 200),
+            "&lt;/<wbr>script&gt;",
+            "no break inside an entity"
+        );
+    }
 
     #[test]
     fn escapes_the_five_html_specials() {
