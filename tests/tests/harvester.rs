@@ -605,7 +605,13 @@ async fn a_second_run_says_what_changed_since_the_first() {
         .as_str()
         .is_some_and(|r| r.contains("no earlier successful run")));
 
-    put_objects(&a, region, &grows, &[("b", b"22222")]).await;
+    put_objects(
+        &a,
+        region,
+        &grows,
+        &[("b", b"22222"), ("deploy/.env", b"K=V")],
+    )
+    .await;
     delete_bucket(&a, region, &goes).await;
     let created = bucket(&a, region, "created", &[("n", b"nnn")]).await;
     let second = run_id();
@@ -626,8 +632,15 @@ async fn a_second_run_says_what_changed_since_the_first() {
     };
     assert_eq!(change(&kept)["status"], "same");
     assert_eq!(change(&grows)["status"], "changed");
-    assert_eq!(change(&grows)["objects_delta"], 1);
-    assert_eq!(change(&grows)["bytes_delta"], 5);
+    assert_eq!(change(&grows)["objects_delta"], 2);
+    assert_eq!(change(&grows)["bytes_delta"], 5 + 3);
+    // Object by object, through Athena over both runs' tables: the new .env, and only it.
+    assert_eq!(
+        comparison["new_secret_like_keys"],
+        json!([{"account": a, "region": region, "bucket": grows, "key": "deploy/.env"}]),
+        "{after:#}"
+    );
+    assert_eq!(comparison["new_public_objects"], json!([]));
     assert_eq!(change(&goes)["status"], "gone");
     assert_eq!(change(&goes)["bytes_delta"], -2);
     assert_eq!(change(&created)["status"], "new");

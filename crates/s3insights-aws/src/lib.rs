@@ -15,6 +15,7 @@
 #![deny(missing_docs)]
 
 pub mod config;
+pub mod earlier_reports;
 pub mod error;
 pub mod handlers;
 pub mod inventory_configuration;

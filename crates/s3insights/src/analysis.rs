@@ -6,8 +6,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use crate::catalogue::{
-    builtin_queries, database_ddl, partition_statements, render, table_ddl, Identifier, Partition,
-    ATHENA_MAX_QUERY_BYTES,
+    builtin_queries, comparison_queries, database_ddl, partition_statements, render, table_ddl,
+    Identifier, Partition, PreviousTable, ATHENA_MAX_QUERY_BYTES, COMPARISON_QUERIES,
 };
 use crate::input::HarvesterInput;
 use crate::names::keys;
@@ -107,6 +107,7 @@ pub fn prepare(
     run_id: &str,
     consolidated_bucket: &str,
     buckets: Vec<BucketRecord>,
+    previous: Option<&PreviousTable>,
 ) -> Result<Preparation, PlanError> {
     let (database, table) = identifiers(input)?;
     let bucket = consolidated_bucket;
@@ -114,7 +115,14 @@ pub fn prepare(
     let statements =
         partition_statements(&database, &table, &partitions, PARTITION_STATEMENT_BYTES)
             .map_err(plan_error)?;
-    let plan = plan(input)?;
+    let mut plan = plan(input)?;
+    if let Some(previous) = previous {
+        let queries = comparison_queries(&database, &table, previous).map_err(plan_error)?;
+        plan.extend(queries.into_iter().map(|(name, sql)| PlannedQuery {
+            name: name.to_owned(),
+            sql,
+        }));
+    }
     let location = format!("s3://{bucket}/{}", keys::inventory_root(run_id));
     let answer = json!({
         "database": input.athena_database_name,
@@ -135,13 +143,17 @@ pub fn prepare(
 
 /// A planned query's report before anything is known of its run: not run.
 pub fn not_run(planned: &PlannedQuery) -> QueryReport {
-    let builtin = builtin_queries().iter().find(|q| q.name == planned.name);
+    let builtin = builtin_queries()
+        .iter()
+        .map(|q| (q.name, q.title, q.description))
+        .chain(COMPARISON_QUERIES)
+        .find(|(name, _, _)| *name == planned.name);
     QueryReport {
         name: planned.name.clone(),
         title: builtin
-            .map(|q| q.title.to_string())
+            .map(|(_, title, _)| title.to_string())
             .unwrap_or_else(|| planned.name.clone()),
-        description: builtin.map(|q| q.description.to_string()),
+        description: builtin.map(|(_, _, description)| description.to_string()),
         builtin: builtin.is_some(),
         sql: planned.sql.clone(),
         state: QueryState::NotRun,
@@ -247,6 +259,7 @@ pub fn summary(reports: &[QueryReport]) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::catalogue::{NEW_PUBLIC_OBJECTS, NEW_SECRET_LIKE_KEYS, NEW_UNENCRYPTED_VERSIONS};
 
     fn input() -> HarvesterInput {
         let raw = json!({
@@ -272,6 +285,38 @@ mod tests {
     }
 
     #[test]
+    fn with_a_previous_run_the_comparison_queries_come_last_as_built_in_ones() {
+        let previous = PreviousTable {
+            run_id: "r0".into(),
+            database: Identifier::database("s3insights").unwrap(),
+            table: Identifier::table("r0inventorytable").unwrap(),
+        };
+        let prepared = prepare(&input(), "r1", "consolidated", vec![], Some(&previous)).unwrap();
+        let names: Vec<&str> = prepared.plan.iter().map(|q| q.name.as_str()).collect();
+        assert_eq!(prepared.plan.len(), builtin_queries().len() + 1 + 3);
+        assert_eq!(
+            names[names.len() - 3..],
+            [
+                NEW_PUBLIC_OBJECTS,
+                NEW_SECRET_LIKE_KEYS,
+                NEW_UNENCRYPTED_VERSIONS
+            ]
+        );
+        let report = not_run(prepared.plan.last().unwrap());
+        assert!(report.builtin);
+        assert_eq!(
+            report.title,
+            "Unencrypted versions new since the previous run"
+        );
+        assert!(prepared
+            .plan
+            .last()
+            .unwrap()
+            .sql
+            .contains("\"r0inventorytable\""));
+    }
+
+    #[test]
     fn the_plan_is_the_catalogue_then_the_users_queries() {
         let plan = plan(&input()).unwrap();
         assert_eq!(plan.len(), builtin_queries().len() + 1);
@@ -287,7 +332,7 @@ mod tests {
             bucket("a", BucketStatus::Done),
             bucket("b", BucketStatus::TimedOut),
         ];
-        let prepared = prepare(&input(), "r1", "consolidated", buckets).unwrap();
+        let prepared = prepare(&input(), "r1", "consolidated", buckets, None).unwrap();
         assert_eq!(prepared.answer["partitions"], 1);
         assert_eq!(prepared.partition_statements.len(), 1);
         assert!(prepared.partition_statements[0].contains(
@@ -298,7 +343,7 @@ mod tests {
             prepared.answer["result_location"],
             "s3://consolidated/athena/r1/"
         );
-        let none = prepare(&input(), "r1", "consolidated", vec![]).unwrap();
+        let none = prepare(&input(), "r1", "consolidated", vec![], None).unwrap();
         assert!(none.partition_statements.is_empty());
     }
 

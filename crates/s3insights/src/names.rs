@@ -98,6 +98,11 @@ pub mod keys {
         format!("runs/{run_id}/queries.json")
     }
 
+    /// The earlier run the analysis chose to compare the run with (or none), for the report.
+    pub fn previous_run(run_id: &str) -> String {
+        format!("runs/{run_id}/previous-run.json")
+    }
+
     /// Athena's result location for the run.
     pub fn athena_results(run_id: &str) -> String {
         format!("athena/{run_id}/")

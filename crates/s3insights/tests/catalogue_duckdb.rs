@@ -18,7 +18,9 @@ use inventory_format::{
     read_data_file, write_data_file, FileFormat, InventoryField, InventoryRecord,
 };
 use parquet::arrow::ArrowWriter;
-use s3insights::catalogue::{builtin_queries, render, table_ddl, Identifier};
+use s3insights::catalogue::{
+    builtin_queries, comparison_queries, render, table_ddl, Identifier, PreviousTable,
+};
 use serde_json::{json, Value};
 
 fn workspace_root() -> PathBuf {
@@ -60,12 +62,7 @@ fn object(bucket: &str, key: &str, size: i64) -> InventoryRecord {
 }
 
 /// The files of one partition: (account, region, records).
-fn dataset() -> Vec<(
-    &'static str,
-    &'static str,
-    &'static str,
-    Vec<InventoryRecord>,
-)> {
+fn dataset() -> Partitions {
     let b = "alpha";
     let mut alpha = vec![
         object(b, "app/.env", 120),
@@ -156,8 +153,19 @@ fn dataset() -> Vec<(
 /// Writes each partition as one normalised Parquet file (what the consolidation writes) under
 /// `account=A/region=G/bucket=B/`, as the run's dataset lays them out.
 fn write_dataset(root: &Path) -> Vec<String> {
+    write_partitions(root, dataset())
+}
+
+type Partitions = Vec<(
+    &'static str,
+    &'static str,
+    &'static str,
+    Vec<InventoryRecord>,
+)>;
+
+fn write_partitions(root: &Path, partitions: Partitions) -> Vec<String> {
     let mut files = Vec::new();
-    for (account, region, bucket, records) in dataset() {
+    for (account, region, bucket, records) in partitions {
         let s3_style =
             write_data_file(FileFormat::Parquet, &InventoryField::ALL, &records).expect("write");
         let dir = root.join(format!("account={account}/region={region}/bucket={bucket}"));
@@ -435,4 +443,103 @@ fn builtin_queries_run_on_duckdb_and_find_what_they_should() {
         histogram.contains(&(&Some("production"), &Some("1"))),
         "{histogram:?}"
     );
+}
+
+/// S3 Inventory's ACL column for an object: base64 of the ACL JSON, a grant to `grantee`.
+fn acl(grantee: &str) -> String {
+    use base64::Engine;
+    let json = format!(
+        "{{\"version\":\"2022-11-10\",\"status\":\"AVAILABLE\",\"grants\":[{{\"permission\":\"READ\",\"type\":\"Group\",\"uri\":\"http://acs.amazonaws.com/groups/global/{grantee}\"}}]}}"
+    );
+    base64::engine::general_purpose::STANDARD.encode(json)
+}
+
+#[test]
+fn comparison_queries_find_what_is_new_since_the_previous_run() {
+    let Some(python) = venv_python() else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "the local AWS virtualenv is missing under CI"
+        );
+        eprintln!("skipped: no .offline/venv");
+        return;
+    };
+    let root = std::env::temp_dir().join(format!(
+        "s3insights-comparison-{}-{}",
+        std::process::id(),
+        Utc::now().timestamp_nanos_opt().unwrap_or_default()
+    ));
+    let b = "alpha";
+    let mut public_before = object(b, "pub/old.html", 10);
+    public_before.object_access_control_list = Some(acl("AllUsers"));
+    let mut private = object(b, "pub/private.html", 10);
+    private.object_access_control_list = Some(acl("AllUserz"));
+    let mut previous = dataset();
+    previous[0]
+        .3
+        .extend([public_before.clone(), private.clone()]);
+    // Now: one object made public to every AWS account, a new .env, a new unencrypted object.
+    let mut current = dataset();
+    let mut opened = private;
+    opened.object_access_control_list = Some(acl("AuthenticatedUsers"));
+    let mut unencrypted = object(b, "new/plain2.csv", 10);
+    unencrypted.encryption_status = Some("NOT-SSE".into());
+    current[0].3.extend([
+        public_before,
+        opened,
+        object(b, "new/.env", 10),
+        unencrypted,
+    ]);
+
+    let database = Identifier::database("s3insights").expect("database");
+    let (r0, r1) = (
+        Identifier::table("inventory_r0").expect("table"),
+        Identifier::table("inventory_r1").expect("table"),
+    );
+    let ddl = |table: &Identifier, run: &str| {
+        table_ddl(
+            &database,
+            table,
+            &format!("s3://consolidated/inventory/run={run}/"),
+        )
+        .expect("ddl")
+    };
+    let previous_files = write_partitions(&root.join("r0"), previous);
+    let current_files = write_partitions(&root.join("r1"), current);
+    let previous_table = PreviousTable {
+        run_id: "r0".into(),
+        database: database.clone(),
+        table: r0.clone(),
+    };
+    let queries: Vec<_> = comparison_queries(&database, &r1, &previous_table)
+        .expect("render")
+        .into_iter()
+        .map(|(name, sql)| json!({"name": name, "sql": sql}))
+        .collect();
+    let out = run_catalogue(
+        &python,
+        &json!({
+            "ddl": ddl(&r1, "r1"),
+            "files": current_files,
+            "more_tables": [{"ddl": ddl(&r0, "r0"), "files": previous_files}],
+            "queries": queries,
+        }),
+    );
+    let _ = fs::remove_dir_all(&root);
+    let result = |name: &str| {
+        let result = &out["results"][name];
+        assert!(result.get("error").is_none(), "{name}: {result}");
+        assert!(result["references"].as_u64() >= Some(2), "{name}: {result}");
+        result["rows"].clone()
+    };
+    let object_row = |key: &str| json!(["111111111111", "eu-west-1", "alpha", key]);
+    assert_eq!(
+        result("new_public_objects"),
+        json!([object_row("pub/private.html")])
+    );
+    assert_eq!(
+        result("new_secret_like_keys"),
+        json!([object_row("new/.env")])
+    );
+    assert_eq!(result("new_unencrypted_versions"), json!([["1"]]));
 }

@@ -13,13 +13,15 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::config;
+use crate::earlier_reports::{self, PreviousRunChoice};
 use crate::error::{sdk_error, FunctionError};
 use crate::s3::{get_json, put_json};
 use crate::store::{Access, StateReader};
 use s3insights::analysis::{self as decide, PlannedQuery, FIRST_ROWS};
-use s3insights::catalogue::console_link;
+use s3insights::catalogue::{console_link, Identifier, PreviousTable};
 use s3insights::input::HarvesterInput;
 use s3insights::names::keys;
+use s3insights::report::Coverage;
 use s3insights::report::QueryReport;
 
 /// The analysis's configuration and clients.
@@ -78,7 +80,8 @@ async fn prepare(config: &Config, run_id: &str) -> Result<Value, FunctionError> 
     let bucket = &config.consolidated_bucket;
     let input: HarvesterInput = get_json(&config.s3, bucket, &keys::input(run_id)).await?;
     let buckets = config.store.buckets(run_id).await?;
-    let prepared = decide::prepare(&input, run_id, bucket, buckets)
+    let previous = previous_table(config, run_id, &input).await?;
+    let prepared = decide::prepare(&input, run_id, bucket, buckets, previous.as_ref())
         .map_err(|e| FunctionError::corrupt("Athena statement", e))?;
     let statements = &prepared.partition_statements;
     put_json(
@@ -96,6 +99,49 @@ async fn prepare(config: &Config, run_id: &str) -> Result<Value, FunctionError> 
     )
     .await?;
     Ok(prepared.answer)
+}
+
+/// The earlier run to compare this one with (the latest comparable one that finished before now),
+/// recorded for the report; its table, for the comparison queries.
+async fn previous_table(
+    config: &Config,
+    run_id: &str,
+    input: &HarvesterInput,
+) -> Result<Option<PreviousTable>, FunctionError> {
+    let unreachable = config
+        .store
+        .accounts(run_id)
+        .await?
+        .into_iter()
+        .filter(|a| a.status == "unreachable")
+        .map(|a| a.account)
+        .collect();
+    let coverage = Coverage {
+        run_id: run_id.to_owned(),
+        since: chrono::Utc::now(),
+        accounts: input
+            .run_accounts()
+            .unwrap_or_else(|_| input.accounts.clone())
+            .into_iter()
+            .map(|a| a.id)
+            .collect(),
+        unreachable_accounts: unreachable,
+        regions: input.supported_regions.clone(),
+    };
+    let (s3, bucket) = (&config.s3, &config.consolidated_bucket);
+    let (previous, read) = earlier_reports::previous_run(s3, bucket, &coverage).await?;
+    let choice = PreviousRunChoice {
+        run_id: previous.as_ref().map(|p| p.run_id.clone()),
+        read,
+    };
+    put_json(s3, bucket, &keys::previous_run(run_id), &choice).await?;
+    Ok(previous.and_then(|p| {
+        Some(PreviousTable {
+            database: Identifier::database(&p.athena.database).ok()?,
+            table: Identifier::table(&p.athena.table).ok()?,
+            run_id: p.run_id,
+        })
+    }))
 }
 
 async fn summarise(config: &Config, run_id: &str, runs: &[Value]) -> Result<Value, FunctionError> {

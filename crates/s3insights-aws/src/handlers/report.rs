@@ -11,18 +11,15 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::config;
+use crate::earlier_reports::{self, PreviousRunChoice};
 use crate::error::FunctionError;
 use crate::s3::{get_json, put_bytes, put_json};
 use crate::store::{Access, StateStore};
 use s3insights::names::keys;
 use s3insights::report::{
-    assemble, comparable, email_not_sent, render_html, render_text, subject, with_previous_run,
+    assemble, email_not_sent, render_html, render_text, subject, with_previous_run, Coverage,
     Origin, RunReport, StoredRun,
 };
-
-/// Most earlier reports read to find the run to compare with, newest first: a bound on what one
-/// report costs however many runs the deployment keeps.
-const MAX_EARLIER_REPORTS: usize = 20;
 
 /// The report's configuration and clients.
 pub struct Config {
@@ -167,45 +164,28 @@ async fn send(config: &Config, run_id: &str) -> Result<Value, FunctionError> {
     }))
 }
 
-/// The latest earlier report `report` may be compared with ([`comparable`]), and how many earlier
-/// reports were read to find it: `summary.json` files under `reports/`, newest first, at most
-/// [`MAX_EARLIER_REPORTS`]. One that cannot be read is logged and passed over.
+/// The run to compare with: the one the analysis chose (its comparison queries read that run's
+/// table), or, when the analysis did not run, the latest comparable one.
 async fn previous_run(
     config: &Config,
     report: &RunReport,
 ) -> Result<(Option<RunReport>, usize), FunctionError> {
     let (s3, bucket) = (&config.s3, &config.consolidated_bucket);
-    let own = keys::summary_json(&report.run_id);
-    let pages: Vec<_> = s3
-        .list_objects_v2()
-        .bucket(bucket)
-        .prefix(keys::REPORTS_PREFIX)
-        .into_paginator()
-        .send()
-        .collect::<Result<_, _>>()
-        .await
-        .map_err(|e| {
-            crate::error::sdk_error(format!("list s3://{bucket}/{}", keys::REPORTS_PREFIX), e)
-        })?;
-    let mut summaries: Vec<(i64, String)> = pages
-        .into_iter()
-        .flat_map(|page| page.contents.unwrap_or_default())
-        .filter_map(|o| Some((o.last_modified()?.secs(), o.key?)))
-        .filter(|(_, key)| key.ends_with("/summary.json") && *key != own)
-        .collect();
-    summaries.sort_by(|a, b| b.cmp(a));
-    let mut read = 0;
-    for (_, key) in summaries.into_iter().take(MAX_EARLIER_REPORTS) {
-        read += 1;
-        match get_json::<RunReport>(s3, bucket, &key).await {
-            Ok(earlier) if comparable(report, &earlier) => return Ok((Some(earlier), read)),
-            Ok(_) => {}
-            Err(error) => {
-                tracing::warn!(%key, %error, "an earlier report could not be read: not compared");
-            }
+    let chosen: Option<PreviousRunChoice> =
+        get_json(s3, bucket, &keys::previous_run(&report.run_id))
+            .await
+            .ok();
+    match chosen {
+        Some(PreviousRunChoice {
+            run_id: Some(id),
+            read,
+        }) => {
+            let previous = get_json(s3, bucket, &keys::summary_json(&id)).await?;
+            Ok((Some(previous), read))
         }
+        Some(PreviousRunChoice { run_id: None, read }) => Ok((None, read)),
+        None => earlier_reports::previous_run(s3, bucket, &Coverage::of(report)).await,
     }
-    Ok((None, read))
 }
 
 /// The email: the subject, and the HTML and text parts.

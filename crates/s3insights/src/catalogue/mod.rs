@@ -11,6 +11,7 @@
 //! backticks, DML (Trino) with double quotes. [`Identifier`] only admits names that need neither, and
 //! quotes them anyway.
 
+mod comparison;
 mod console;
 mod ddl;
 mod error;
@@ -21,6 +22,10 @@ mod statement;
 mod template;
 mod user_query;
 
+pub use comparison::{
+    comparison_queries, PreviousTable, COMPARISON_QUERIES, NEW_PUBLIC_OBJECTS,
+    NEW_SECRET_LIKE_KEYS, NEW_UNENCRYPTED_VERSIONS,
+};
 pub use console::console_link;
 pub use ddl::{
     athena_type, database_ddl, partition_statements, table_ddl, Partition, ATHENA_MAX_QUERY_BYTES,

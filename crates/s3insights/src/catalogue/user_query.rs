@@ -34,10 +34,18 @@ pub fn check_user_query(template: &str) -> Result<(), UserQueryError> {
     Ok(())
 }
 
-/// The built-in queries' names (user queries may not reuse them).
+/// The built-in queries' names, the comparison queries' included (user queries may not reuse
+/// them).
 pub fn builtin_query_names() -> &'static [&'static str] {
     static NAMES: OnceLock<Vec<&'static str>> = OnceLock::new();
-    NAMES.get_or_init(|| builtin_queries().iter().map(|q| q.name).collect())
+    NAMES.get_or_init(|| {
+        let comparison = super::COMPARISON_QUERIES.iter().map(|(name, _, _)| *name);
+        builtin_queries()
+            .iter()
+            .map(|q| q.name)
+            .chain(comparison)
+            .collect()
+    })
 }
 
 fn user_query_check(template: &str) -> Result<(), String> {
@@ -64,7 +72,10 @@ mod tests {
         for query in builtin_queries() {
             assert_eq!(check_user_query(query.sql), Ok(()), "{}", query.name);
         }
-        assert_eq!(builtin_query_names().len(), builtin_queries().len());
+        assert_eq!(
+            builtin_query_names().len(),
+            builtin_queries().len() + super::super::COMPARISON_QUERIES.len()
+        );
     }
 
     #[test]

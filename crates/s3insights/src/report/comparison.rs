@@ -13,7 +13,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::model::{BucketReport, RunOutcome, RunReport};
+use super::model::{BucketReport, QueryReport, QueryState, RunOutcome, RunReport};
+use crate::catalogue::{NEW_PUBLIC_OBJECTS, NEW_SECRET_LIKE_KEYS, NEW_UNENCRYPTED_VERSIONS};
 use crate::{BucketFigures, BucketStatus};
 
 /// The comparison with the previous run, as `summary.json`'s `comparison`.
@@ -25,6 +26,61 @@ pub struct Comparison {
     pub previous_finished_at: DateTime<Utc>,
     /// Every bucket compared: new, gone and changed first (by bytes changed), then the same.
     pub buckets: Vec<BucketChange>,
+    /// Current objects public by ACL now and not then (`new_public_objects`, first rows).
+    #[serde(default)]
+    pub new_public_objects: Vec<ObjectKey>,
+    /// Secret-like keys not there then (`new_secret_like_keys`, first rows).
+    #[serde(default)]
+    pub new_secret_like_keys: Vec<ObjectKey>,
+    /// Unencrypted versions not there then; `None` when that query did not succeed.
+    #[serde(default)]
+    pub new_unencrypted_versions: Option<u64>,
+}
+
+/// One object of a finding.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ObjectKey {
+    /// Owning account id.
+    pub account: String,
+    /// The bucket's region.
+    pub region: String,
+    /// Bucket name.
+    pub bucket: String,
+    /// Object key.
+    pub key: String,
+}
+
+/// Which run, since when, and which accounts and regions it covered: what [`comparable`] needs of
+/// the run looking for a previous one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Coverage {
+    /// The run's id.
+    pub run_id: String,
+    /// Earlier runs must have finished before this.
+    pub since: DateTime<Utc>,
+    /// Its accounts.
+    pub accounts: Vec<String>,
+    /// Those of them it could not reach.
+    pub unreachable_accounts: Vec<String>,
+    /// Its regions.
+    pub regions: Vec<String>,
+}
+
+impl Coverage {
+    /// A report's coverage, earlier runs having finished before it started.
+    pub fn of(report: &RunReport) -> Self {
+        Coverage {
+            run_id: report.run_id.clone(),
+            since: report.started_at,
+            accounts: report.accounts.clone(),
+            unreachable_accounts: report.unreachable_accounts.clone(),
+            regions: report.regions.clone(),
+        }
+    }
+
+    fn pairs(&self) -> BTreeSet<(&str, &str)> {
+        pairs(&self.accounts, &self.unreachable_accounts, &self.regions)
+    }
 }
 
 /// How a bucket changed between the two runs.
@@ -76,16 +132,22 @@ pub struct BucketChange {
 
 /// The account and region pairs a run covered.
 fn covered(report: &RunReport) -> BTreeSet<(&str, &str)> {
-    let unreachable: BTreeSet<&str> = report
-        .unreachable_accounts
+    pairs(
+        &report.accounts,
+        &report.unreachable_accounts,
+        &report.regions,
+    )
+}
+
+fn pairs<'a>(
+    accounts: &'a [String],
+    unreachable: &'a [String],
+    regions: &'a [String],
+) -> BTreeSet<(&'a str, &'a str)> {
+    accounts
         .iter()
-        .map(String::as_str)
-        .collect();
-    report
-        .accounts
-        .iter()
-        .filter(|a| !unreachable.contains(a.as_str()))
-        .flat_map(|a| report.regions.iter().map(move |r| (a.as_str(), r.as_str())))
+        .filter(|a| !unreachable.contains(a))
+        .flat_map(|a| regions.iter().map(move |r| (a.as_str(), r.as_str())))
         .collect()
 }
 
@@ -100,12 +162,12 @@ fn figures(bucket: &BucketReport) -> Option<BucketFigures> {
 
 /// Whether `previous` may be compared with `current`: another run, succeeded, not a smoke test,
 /// finished before `current` started, and covering some of the same accounts and regions.
-pub fn comparable(current: &RunReport, previous: &RunReport) -> bool {
+pub fn comparable(current: &Coverage, previous: &RunReport) -> bool {
     previous.run_id != current.run_id
         && previous.outcome == RunOutcome::Succeeded
         && !previous.is_smoke_test
-        && previous.finished_at <= current.started_at
-        && !covered(current).is_disjoint(&covered(previous))
+        && previous.finished_at <= current.since
+        && !current.pairs().is_disjoint(&covered(previous))
 }
 
 /// `current` compared with `previous` (see the module's rules).
@@ -183,7 +245,56 @@ pub fn compare(current: &RunReport, previous: &RunReport) -> Comparison {
         previous_run: previous.run_id.clone(),
         previous_finished_at: previous.finished_at,
         buckets,
+        new_public_objects: object_keys(current, NEW_PUBLIC_OBJECTS),
+        new_secret_like_keys: object_keys(current, NEW_SECRET_LIKE_KEYS),
+        new_unencrypted_versions: succeeded(current, NEW_UNENCRYPTED_VERSIONS)
+            .and_then(|q| q.rows.first()?.first()?.as_deref()?.parse().ok()),
     }
+}
+
+/// A comparison query of `report`, if it succeeded.
+fn succeeded<'a>(report: &'a RunReport, name: &str) -> Option<&'a QueryReport> {
+    report
+        .queries
+        .iter()
+        .find(|q| q.builtin && q.name == name && q.state == QueryState::Succeeded)
+}
+
+/// The objects a comparison query of `report` found (its first rows).
+fn object_keys(report: &RunReport, name: &str) -> Vec<ObjectKey> {
+    let Some(query) = succeeded(report, name) else {
+        return Vec::new();
+    };
+    let at = |column: &str| query.columns.iter().position(|c| c == column);
+    let (Some(account), Some(region), Some(bucket), Some(key)) =
+        (at("account"), at("region"), at("bucket"), at("key"))
+    else {
+        return Vec::new();
+    };
+    let text = |row: &[Option<String>], i: usize| row.get(i).cloned().flatten().unwrap_or_default();
+    query
+        .rows
+        .iter()
+        .map(|row| ObjectKey {
+            account: text(row, account),
+            region: text(row, region),
+            bucket: text(row, bucket),
+            key: text(row, key),
+        })
+        .collect()
+}
+
+/// What is new and dangerous since then, in one line: `New since then: ...`.
+pub fn findings_line(comparison: &Comparison) -> String {
+    let unencrypted = comparison
+        .new_unencrypted_versions
+        .map_or_else(|| "unknown".to_owned(), super::format::group_thousands);
+    format!(
+        "New since then: {} objects made public by ACL, {} secret-like keys, {} unencrypted versions",
+        comparison.new_public_objects.len(),
+        comparison.new_secret_like_keys.len(),
+        unencrypted
+    )
 }
 
 /// The comparison's one-line summary: `Since run X of DATE: ...`.
@@ -335,23 +446,26 @@ mod tests {
     #[test]
     fn only_an_earlier_successful_full_run_with_common_coverage_is_comparable() {
         let (current, previous) = pair();
-        assert!(comparable(&current, &previous));
+        assert!(comparable(&Coverage::of(&current), &previous));
         assert!(
-            !comparable(&previous, &current),
+            !comparable(&Coverage::of(&previous), &current),
             "later than the current run"
         );
-        assert!(!comparable(&current, &current), "itself");
+        assert!(!comparable(&Coverage::of(&current), &current), "itself");
         let mut smoke = previous.clone();
         smoke.is_smoke_test = true;
-        assert!(!comparable(&current, &smoke));
+        assert!(!comparable(&Coverage::of(&current), &smoke));
         let mut failed = previous.clone();
         failed.outcome = RunOutcome::Failed;
-        assert!(!comparable(&current, &failed));
+        assert!(!comparable(&Coverage::of(&current), &failed));
         let mut elsewhere = previous.clone();
         elsewhere.regions = vec!["ap-southeast-2".into()];
-        assert!(!comparable(&current, &elsewhere));
+        assert!(!comparable(&Coverage::of(&current), &elsewhere));
         let mut unreachable = previous;
         unreachable.unreachable_accounts = vec!["111111111111".into()];
-        assert!(!comparable(&current, &unreachable), "it covered nothing");
+        assert!(
+            !comparable(&Coverage::of(&current), &unreachable),
+            "it covered nothing"
+        );
     }
 }

@@ -6,7 +6,7 @@
 //! are made visible; attribute values are constants or links this crate builds.
 
 use super::chart::storage_class_shares;
-use super::comparison::headline;
+use super::comparison::{findings_line, headline};
 use super::format::{
     cell, group_thousands, human_bytes, human_duration, multi_line, one_line, percent, usd,
 };
@@ -509,9 +509,34 @@ fn since_last_run(out: &mut String, report: &RunReport) {
         return;
     };
     out.push_str(&format!(
-        "<h2 style=\"{H2}\">{}</h2>\n",
-        short(&headline(comparison), MAX_REASON_CHARS)
+        "<h2 style=\"{H2}\">{}</h2>\n<p style=\"margin:0 0 6px 0;\">{}</p>\n",
+        short(&headline(comparison), MAX_REASON_CHARS),
+        short(&findings_line(comparison), MAX_REASON_CHARS)
     ));
+    let findings = [
+        ("public", &comparison.new_public_objects),
+        ("secret-like", &comparison.new_secret_like_keys),
+    ];
+    let items: Vec<String> = findings
+        .into_iter()
+        .flat_map(|(what, objects)| {
+            objects.iter().take(TOP_COST_BUCKETS).map(move |o| {
+                format!(
+                    "<li>new {what}: <span style=\"{MONO}overflow-wrap:anywhere;\">{}/{}</span> ({}, {})</li>",
+                    identifier(&o.bucket, MAX_CELL_CHARS),
+                    identifier(&o.key, MAX_CELL_CHARS),
+                    short(&o.account, MAX_CELL_CHARS),
+                    short(&o.region, MAX_CELL_CHARS),
+                )
+            })
+        })
+        .collect();
+    if !items.is_empty() {
+        out.push_str(&format!(
+            "<ul style=\"margin:0 0 8px 0;padding-left:20px;\">{}</ul>\n",
+            items.join("")
+        ));
+    }
     let changed = changed_buckets(comparison, TOP_COST_BUCKETS);
     if changed.is_empty() {
         return;

@@ -19,7 +19,10 @@ mod totals;
 
 pub use assemble::{assemble, email_not_sent, with_previous_run, Origin, StoredRun};
 pub use chart::{storage_class_shares, ClassShare};
-pub use comparison::{comparable, compare, headline, BucketChange, ChangeStatus, Comparison};
+pub use comparison::{
+    comparable, compare, findings_line, headline, BucketChange, ChangeStatus, Comparison, Coverage,
+    ObjectKey,
+};
 pub use format::{group_thousands, human_bytes, human_duration, percent};
 pub use html::{escape_html, render_html};
 pub use model::{AthenaReport, BucketReport, QueryReport, QueryState, RunOutcome, RunReport};

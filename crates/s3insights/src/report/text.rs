@@ -5,7 +5,7 @@
 //! sequences a terminal would obey); nothing is HTML-escaped.
 
 use super::chart::storage_class_shares;
-use super::comparison::headline;
+use super::comparison::{findings_line, headline};
 use super::format::{cell, group_thousands, human_bytes, human_duration, multi_line, percent, usd};
 use super::model::{QueryReport, QueryState, RunOutcome, RunReport};
 use super::sections::{
@@ -427,6 +427,24 @@ fn since_last_run(out: &mut String, report: &RunReport) {
         return;
     };
     heading(out, &headline(comparison));
+    out.push_str(&findings_line(comparison));
+    out.push('\n');
+    let findings = [
+        ("public", &comparison.new_public_objects),
+        ("secret-like", &comparison.new_secret_like_keys),
+    ];
+    for (what, objects) in findings {
+        for object in objects.iter().take(TOP_COST_BUCKETS) {
+            out.push_str(&format!(
+                "- new {what}: {} / {} ({}, {})\n",
+                cell(&object.bucket, MAX_TEXT_CELL_CHARS),
+                cell(&object.key, MAX_TEXT_CELL_CHARS),
+                cell(&object.account, MAX_TEXT_CELL_CHARS),
+                cell(&object.region, MAX_TEXT_CELL_CHARS),
+            ));
+        }
+    }
+    out.push('\n');
     let rows: Vec<Vec<String>> = changed_buckets(comparison, TOP_COST_BUCKETS)
         .into_iter()
         .map(|b| {
