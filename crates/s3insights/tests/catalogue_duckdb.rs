@@ -474,12 +474,15 @@ fn comparison_queries_find_what_is_new_since_the_previous_run() {
     public_before.object_access_control_list = Some(acl("AllUsers"));
     let mut private = object(b, "pub/private.html", 10);
     private.object_access_control_list = Some(acl("AllUserz"));
-    let mut previous = dataset();
+    // One dataset for both runs: its dates are relative to now, and the same version must have the
+    // same last-modified time in both.
+    let base = dataset();
+    let mut previous = base.clone();
     previous[0]
         .3
         .extend([public_before.clone(), private.clone()]);
     // Now: one object made public to every AWS account, a new .env, a new unencrypted object.
-    let mut current = dataset();
+    let mut current = base;
     let mut opened = private;
     opened.object_access_control_list = Some(acl("AuthenticatedUsers"));
     let mut unencrypted = object(b, "new/plain2.csv", 10);
