@@ -29,6 +29,9 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 use aws_sdk_cloudformation::types::StackStatus;
+use aws_sdk_s3::types::{
+    ObjectCannedAcl, ObjectOwnership, OwnershipControls, OwnershipControlsRule,
+};
 use s3insights::names::{keys, Deployment};
 use s3insights::report::{group_thousands, human_bytes, RunReport};
 use serde_json::{json, Value};
@@ -814,20 +817,28 @@ async fn second_run(
         .zip(plain.next())
         .context("the estate has no two plain buckets to change")?;
     step(&format!(
-        "Changing the estate: {ADDED_OBJECTS} objects added to {}, {} emptied and deleted",
-        grown.name, deleted.name
+        "Changing the estate: {} objects added to {} (among them {SECRET_KEY} and, its ACLs turned \
+         on, {PUBLIC_KEY} readable by everyone), {} emptied and deleted",
+        ADDED_OBJECTS + 2,
+        grown.name,
+        deleted.name
     ));
     let s3 = |b: &SeededBucket| host.as_account(&b.account).in_region(&b.region).s3();
     for i in 0..ADDED_OBJECTS {
-        s3(grown)
-            .put_object()
-            .bucket(&grown.name)
-            .key(format!("added/{i}.txt"))
-            .body(format!("added {i}").into_bytes().into())
-            .send()
-            .await
-            .map_err(|e| anyhow::anyhow!("{}", aws_sdk_s3::error::DisplayErrorContext(&e)))?;
+        let key = format!("added/{i}.txt");
+        put(&s3(grown), &grown.name, &key, None).await?;
     }
+    put(&s3(grown), &grown.name, SECRET_KEY, None).await?;
+    allow_acls(&s3(grown), &grown.name)
+        .await
+        .map_err(|e| anyhow::anyhow!("turning on the ACLs of {}: {e}", grown.name))?;
+    put(
+        &s3(grown),
+        &grown.name,
+        PUBLIC_KEY,
+        Some(ObjectCannedAcl::PublicRead),
+    )
+    .await?;
     delete_plain_bucket(&s3(deleted), &deleted.name).await?;
     let second = harvest(workspace, host, spec, estate).await?;
     let files = download_report(
@@ -844,8 +855,56 @@ async fn second_run(
     Ok(second)
 }
 
-/// Objects the demo adds to one bucket between its two runs.
+/// Plain objects the demo adds to one bucket between its two runs, besides these two.
 const ADDED_OBJECTS: i64 = 3;
+/// A secret-like key added between the runs.
+const SECRET_KEY: &str = "config/.env";
+/// An object made readable by everyone (ACL `public-read`) between the runs.
+const PUBLIC_KEY: &str = "public/index.html";
+
+/// Puts a small object, with a canned ACL if given.
+async fn put(
+    s3: &aws_sdk_s3::Client,
+    bucket: &str,
+    key: &str,
+    acl: Option<ObjectCannedAcl>,
+) -> Result<()> {
+    s3.put_object()
+        .bucket(bucket)
+        .key(key)
+        .set_acl(acl)
+        .body(format!("demo object {key}").into_bytes().into())
+        .send()
+        .await
+        .map_err(|e| {
+            anyhow::anyhow!(
+                "putting s3://{bucket}/{key}: {}",
+                aws_sdk_s3::error::DisplayErrorContext(&e)
+            )
+        })?;
+    Ok(())
+}
+
+/// Turns a bucket's ACLs back on, as an older bucket may have them: object writer ownership, and
+/// no public access block (new buckets have ACLs off and public ACLs blocked).
+async fn allow_acls(
+    s3: &aws_sdk_s3::Client,
+    bucket: &str,
+) -> std::result::Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    let rule = OwnershipControlsRule::builder()
+        .object_ownership(ObjectOwnership::ObjectWriter)
+        .build()?;
+    s3.put_bucket_ownership_controls()
+        .bucket(bucket)
+        .ownership_controls(OwnershipControls::builder().rules(rule).build()?)
+        .send()
+        .await?;
+    s3.delete_public_access_block()
+        .bucket(bucket)
+        .send()
+        .await?;
+    Ok(())
+}
 
 /// Every object of a bucket without versioning, then the bucket.
 async fn delete_plain_bucket(s3: &aws_sdk_s3::Client, bucket: &str) -> Result<()> {
@@ -901,19 +960,38 @@ fn check_comparison(second: &Harvest, first: &str, grown: &str, deleted: &str) -
             .with_context(|| format!("{name} is not in the comparison"))
     };
     let grew = change(grown)?;
-    if grew["status"] != "changed" || grew["objects_delta"] != ADDED_OBJECTS {
-        bail!("{grown} should be changed by +{ADDED_OBJECTS} objects: {grew}");
+    if grew["status"] != "changed" || grew["objects_delta"] != ADDED_OBJECTS + 2 {
+        bail!(
+            "{grown} should be changed by +{} objects: {grew}",
+            ADDED_OBJECTS + 2
+        );
+    }
+    let found = |finding: &str, key: &str| {
+        comparison[finding].as_array().is_some_and(|objects| {
+            objects
+                .iter()
+                .any(|o| o["bucket"] == grown && o["key"] == key)
+        })
+    };
+    if !found("new_secret_like_keys", SECRET_KEY) || !found("new_public_objects", PUBLIC_KEY) {
+        bail!(
+            "the comparison should find {SECRET_KEY} new and secret-like and {PUBLIC_KEY} newly public: {comparison}"
+        );
     }
     let gone = change(deleted)?;
     if gone["status"] != "gone" {
         bail!("{deleted} should be gone: {gone}");
     }
     let text = std::fs::read_to_string(second.report_dir.join("report.txt"))?;
-    if let Some(headline) = text.lines().find(|l| l.starts_with("Since run ")) {
-        eprintln!("  {headline}");
+    for line in text.lines().filter(|l| {
+        l.starts_with("Since run ") || l.starts_with("New since then") || l.starts_with("- new ")
+    }) {
+        eprintln!("  {line}");
     }
     eprintln!(
-        "  checked: {grown} changed (+{ADDED_OBJECTS} objects), {deleted} gone, compared with run {first}"
+        "  checked: {grown} changed (+{} objects), {deleted} gone, {SECRET_KEY} new and \
+         secret-like, {PUBLIC_KEY} newly public, compared with run {first}",
+        ADDED_OBJECTS + 2
     );
     Ok(())
 }
