@@ -419,3 +419,19 @@ fn a_comparison_with_the_previous_run_heads_both_parts() {
     );
     assert_safe_html(&html);
 }
+
+#[test]
+fn the_money_and_the_charts_come_before_the_query_tables() {
+    let report = sample_report();
+    for part in [render_html(&report), render_text(&report)] {
+        let at = |what: &str| part.find(what).unwrap_or_else(|| panic!("{what} missing"));
+        let first_query = at("Objects that look like secrets");
+        for section in [
+            "Storage cost",
+            "Bytes by storage class",
+            "Top buckets by bytes",
+        ] {
+            assert!(at(section) < first_query, "{section} after the queries");
+        }
+    }
+}

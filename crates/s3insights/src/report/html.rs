@@ -127,9 +127,9 @@ pub fn render_html(report: &RunReport) -> String {
     storage_cost(&mut out, report);
     notes(&mut out, report);
     attention(&mut out, report);
-    queries(&mut out, report);
     storage_chart(&mut out, &totals);
     top_bucket_table(&mut out, report, &totals);
+    queries(&mut out, report);
     settled_buckets(&mut out, report);
     input(&mut out, report);
     out.push_str(&format!(
@@ -478,8 +478,13 @@ fn storage_chart(out: &mut String, totals: &RunTotals) {
 }
 
 /// A table cell holding a horizontal bar `tenths` of a percent long (tables, not CSS, so every
-/// email client draws it).
+/// email client draws it), the cell 55% of its table wide.
 fn bar(tenths: u32) -> String {
+    bar_in(tenths, "55%")
+}
+
+/// [`bar`] in a cell `cell_width` wide.
+fn bar_in(tenths: u32, cell_width: &str) -> String {
     let width = percent(tenths);
     let mut bar = String::new();
     if tenths > 0 {
@@ -493,7 +498,7 @@ fn bar(tenths: u32) -> String {
         ));
     }
     format!(
-        "<td style=\"{TD}width:55%;vertical-align:middle;\"><table role=\"presentation\" cellpadding=\"0\" cellspacing=\"0\" width=\"100%\" style=\"border-collapse:collapse;width:100%;\"><tr>{bar}</tr></table></td>"
+        "<td style=\"{TD}width:{cell_width};vertical-align:middle;\"><table role=\"presentation\" cellpadding=\"0\" cellspacing=\"0\" width=\"100%\" style=\"border-collapse:collapse;width:100%;\"><tr>{bar}</tr></table></td>"
     )
 }
 
@@ -550,17 +555,26 @@ fn since_last_run(out: &mut String, report: &RunReport) {
             ("Status", false),
             ("Objects", true),
             ("Bytes", true),
+            ("", false),
         ],
     );
+    // The bars: each bucket's bytes changed, against the largest change shown.
+    let largest = changed
+        .iter()
+        .map(|b| b.bytes_delta.unsigned_abs())
+        .max()
+        .unwrap_or(0);
     for bucket in changed {
+        let tenths = share_tenths(bucket.bytes_delta.unsigned_abs(), largest);
         out.push_str(&format!(
-            "<tr><td style=\"{TD_MONO}\">{}</td><td style=\"{TD}\">{}</td><td style=\"{TD}\">{}</td><td style=\"{TD}\">{}</td><td style=\"{TD_NUM}\">{}</td><td style=\"{TD_NUM}\">{}</td></tr>\n",
+            "<tr><td style=\"{TD_MONO}\">{}</td><td style=\"{TD}\">{}</td><td style=\"{TD}\">{}</td><td style=\"{TD}\">{}</td><td style=\"{TD_NUM}\">{}</td><td style=\"{TD_NUM}\">{}</td>{}</tr>\n",
             identifier(&bucket.bucket, MAX_CELL_CHARS),
             short(&bucket.account, MAX_CELL_CHARS),
             short(&bucket.region, MAX_CELL_CHARS),
             bucket.status.as_str(),
             signed_count(bucket.objects_delta),
             signed_bytes(bucket.bytes_delta),
+            bar_in(tenths, "25%"),
         ));
     }
     out.push_str("</table>\n");

@@ -95,9 +95,9 @@ pub fn render_text(report: &RunReport) -> String {
         }
     }
     attention(&mut out, report);
-    queries(&mut out, report);
     storage_chart(&mut out, &totals);
     top_bucket_table(&mut out, report, &totals);
+    queries(&mut out, report);
     settled_buckets(&mut out, report);
     heading(&mut out, "Input");
     let json = serde_json::to_string_pretty(&report.input)
