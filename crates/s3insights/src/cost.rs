@@ -116,6 +116,13 @@ pub struct BucketCost {
     pub monthly_usd: f64,
 }
 
+impl CostReport {
+    /// What the savings would save a month together.
+    pub fn savings_monthly_usd(&self) -> f64 {
+        self.savings.iter().map(|s| s.monthly_usd).sum()
+    }
+}
+
 /// One action the inventory justifies, and what it would save a month.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Saving {

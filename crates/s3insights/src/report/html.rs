@@ -13,7 +13,7 @@ use super::format::{
 use super::model::{BucketReport, QueryReport, QueryState, RunOutcome, RunReport};
 use super::sections::{
     action_title, buckets_in, changed_buckets, classes_by_cost, group_title, humanised, instant,
-    needs_attention, query_link, share_tenths, signed_bytes, signed_count, top_buckets,
+    needs_attention, query_link, share_tenths, signed_bytes, signed_count, top_buckets, unlisted,
     GROUP_ORDER, MAX_BUCKETS_LISTED, MAX_CELL_CHARS, MAX_REASON_CHARS, MAX_ROWS_SHOWN,
     TOP_COST_BUCKETS,
 };
@@ -639,10 +639,10 @@ fn storage_cost(out: &mut String, report: &RunReport) {
         ));
     }
     out.push_str("</table>\n");
-    if cost.buckets.len() > TOP_COST_BUCKETS {
+    if let Some(more) = unlisted(cost.buckets.len(), TOP_COST_BUCKETS) {
         out.push_str(&format!(
             "<p style=\"margin:4px 0 0 0;font-size:12px;{MUTED}\">and {} more buckets (every bucket in summary.json)</p>\n",
-            group_thousands((cost.buckets.len() - TOP_COST_BUCKETS) as u64)
+            group_thousands(more)
         ));
     }
     savings(out, cost);
@@ -653,7 +653,7 @@ fn savings(out: &mut String, cost: &CostReport) {
     if cost.savings.is_empty() {
         return;
     }
-    let total: f64 = cost.savings.iter().map(|s| s.monthly_usd).sum();
+    let total = cost.savings_monthly_usd();
     out.push_str(&format!(
         "<h3 style=\"font-size:15px;margin:14px 0 6px 0;\">Savings: up to {} per month</h3>\n",
         usd(total)
@@ -681,10 +681,10 @@ fn savings(out: &mut String, cost: &CostReport) {
         ));
     }
     out.push_str("</table>\n");
-    if cost.savings.len() > TOP_COST_BUCKETS {
+    if let Some(more) = unlisted(cost.savings.len(), TOP_COST_BUCKETS) {
         out.push_str(&format!(
             "<p style=\"margin:4px 0 0 0;font-size:12px;{MUTED}\">and {} more savings in summary.json</p>\n",
-            group_thousands((cost.savings.len() - TOP_COST_BUCKETS) as u64)
+            group_thousands(more)
         ));
     }
 }

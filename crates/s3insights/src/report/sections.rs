@@ -81,6 +81,11 @@ pub(crate) fn humanised(column: &str, value: &str) -> String {
     value.to_owned()
 }
 
+/// How many of `len` items a list showing at most `shown` leaves out, if any.
+pub(crate) fn unlisted(len: usize, shown: usize) -> Option<u64> {
+    (len > shown).then(|| (len - shown) as u64)
+}
+
 /// A saving's action as the report names it.
 pub(crate) fn action_title(action: &str) -> &str {
     match action {

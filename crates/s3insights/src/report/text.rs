@@ -10,7 +10,7 @@ use super::format::{cell, group_thousands, human_bytes, human_duration, multi_li
 use super::model::{QueryReport, QueryState, RunOutcome, RunReport};
 use super::sections::{
     action_title, buckets_in, changed_buckets, classes_by_cost, group_title, humanised, instant,
-    needs_attention, query_link, share_tenths, signed_bytes, signed_count, top_buckets,
+    needs_attention, query_link, share_tenths, signed_bytes, signed_count, top_buckets, unlisted,
     GROUP_ORDER, MAX_BUCKETS_LISTED, MAX_CELL_CHARS, MAX_REASON_CHARS, MAX_ROWS_SHOWN,
     TOP_COST_BUCKETS,
 };
@@ -515,11 +515,8 @@ fn storage_cost(out: &mut String, report: &RunReport) {
         &buckets,
         &[3],
     );
-    if cost.buckets.len() > TOP_COST_BUCKETS {
-        out.push_str(&format!(
-            "... and {} more buckets\n",
-            group_thousands((cost.buckets.len() - TOP_COST_BUCKETS) as u64)
-        ));
+    if let Some(more) = unlisted(cost.buckets.len(), TOP_COST_BUCKETS) {
+        out.push_str(&format!("... and {} more buckets\n", group_thousands(more)));
     }
     savings(out, cost);
 }
@@ -529,7 +526,7 @@ fn savings(out: &mut String, cost: &CostReport) {
     if cost.savings.is_empty() {
         return;
     }
-    let total: f64 = cost.savings.iter().map(|s| s.monthly_usd).sum();
+    let total = cost.savings_monthly_usd();
     out.push_str(&format!("\nSavings: up to {} per month\n", usd(total)));
     for saving in cost.savings.iter().take(TOP_COST_BUCKETS) {
         out.push_str(&format!(
@@ -542,10 +539,10 @@ fn savings(out: &mut String, cost: &CostReport) {
             cell(&saving.detail, MAX_REASON_CHARS),
         ));
     }
-    if cost.savings.len() > TOP_COST_BUCKETS {
+    if let Some(more) = unlisted(cost.savings.len(), TOP_COST_BUCKETS) {
         out.push_str(&format!(
             "... and {} more in summary.json\n",
-            group_thousands((cost.savings.len() - TOP_COST_BUCKETS) as u64)
+            group_thousands(more)
         ));
     }
 }
