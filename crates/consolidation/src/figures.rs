@@ -315,9 +315,6 @@ fn older(a: &Candidate<'_>, b: &Candidate<'_>) -> bool {
     a.oldest_order() < b.oldest_order()
 }
 
-/// Per-batch tallies keyed by borrowed strings; a batch has few distinct
-/// storage classes / encryption statuses, so a linear scan beats hashing and
-/// no string is allocated per row.
 /// What S3 bills at least per object in `STANDARD_IA`, `ONEZONE_IA` and `GLACIER_IR`, and the
 /// size from which Intelligent-Tiering monitors (and charges for) an object.
 const MINIMUM_BILLED_BYTES: u64 = 128 * 1024;
@@ -326,7 +323,28 @@ const MINIMUM_BILLED_BYTES: u64 = 128 * 1024;
 const ARCHIVE_INDEX_BYTES: u64 = 32 * 1024;
 const ARCHIVE_NAME_BYTES: u64 = 8 * 1024;
 
-/// How S3 bills one version's storage (AWS's S3 pricing page, storage footnotes).
+/// The bytes S3 bills for `versions` versions of `bytes` in all in the billed storage `class`
+/// (Intelligent-Tiering per access tier, as `billed_bytes_by_storage_class` names them): in the
+/// class, and as `STANDARD` besides (an archived object's name). Exact for one version; for
+/// several, the 128 KiB minimum applies to their total, a lower bound. AWS's S3 pricing page,
+/// storage footnotes.
+pub fn billed_bytes(class: &str, versions: u64, bytes: u64) -> (u64, u64) {
+    match class {
+        "STANDARD_IA" | "ONEZONE_IA" | "GLACIER_IR" => {
+            (bytes.max(versions.saturating_mul(MINIMUM_BILLED_BYTES)), 0)
+        }
+        "GLACIER"
+        | "DEEP_ARCHIVE"
+        | "INTELLIGENT_TIERING/ARCHIVE"
+        | "INTELLIGENT_TIERING/DEEP_ARCHIVE" => (
+            bytes.saturating_add(versions.saturating_mul(ARCHIVE_INDEX_BYTES)),
+            versions.saturating_mul(ARCHIVE_NAME_BYTES),
+        ),
+        _ => (bytes, 0),
+    }
+}
+
+/// How S3 bills one version's storage.
 #[derive(Debug, PartialEq, Eq)]
 struct BilledStorage<'a> {
     /// The billed class (Intelligent-Tiering per access tier).
@@ -338,36 +356,27 @@ struct BilledStorage<'a> {
 }
 
 fn billed_storage<'a>(class: &'a str, tier: Option<&str>, size: u64) -> BilledStorage<'a> {
-    let plain = |class| BilledStorage {
-        class,
-        bytes: size,
-        name_bytes: 0,
-    };
-    let archived = |class| BilledStorage {
-        class,
-        bytes: size.saturating_add(ARCHIVE_INDEX_BYTES),
-        name_bytes: ARCHIVE_NAME_BYTES,
-    };
-    match (class, tier) {
-        ("STANDARD_IA" | "ONEZONE_IA" | "GLACIER_IR", _) => BilledStorage {
-            class,
-            bytes: size.max(MINIMUM_BILLED_BYTES),
-            name_bytes: 0,
-        },
-        ("GLACIER" | "DEEP_ARCHIVE", _) => archived(class),
-        ("INTELLIGENT_TIERING", Some("FREQUENT")) => plain("INTELLIGENT_TIERING/FREQUENT"),
-        ("INTELLIGENT_TIERING", Some("INFREQUENT")) => plain("INTELLIGENT_TIERING/INFREQUENT"),
+    let class = match (class, tier) {
+        ("INTELLIGENT_TIERING", Some("FREQUENT")) => "INTELLIGENT_TIERING/FREQUENT",
+        ("INTELLIGENT_TIERING", Some("INFREQUENT")) => "INTELLIGENT_TIERING/INFREQUENT",
         ("INTELLIGENT_TIERING", Some("ARCHIVE_INSTANT_ACCESS")) => {
-            plain("INTELLIGENT_TIERING/ARCHIVE_INSTANT_ACCESS")
+            "INTELLIGENT_TIERING/ARCHIVE_INSTANT_ACCESS"
         }
-        ("INTELLIGENT_TIERING", Some("ARCHIVE")) => archived("INTELLIGENT_TIERING/ARCHIVE"),
-        ("INTELLIGENT_TIERING", Some("DEEP_ARCHIVE")) => {
-            archived("INTELLIGENT_TIERING/DEEP_ARCHIVE")
-        }
-        _ => plain(class),
+        ("INTELLIGENT_TIERING", Some("ARCHIVE")) => "INTELLIGENT_TIERING/ARCHIVE",
+        ("INTELLIGENT_TIERING", Some("DEEP_ARCHIVE")) => "INTELLIGENT_TIERING/DEEP_ARCHIVE",
+        _ => class,
+    };
+    let (bytes, name_bytes) = billed_bytes(class, 1, size);
+    BilledStorage {
+        class,
+        bytes,
+        name_bytes,
     }
 }
 
+/// Per-batch tallies keyed by borrowed strings; a batch has few distinct
+/// storage classes / encryption statuses, so a linear scan beats hashing and
+/// no string is allocated per row.
 struct Tally<'a>(Vec<(&'a str, u64)>);
 
 impl<'a> Tally<'a> {

@@ -131,6 +131,6 @@ mod pipeline;
 
 pub use convert::{consolidate_file, consolidate_file_with};
 pub use error::ConsolidationError;
-pub use figures::{BucketFigures, FiguresError, ObjectRef, UNKNOWN};
+pub use figures::{billed_bytes, BucketFigures, FiguresError, ObjectRef, UNKNOWN};
 pub use memory::retain_freed_memory;
 pub use options::{ConsolidateOptions, OutputCompression};

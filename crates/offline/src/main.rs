@@ -17,6 +17,7 @@ use local_aws::{emulator, inventory, pump};
 use serde_json::Value;
 
 mod demo;
+mod demo_comparison;
 mod demo_historical;
 
 #[derive(Parser)]

@@ -14,6 +14,8 @@ use std::sync::OnceLock;
 
 use serde::{Deserialize, Serialize};
 
+use consolidation::billed_bytes;
+
 use crate::catalogue::{COLD_AFTER_DAYS, NONCURRENT_EXPIRY_DAYS};
 use crate::report::{BucketReport, QueryReport, QueryState};
 
@@ -216,20 +218,6 @@ pub fn estimate(
     }
 }
 
-/// Bytes a class bills for `versions` versions of `bytes` in all: the per-object minimum (a lower
-/// bound: the versions' sizes are summed) or archive index, and the archive name bytes billed as
-/// STANDARD.
-fn billed(class: &str, versions: u64, bytes: u64) -> (u64, u64) {
-    const MINIMUM: u64 = 128 * 1024;
-    const INDEX: u64 = 32 * 1024;
-    const NAME: u64 = 8 * 1024;
-    match class {
-        "STANDARD_IA" | "ONEZONE_IA" | "GLACIER_IR" => (bytes.max(versions * MINIMUM), 0),
-        "GLACIER" | "DEEP_ARCHIVE" => (bytes + versions * INDEX, versions * NAME),
-        _ => (bytes, 0),
-    }
-}
-
 /// The built-in queries the savings are priced from.
 const SAVINGS_QUERIES: [&str; 3] = [
     "noncurrent_versions_to_expire",
@@ -305,7 +293,7 @@ pub fn savings(queries: &[QueryReport], table: &PriceTable) -> (Vec<Saving>, Vec
             let (versions, bytes) = (row.number("versions"), row.number("bytes"));
             let class = row.text("storage_class");
             let region = row.text("region");
-            let (in_class, as_standard) = billed(class, versions, bytes);
+            let (in_class, as_standard) = billed_bytes(class, versions, bytes);
             let usd = monthly(table, region, class, in_class)
                 + monthly(table, region, "STANDARD", as_standard);
             let key = (
@@ -350,7 +338,7 @@ pub fn savings(queries: &[QueryReport], table: &PriceTable) -> (Vec<Saving>, Vec
         for row in rows.each() {
             let (versions, bytes) = (row.number("versions"), row.number("bytes"));
             let (class, region) = (row.text("storage_class"), row.text("region"));
-            let (in_class, as_standard) = billed(class, versions, bytes);
+            let (in_class, as_standard) = billed_bytes(class, versions, bytes);
             let usd = monthly(table, region, class, in_class)
                 + monthly(table, region, "STANDARD", as_standard)
                 - monthly(table, region, "STANDARD", bytes);

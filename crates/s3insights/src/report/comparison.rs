@@ -77,10 +77,6 @@ impl Coverage {
             regions: report.regions.clone(),
         }
     }
-
-    fn pairs(&self) -> BTreeSet<(&str, &str)> {
-        pairs(&self.accounts, &self.unreachable_accounts, &self.regions)
-    }
 }
 
 /// How a bucket changed between the two runs.
@@ -130,25 +126,55 @@ pub struct BucketChange {
     pub bytes_by_storage_class_now: BTreeMap<String, u64>,
 }
 
-/// The account and region pairs a run covered.
-fn covered(report: &RunReport) -> BTreeSet<(&str, &str)> {
-    pairs(
+/// What two runs both covered. A run covers each account it reached in each of its regions, so
+/// both covered an account and region when both reached the account and both had the region: no
+/// set of pairs is built (10,000 accounts × 17 regions would be 170,000 of them).
+struct Common<'a> {
+    accounts: BTreeSet<&'a str>,
+    regions: BTreeSet<&'a str>,
+}
+
+/// A run's accounts, those it could not reach, and its regions.
+type Covered<'a> = (&'a [String], &'a [String], &'a [String]);
+
+impl<'a> Common<'a> {
+    fn of((accounts, unreachable, regions): Covered<'a>, other: Covered<'a>) -> Self {
+        let reached = |(accounts, unreachable, _): Covered<'a>| -> BTreeSet<&'a str> {
+            accounts
+                .iter()
+                .filter(|a| !unreachable.contains(a))
+                .map(String::as_str)
+                .collect()
+        };
+        let other_regions: BTreeSet<&str> = other.2.iter().map(String::as_str).collect();
+        Common {
+            accounts: reached((accounts, unreachable, regions))
+                .intersection(&reached(other))
+                .copied()
+                .collect(),
+            regions: regions
+                .iter()
+                .map(String::as_str)
+                .filter(|r| other_regions.contains(r))
+                .collect(),
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.accounts.is_empty() || self.regions.is_empty()
+    }
+
+    fn contains(&self, account: &str, region: &str) -> bool {
+        self.accounts.contains(account) && self.regions.contains(region)
+    }
+}
+
+fn covered(report: &RunReport) -> Covered<'_> {
+    (
         &report.accounts,
         &report.unreachable_accounts,
         &report.regions,
     )
-}
-
-fn pairs<'a>(
-    accounts: &'a [String],
-    unreachable: &'a [String],
-    regions: &'a [String],
-) -> BTreeSet<(&'a str, &'a str)> {
-    accounts
-        .iter()
-        .filter(|a| !unreachable.contains(a))
-        .flat_map(|a| regions.iter().map(move |r| (a.as_str(), r.as_str())))
-        .collect()
 }
 
 /// A bucket's figures, an empty bucket's being zero; `None` when the run has none for it.
@@ -167,20 +193,25 @@ pub fn comparable(current: &Coverage, previous: &RunReport) -> bool {
         && previous.outcome == RunOutcome::Succeeded
         && !previous.is_smoke_test
         && previous.finished_at <= current.since
-        && !current.pairs().is_disjoint(&covered(previous))
+        && !Common::of(
+            (
+                &current.accounts,
+                &current.unreachable_accounts,
+                &current.regions,
+            ),
+            covered(previous),
+        )
+        .is_empty()
 }
 
 /// `current` compared with `previous` (see the module's rules).
 pub fn compare(current: &RunReport, previous: &RunReport) -> Comparison {
-    let both: BTreeSet<(&str, &str)> = covered(current)
-        .intersection(&covered(previous))
-        .copied()
-        .collect();
+    let both = Common::of(covered(current), covered(previous));
     let index = |report: &RunReport| -> BTreeMap<(String, String, String), Option<BucketFigures>> {
         report
             .buckets
             .iter()
-            .filter(|b| both.contains(&(b.account.as_str(), b.region.as_str())))
+            .filter(|b| both.contains(&b.account, &b.region))
             .map(|b| {
                 (
                     (b.account.clone(), b.region.clone(), b.bucket.clone()),
