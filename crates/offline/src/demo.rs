@@ -83,7 +83,7 @@ pub async fn run(workspace: &Workspace, target: &Target, build: BuildOptions) ->
         cleanups[1].seconds
     );
     eprintln!(
-        "  Reports: {} and, compared with it, {}",
+        "  Reports: {} and, compared with it, {} (each with its picture, report.png, beside it)",
         harvest.report_dir.join("report.html").display(),
         second.report_dir.join("report.html").display()
     );
@@ -292,6 +292,7 @@ async fn show_report(host: &Target, deployed: &Deployed, harvest: &Harvest) -> R
             ),
         }
     }
+    picture_report(&harvest.report_dir)?;
     let harvested = &harvest.outcome;
     if !harvested.succeeded() {
         bail!(
@@ -576,6 +577,27 @@ fn print_estate(estate: &SeededEstate) {
     eprintln!(
         "  keys include .env, id_rsa, terraform.tfstate, credentials.json, <script>alert(1)</script>.html, a\"quote'.txt, spaces, non-Latin scripts, emoji and a right-to-left override (all of them in {secrets})"
     );
+}
+
+/// `report.png` next to `report.html` in `dir`: what a 1,024 x 768 window shows of it, taken by
+/// headless Chromium. Without Chromium (`scripts/demo` installs it) the picture is left out, said so.
+pub(crate) fn picture_report(dir: &Path) -> Result<()> {
+    let browser = match fixtures::browser::Browser::find() {
+        Ok(browser) => browser,
+        Err(e) => {
+            eprintln!("  report.png not taken: {e}");
+            return Ok(());
+        }
+    };
+    let png = dir.join("report.png");
+    browser
+        .screenshot(&dir.join("report.html"), &png, fixtures::browser::WINDOW)
+        .with_context(|| format!("picturing {}", dir.join("report.html").display()))?;
+    eprintln!(
+        "  {}: report.html as a 1,024 x 768 window shows it",
+        png.display()
+    );
+    Ok(())
 }
 
 /// Download the report files into `dir`, each with its outcome.

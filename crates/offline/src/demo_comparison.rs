@@ -67,6 +67,7 @@ pub(crate) async fn second_run(
     if let Some((_, Err(e))) = files.iter().find(|(name, _)| *name == "summary.json") {
         bail!("the second run's summary.json: {e:#}");
     }
+    crate::demo::picture_report(&second.report_dir)?;
     check_comparison(&second, &first.run_id, &grown.name, &deleted.name)?;
     Ok(second)
 }

@@ -320,11 +320,17 @@ pub fn findings_line(comparison: &Comparison) -> String {
     let unencrypted = comparison
         .new_unencrypted_versions
         .map_or_else(|| "unknown".to_owned(), super::format::group_thousands);
+    let public = comparison.new_public_objects.len();
+    let secret_like = comparison.new_secret_like_keys.len();
+    let versions = if comparison.new_unencrypted_versions == Some(1) {
+        "version"
+    } else {
+        "versions"
+    };
     format!(
-        "New since then: {} objects made public by ACL, {} secret-like keys, {} unencrypted versions",
-        comparison.new_public_objects.len(),
-        comparison.new_secret_like_keys.len(),
-        unencrypted
+        "New since then: {public} {} made public by ACL, {secret_like} secret-like {}, {unencrypted} unencrypted {versions}",
+        if public == 1 { "object" } else { "objects" },
+        if secret_like == 1 { "key" } else { "keys" },
     )
 }
 
@@ -471,6 +477,31 @@ mod tests {
             headline(&comparison),
             "Since run r1 of 2026-11-01 11:00 UTC: 1 new, 1 gone, 2 changed and 1 unchanged \
              buckets; objects +2, bytes +1000 B"
+        );
+    }
+
+    #[test]
+    fn the_findings_line_counts_in_words_that_agree() {
+        let (current, previous) = pair();
+        let mut comparison = compare(&current, &previous);
+        let object = ObjectKey {
+            account: "111111111111".into(),
+            region: "us-east-1".into(),
+            bucket: "b".into(),
+            key: "k".into(),
+        };
+        comparison.new_public_objects = vec![object.clone()];
+        comparison.new_secret_like_keys = vec![object.clone(), object];
+        comparison.new_unencrypted_versions = Some(1);
+        assert_eq!(
+            findings_line(&comparison),
+            "New since then: 1 object made public by ACL, 2 secret-like keys, 1 unencrypted version"
+        );
+        comparison.new_public_objects.clear();
+        comparison.new_unencrypted_versions = None;
+        assert_eq!(
+            findings_line(&comparison),
+            "New since then: 0 objects made public by ACL, 2 secret-like keys, unknown unencrypted versions"
         );
     }
 

@@ -116,6 +116,20 @@ pub(crate) fn shorten(text: &str, max_chars: usize) -> Cow<'_, str> {
     }
 }
 
+/// At most `max_chars` characters of `text`, its middle replaced by `…` when cut: a key keeps its
+/// first folder and its file name, the parts that tell what it is.
+pub(crate) fn shorten_middle(text: &str, max_chars: usize) -> Cow<'_, str> {
+    let count = text.chars().count();
+    if count <= max_chars {
+        return Cow::Borrowed(text);
+    }
+    let tail = max_chars.saturating_sub(1) / 2;
+    let head = max_chars.saturating_sub(1) - tail;
+    let start: String = text.chars().take(head).collect();
+    let end: String = text.chars().skip(count - tail).collect();
+    Cow::Owned(format!("{start}…{end}"))
+}
+
 /// [`one_line`] then [`shorten`]: how a value is shown in a table cell.
 pub(crate) fn cell(text: &str, max_chars: usize) -> String {
     shorten(&one_line(text), max_chars).into_owned()
@@ -173,5 +187,8 @@ mod tests {
         assert_eq!(shorten("abcd", 3), "ab…");
         assert_eq!(shorten("ключи", 4), "клю…");
         assert_eq!(cell("a\nbcdef", 4), "a\\u…");
+        assert_eq!(shorten_middle("abc", 3), "abc");
+        assert_eq!(shorten_middle("deploy/xxxxxx/.env", 11), "deplo…/.env");
+        assert_eq!(shorten_middle("ключи", 4), "кл…и");
     }
 }

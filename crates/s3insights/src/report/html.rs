@@ -8,14 +8,15 @@
 use super::chart::storage_class_shares;
 use super::comparison::{findings_line, headline};
 use super::format::{
-    cell, group_thousands, human_bytes, human_duration, multi_line, one_line, percent, usd,
+    cell, group_thousands, human_bytes, human_duration, multi_line, one_line, percent,
+    shorten_middle, usd,
 };
 use super::model::{BucketReport, QueryReport, QueryState, RunOutcome, RunReport};
 use super::sections::{
     action_title, buckets_in, changed_buckets, classes_by_cost, group_title, humanised, instant,
     needs_attention, query_link, share_tenths, signed_bytes, signed_count, top_buckets, unlisted,
     GROUP_ORDER, MAX_BUCKETS_LISTED, MAX_CELL_CHARS, MAX_REASON_CHARS, MAX_ROWS_SHOWN,
-    TOP_COST_BUCKETS,
+    NEW_FINDINGS_LISTED, TOP_COST_BUCKETS,
 };
 use super::text::subject;
 use super::totals::RunTotals;
@@ -30,12 +31,17 @@ const H3: &str = "font-size:14px;margin:14px 0 6px 0;";
 const TABLE: &str = "border-collapse:collapse;width:100%;font-size:13px;";
 const TH: &str = "text-align:left;padding:5px 8px;border-bottom:2px solid #d1d5db;background:#f9fafb;white-space:nowrap;";
 const TH_NUM: &str = "text-align:right;padding:5px 8px;border-bottom:2px solid #d1d5db;background:#f9fafb;white-space:nowrap;";
+/// A query's column names: the operator's own, of any length, so broken at their soft breaks (`_`),
+/// mid-word only when a part alone is wider than the column.
+const TH_COLUMN: &str = "text-align:left;padding:5px 8px;border-bottom:2px solid #d1d5db;background:#f9fafb;overflow-wrap:anywhere;";
 const TD: &str =
     "padding:5px 8px;border-bottom:1px solid #e5e7eb;vertical-align:top;word-break:break-word;";
 const TD_NUM: &str = "padding:5px 8px;border-bottom:1px solid #e5e7eb;vertical-align:top;text-align:right;white-space:nowrap;";
 /// Identifiers (bucket names, keys): broken at the soft breaks [`identifier`] marks, mid-word only
 /// when a part alone is wider than the cell.
 const TD_MONO: &str = "padding:5px 8px;border-bottom:1px solid #e5e7eb;vertical-align:top;overflow-wrap:anywhere;font-family:SFMono-Regular,Consolas,'Liberation Mono',Menlo,monospace;";
+/// How much of `bucket/key` a new finding at the top of the report shows: one line at 1,024 px.
+const FINDING_CHARS: usize = 70;
 const MUTED: &str = "color:#6b7280;";
 const BAR: &str = "#2563eb";
 const BAR_REST: &str = "#e5e7eb";
@@ -121,10 +127,13 @@ pub fn render_html(report: &RunReport) -> String {
     out.push_str(&format!(
         "<div style=\"max-width:1000px;margin:0 auto;padding:16px 20px;background:#ffffff;color:#111827;font-size:14px;line-height:1.45;{FONT}\">\n"
     ));
+    // Above the fold of a 1,024 x 768 window (a test measures it in a browser): the header, what is
+    // new since the last run, the summary tiles and the money; the tables that detail them follow.
     header(&mut out, report);
     since_last_run(&mut out, report);
     figures(&mut out, report, &totals);
     storage_cost(&mut out, report);
+    changed_buckets_table(&mut out, report);
     notes(&mut out, report);
     attention(&mut out, report);
     storage_chart(&mut out, &totals);
@@ -253,11 +262,13 @@ fn figures(out: &mut String, report: &RunReport, totals: &RunTotals) {
             neutral,
         ),
     ];
+    out.push_str("<div id=\"summary\">\n");
     for row in [buckets.concat(), data.concat()] {
         out.push_str(&format!(
             "<table role=\"presentation\" cellpadding=\"0\" cellspacing=\"6\" style=\"border-collapse:separate;width:100%;margin:0;\"><tr>{row}</tr></table>\n"
         ));
     }
+    out.push_str("</div>\n");
     let accounts: Vec<String> = report
         .accounts
         .iter()
@@ -426,8 +437,8 @@ fn result_table(out: &mut String, query: &QueryReport) {
     ));
     for column in &query.columns {
         out.push_str(&format!(
-            "<th style=\"{TH}\">{}</th>",
-            short(column, MAX_CELL_CHARS)
+            "<th style=\"{TH_COLUMN}\">{}</th>",
+            identifier(column, MAX_CELL_CHARS)
         ));
     }
     out.push_str("</tr>\n");
@@ -514,7 +525,7 @@ fn since_last_run(out: &mut String, report: &RunReport) {
         return;
     };
     out.push_str(&format!(
-        "<h2 style=\"{H2}\">{}</h2>\n<p style=\"margin:0 0 6px 0;\">{}</p>\n",
+        "<h2 id=\"since-last-run\" style=\"{H2}\">{}</h2>\n<p style=\"margin:0 0 6px 0;\">{}</p>\n",
         short(&headline(comparison), MAX_REASON_CHARS),
         short(&findings_line(comparison), MAX_REASON_CHARS)
     ));
@@ -525,15 +536,23 @@ fn since_last_run(out: &mut String, report: &RunReport) {
     let items: Vec<String> = findings
         .into_iter()
         .flat_map(|(what, objects)| {
-            objects.iter().take(TOP_COST_BUCKETS).map(move |o| {
+            let listed = objects.iter().take(NEW_FINDINGS_LISTED).map(move |o| {
+                let object = format!("{}/{}", o.bucket, o.key);
+                let object = one_line(&object);
                 format!(
-                    "<li>new {what}: <span style=\"{MONO}overflow-wrap:anywhere;\">{}/{}</span> ({}, {})</li>",
-                    identifier(&o.bucket, MAX_CELL_CHARS),
-                    identifier(&o.key, MAX_CELL_CHARS),
+                    "<li>new {what}: <span style=\"{MONO}overflow-wrap:anywhere;\">{}</span> ({}, {})</li>",
+                    identifier(&shorten_middle(&object, FINDING_CHARS), FINDING_CHARS),
                     short(&o.account, MAX_CELL_CHARS),
                     short(&o.region, MAX_CELL_CHARS),
                 )
-            })
+            });
+            let more = unlisted(objects.len(), NEW_FINDINGS_LISTED).map(|more| {
+                format!(
+                    "<li style=\"{MUTED}\">and {} more new {what} (the comparison queries below)</li>",
+                    group_thousands(more)
+                )
+            });
+            listed.chain(more)
         })
         .collect();
     if !items.is_empty() {
@@ -542,10 +561,21 @@ fn since_last_run(out: &mut String, report: &RunReport) {
             items.join("")
         ));
     }
+}
+
+/// The buckets that changed since the last run, a bar each: below the money, as its detail.
+fn changed_buckets_table(out: &mut String, report: &RunReport) {
+    let Some(comparison) = &report.comparison else {
+        return;
+    };
     let changed = changed_buckets(comparison, TOP_COST_BUCKETS);
     if changed.is_empty() {
         return;
     }
+    out.push_str(&format!(
+        "<h2 style=\"{H2}\">Buckets changed since run {}</h2>\n",
+        short(&comparison.previous_run, MAX_CELL_CHARS)
+    ));
     table_start(
         out,
         &[
@@ -586,7 +616,7 @@ fn storage_cost(out: &mut String, report: &RunReport) {
         return;
     };
     out.push_str(&format!(
-        "<h2 style=\"{H2}\">Storage cost: {} per month</h2>\n<p style=\"margin:0 0 8px 0;font-size:12px;{MUTED}\">Price table: {}</p>\n",
+        "<h2 id=\"storage-cost\" style=\"{H2}\">Storage cost: {} per month</h2>\n<p style=\"margin:0 0 8px 0;font-size:12px;{MUTED}\">Price table: {}</p>\n",
         usd(cost.monthly_usd),
         short(&cost.price_table, MAX_REASON_CHARS),
     ));

@@ -21,6 +21,10 @@ pub(crate) const TOP_BUCKETS: usize = 10;
 /// How many buckets the storage cost table lists, and how many savings the savings table.
 pub(crate) const TOP_COST_BUCKETS: usize = 10;
 
+/// How many new public objects, and how many new secret-like keys, the comparison lists at the top of
+/// the report (the rest are counted; the comparison queries' tables below list them).
+pub(crate) const NEW_FINDINGS_LISTED: usize = 3;
+
 /// The buckets that changed, the biggest changes first (the comparison's order), at most `limit`.
 pub(crate) fn changed_buckets(comparison: &Comparison, limit: usize) -> Vec<&BucketChange> {
     comparison

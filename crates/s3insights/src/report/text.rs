@@ -12,7 +12,7 @@ use super::sections::{
     action_title, buckets_in, changed_buckets, classes_by_cost, group_title, humanised, instant,
     needs_attention, query_link, share_tenths, signed_bytes, signed_count, top_buckets, unlisted,
     GROUP_ORDER, MAX_BUCKETS_LISTED, MAX_CELL_CHARS, MAX_REASON_CHARS, MAX_ROWS_SHOWN,
-    TOP_COST_BUCKETS,
+    NEW_FINDINGS_LISTED, TOP_COST_BUCKETS,
 };
 use super::totals::RunTotals;
 use crate::cost::CostReport;
@@ -434,13 +434,19 @@ fn since_last_run(out: &mut String, report: &RunReport) {
         ("secret-like", &comparison.new_secret_like_keys),
     ];
     for (what, objects) in findings {
-        for object in objects.iter().take(TOP_COST_BUCKETS) {
+        for object in objects.iter().take(NEW_FINDINGS_LISTED) {
             out.push_str(&format!(
                 "- new {what}: {} / {} ({}, {})\n",
                 cell(&object.bucket, MAX_TEXT_CELL_CHARS),
                 cell(&object.key, MAX_TEXT_CELL_CHARS),
                 cell(&object.account, MAX_TEXT_CELL_CHARS),
                 cell(&object.region, MAX_TEXT_CELL_CHARS),
+            ));
+        }
+        if let Some(more) = unlisted(objects.len(), NEW_FINDINGS_LISTED) {
+            out.push_str(&format!(
+                "- and {} more new {what} (the comparison queries below)\n",
+                group_thousands(more)
             ));
         }
     }
