@@ -4,7 +4,7 @@
 
 use chrono::{Duration, SubsecRound, Utc};
 use integration::historical::{cloudtrail, pump, put_event, FIXTURE_ACCOUNT};
-use integration::s3insights::{bucket, input, member_account, run_id};
+use integration::s3insights::{bucket, delete_bucket, input, member_account, run_id, s3};
 use integration::{env, stack, unique};
 use serde_json::{json, Value};
 
@@ -58,6 +58,118 @@ async fn history_shows_the_created_revision() {
     assert_eq!(revisions.as_array().map(Vec::len), Some(1), "{revisions:#}");
     assert_eq!(revisions[0]["eventName"], "CreateBucket");
     assert_eq!(revisions[0]["change"]["kind"], "created");
+}
+
+#[tokio::test]
+async fn at_shows_each_resource_as_it_was_at_the_time_asked() {
+    stack().await;
+    let account = member_account().await;
+    let region = "eu-west-1";
+    let name = bucket(&account, region, "at", &[]).await;
+    let arn = format!("arn:aws:s3:::{name}");
+    let minutes = |m: i64| Utc::now().trunc_subsecs(0) - Duration::minutes(m);
+    let (created, changed, deleted) = (minutes(9), minutes(6), minutes(3));
+    let event = |fixture: &str, time| {
+        cloudtrail(
+            fixture,
+            &[
+                ("amzn-s3-demo-bucket", name.as_str()),
+                (FIXTURE_ACCOUNT, account.as_str()),
+            ],
+            time,
+        )
+    };
+    // Created; then a real policy put, recorded; then deleted, recorded.
+    put_event(&event("s3-create-bucket.json", created)).await;
+    pump().await;
+    let policy = json!({"Version": "2012-10-17", "Statement": [{"Sid": "Read", "Effect": "Allow",
+        "Principal": {"AWS": format!("arn:aws:iam::{account}:root")}, "Action": "s3:GetObject",
+        "Resource": format!("{arn}/*")}]});
+    s3(&account, region)
+        .await
+        .put_bucket_policy()
+        .bucket(&name)
+        .policy(policy.to_string())
+        .send()
+        .await
+        .expect("put a bucket policy");
+    put_event(&event("s3-put-bucket-policy.json", changed)).await;
+    pump().await;
+    delete_bucket(&account, region, &name).await;
+    put_event(&event("s3-delete-bucket.json", deleted)).await;
+    pump().await;
+
+    let env = env().await;
+    let at = |time: chrono::DateTime<Utc>| -> Vec<Value> {
+        let time = time.format("%Y-%m-%dT%H:%M:%SZ").to_string();
+        let out = env.insights(&[
+            "historical",
+            "at",
+            "--time",
+            &time,
+            "--account",
+            &account,
+            "--tech",
+            "s3",
+            "--json",
+        ]);
+        assert!(out.status.success(), "{out:?}");
+        let items: Value = serde_json::from_slice(&out.stdout).expect("JSON revisions");
+        let items = items.as_array().expect("an array").clone();
+        assert!(
+            items.iter().all(|i| i["accountId"] == account.as_str()),
+            "only the account asked for: {items:#?}"
+        );
+        items
+    };
+    let seconds = |s: i64| Duration::seconds(s);
+    assert_eq!(
+        at(created - seconds(1)),
+        Vec::<Value>::new(),
+        "not yet created"
+    );
+    let then = at(created + seconds(30));
+    assert_eq!(then.len(), 1, "{then:#?}");
+    assert_eq!(then[0]["arn"], arn.as_str());
+    assert_eq!(then[0]["change"]["kind"], "created");
+    assert!(
+        then[0]["configuration"]["Policy"].is_null(),
+        "{:#}",
+        then[0]
+    );
+    let later = at(changed);
+    assert_eq!(later.len(), 1, "{later:#?}");
+    assert_eq!(later[0]["eventName"], "PutBucketPolicy");
+    assert_eq!(
+        later[0]["configuration"]["Policy"]["Statement"][0]["Sid"], "Read",
+        "{:#}",
+        later[0]
+    );
+    assert_eq!(at(deleted), Vec::<Value>::new(), "deleted by then");
+
+    // The human view: a heading and the resource's line.
+    let time = (changed + seconds(1))
+        .format("%Y-%m-%dT%H:%M:%SZ")
+        .to_string();
+    let out = env.insights(&["historical", "at", "--time", &time, "--account", &account]);
+    assert!(out.status.success(), "{out:?}");
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.starts_with(&format!("1 resources as they were at {time}\n")),
+        "{stdout}"
+    );
+    let line = stdout.lines().find(|l| l.contains(&arn)).expect("its line");
+    assert!(
+        line.starts_with("s3 ") && line.contains("updated") && line.contains("PutBucketPolicy"),
+        "{stdout}"
+    );
+
+    let out = env.insights(&["historical", "at", "--time", "yesterday"]);
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("`yesterday` is not an RFC 3339 time"),
+        "{out:?}"
+    );
 }
 
 #[tokio::test]

@@ -17,6 +17,8 @@
 //! - [`poll`]: the poll tasks of a schedule and the poll event of each listed resource.
 //! - [`proxy`]: the stream proxies' routing, what a Current or Durable stream record becomes (a
 //!   Differ message, a change-feed publication, or nothing, and why).
+//! - [`point_in_time`]: the recorded resources as they were at a past time (the revision in force
+//!   per ARN, deleted ones left out).
 //!
 //! Every function of the `historical-aws` crate reads (a queue, a stream, a table, AWS), decides
 //! here, and writes.
@@ -29,6 +31,7 @@ pub mod item;
 pub mod message;
 pub mod normalise;
 pub mod patch;
+pub mod point_in_time;
 pub mod poll;
 pub mod proxy;
 pub mod resource;

@@ -91,6 +91,32 @@ pub enum HistoricalCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Every recorded resource as it was at a past time: its revision in force then (deleted ones
+    /// left out), from the Durable tables.
+    At {
+        /// The time, RFC 3339 (`2026-12-01T09:30:00Z`, `2026-12-01T10:30:00+01:00`).
+        #[arg(long, value_parser = parse_time)]
+        time: chrono::DateTime<chrono::Utc>,
+        /// Only this account's resources.
+        #[arg(long)]
+        account: Option<String>,
+        /// Only this region's resources (an S3 bucket's region is where it lives).
+        #[arg(long)]
+        region: Option<String>,
+        /// Only this technology (`s3`, `securitygroup`, `vpc`, `iamrole`); all four by default.
+        #[arg(long)]
+        tech: Option<historical::Technology>,
+        /// Print the revisions as JSON (configurations included) instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// An RFC 3339 time, in UTC.
+fn parse_time(value: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
+    chrono::DateTime::parse_from_rfc3339(value)
+        .map(|t| t.with_timezone(&chrono::Utc))
+        .map_err(|e| format!("`{value}` is not an RFC 3339 time such as 2026-12-01T09:30:00Z: {e}"))
 }
 
 #[cfg(test)]

@@ -54,5 +54,15 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Historical(HistoricalCommand::History { arn, json }) => {
             history::history(&ctx, &arn, json).await
         }
+        Command::Historical(HistoricalCommand::At {
+            time,
+            account,
+            region,
+            tech,
+            json,
+        }) => {
+            let scope = historical::point_in_time::Scope { account, region };
+            history::at(&ctx, time, &scope, tech, json).await
+        }
     }
 }

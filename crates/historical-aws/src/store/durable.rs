@@ -23,6 +23,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, Utc};
 use historical::differ::format_event_time;
 use historical::item::omit_patch;
+use historical::point_in_time::{in_force_at, Scope};
 use historical::Revision;
 use serde_json::Value;
 
@@ -120,6 +121,67 @@ impl DurableStore {
             }
         }
         Ok(out)
+    }
+
+    /// Every resource of the table as it was at `at`, within `scope`: the revision in force then per
+    /// ARN, deletions left out, configurations read back from S3 (`historical::point_in_time`).
+    ///
+    /// A scan of the whole table (the time, account and region filter what comes back, not what is
+    /// read): DynamoDB bills the table's size, so this is for an operator's question, not a loop.
+    pub async fn in_force_at(
+        &self,
+        at: DateTime<Utc>,
+        scope: &Scope,
+    ) -> Result<Vec<Revision>, StoreError> {
+        let mut read = Vec::new();
+        let mut start: Option<Item> = None;
+        loop {
+            let page = self
+                .scan_at_or_before(at, scope)
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(|e| sdk_error(format!("Scan {}", self.table), e))?;
+            for item in page.items.unwrap_or_default() {
+                read.push(revision(from_item(&self.table, item)?)?);
+            }
+            match page.last_evaluated_key {
+                Some(key) if !key.is_empty() => start = Some(key),
+                _ => break,
+            }
+        }
+        let mut out = Vec::new();
+        for kept in in_force_at(read, at, scope) {
+            out.push(revision(self.offload.resolve(kept.item).await?)?);
+        }
+        Ok(out)
+    }
+
+    /// The scan [`Self::in_force_at`] pages through: items at or before `at`, in `scope`.
+    fn scan_at_or_before(
+        &self,
+        at: DateTime<Utc>,
+        scope: &Scope,
+    ) -> aws_sdk_dynamodb::operation::scan::builders::ScanFluentBuilder {
+        let mut filter = vec!["eventTime <= :at"];
+        let mut scan = self
+            .client
+            .scan()
+            .table_name(&self.table)
+            .consistent_read(true)
+            .expression_attribute_values(":at", AttributeValue::S(format_event_time(at)));
+        if let Some(account) = &scope.account {
+            filter.push("accountId = :account");
+            scan = scan.expression_attribute_values(":account", AttributeValue::S(account.clone()));
+        }
+        if let Some(region) = &scope.region {
+            // `Region` is not reserved, but named through a placeholder like any attribute might be.
+            filter.push("#region = :region");
+            scan = scan
+                .expression_attribute_names("#region", "Region")
+                .expression_attribute_values(":region", AttributeValue::S(region.clone()));
+        }
+        scan.filter_expression(filter.join(" AND "))
     }
 
     /// Write a revision (`arn` and `eventTime` required), offloading its configuration and, if
