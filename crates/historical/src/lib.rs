@@ -19,6 +19,8 @@
 //!   Differ message, a change-feed publication, or nothing, and why).
 //! - [`point_in_time`]: the recorded resources as they were at a past time (the revision in force
 //!   per ARN, deleted ones left out).
+//! - [`revert`]: the plan that takes a resource back to a past revision: its JSON Patch, the AWS
+//!   API calls that apply it, and what cannot be restored.
 //!
 //! Every function of the `historical-aws` crate reads (a queue, a stream, a table, AWS), decides
 //! here, and writes.
@@ -35,6 +37,7 @@ pub mod point_in_time;
 pub mod poll;
 pub mod proxy;
 pub mod resource;
+pub mod revert;
 pub mod tech;
 pub mod timeliness;
 
