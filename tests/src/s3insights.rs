@@ -43,13 +43,26 @@ pub async fn member_role_again(account: &str) -> String {
     account.to_string()
 }
 
+/// Deploys the member role into `account` with its optional revert policy (`AllowRevert`) on or
+/// off; returns the account.
+pub async fn member_role_allowing_revert(account: &str, allow: bool) -> String {
+    let parameters = [("AllowRevert".to_owned(), allow.to_string())].into();
+    deploy_member_role_with(account, parameters).await;
+    account.to_string()
+}
+
 /// Deploys `cross-account-role.yaml` as stack `s3insights-member` into `account`.
 async fn deploy_member_role(account: &str) {
+    deploy_member_role_with(account, BTreeMap::new()).await
+}
+
+/// [`deploy_member_role`] with parameters.
+async fn deploy_member_role_with(account: &str, parameters: BTreeMap<String, String>) {
     let env = env().await;
     let request = DeployRequest {
         template: "cross-account-role.yaml".into(),
         stack: "s3insights-member".into(),
-        parameters: BTreeMap::new(),
+        parameters,
         build: BuildOptions::default(),
     };
     deploy::deploy(&env.workspace, &env.account(account), &request)

@@ -4,8 +4,11 @@
 
 use chrono::{Duration, SubsecRound, Utc};
 use integration::historical::{cloudtrail, pump, put_event, FIXTURE_ACCOUNT};
-use integration::s3insights::{bucket, delete_bucket, input, member_account, run_id, s3};
+use integration::s3insights::{
+    bucket, delete_bucket, input, member_account, member_role_allowing_revert, run_id, s3,
+};
 use integration::{env, stack, unique};
+use local_aws::deploy::OFFLINE_EXTERNAL_ID;
 use serde_json::{json, Value};
 
 fn text(bytes: &[u8]) -> String {
@@ -169,6 +172,138 @@ async fn at_shows_each_resource_as_it_was_at_the_time_asked() {
     assert!(
         text(&out.stderr).contains("`yesterday` is not an RFC 3339 time"),
         "{out:?}"
+    );
+}
+
+#[tokio::test]
+async fn revert_plans_then_applies_a_bucket_back_to_how_it_was() {
+    stack().await;
+    let account = member_account().await;
+    let region = "eu-west-1";
+    let name = bucket(&account, region, "revert", &[]).await;
+    let arn = format!("arn:aws:s3:::{name}");
+    let event = |fixture: &str, time| {
+        cloudtrail(
+            fixture,
+            &[
+                ("amzn-s3-demo-bucket", name.as_str()),
+                (FIXTURE_ACCOUNT, account.as_str()),
+            ],
+            time,
+        )
+    };
+    let created = Utc::now().trunc_subsecs(0) - Duration::minutes(9);
+    put_event(&event("s3-create-bucket.json", created)).await;
+    pump().await;
+    // Since: a policy and a tag.
+    let s3 = s3(&account, region).await;
+    let policy = json!({"Version": "2012-10-17", "Statement": [{"Sid": "Read", "Effect": "Allow",
+        "Principal": {"AWS": format!("arn:aws:iam::{account}:root")}, "Action": "s3:GetObject",
+        "Resource": format!("{arn}/*")}]});
+    s3.put_bucket_policy()
+        .bucket(&name)
+        .policy(policy.to_string())
+        .send()
+        .await
+        .expect("put a bucket policy");
+    let tag = aws_sdk_s3::types::Tag::builder()
+        .key("temp")
+        .value("1")
+        .build()
+        .expect("tag");
+    s3.put_bucket_tagging()
+        .bucket(&name)
+        .tagging(
+            aws_sdk_s3::types::Tagging::builder()
+                .tag_set(tag)
+                .build()
+                .expect("tagging"),
+        )
+        .send()
+        .await
+        .expect("tag the bucket");
+    put_event(&event(
+        "s3-put-bucket-policy.json",
+        created + Duration::minutes(3),
+    ))
+    .await;
+    pump().await;
+
+    let env = env().await;
+    let to = (created + Duration::minutes(1))
+        .format("%Y-%m-%dT%H:%M:%SZ")
+        .to_string();
+    let revert = |extra: &[&str]| {
+        let mut args = vec!["historical", "revert", arn.as_str(), "--to", to.as_str()];
+        args.extend_from_slice(extra);
+        env.insights(&args)
+    };
+    let out = revert(&["--json"]);
+    assert!(out.status.success(), "{out:?}");
+    let plan: Value = serde_json::from_slice(&out.stdout).expect("a JSON plan");
+    let operations: Vec<&str> = plan["calls"]
+        .as_array()
+        .expect("calls")
+        .iter()
+        .filter_map(|c| c["operation"].as_str())
+        .collect();
+    assert_eq!(
+        operations,
+        ["DeleteBucketPolicy", "DeleteBucketTagging"],
+        "{plan:#}"
+    );
+    assert_eq!(plan["cannot_restore"], json!([]), "{plan:#}");
+    assert!(
+        s3.get_bucket_policy().bucket(&name).send().await.is_ok(),
+        "a dry run changes nothing"
+    );
+
+    // Without --external-id, and through a member role without its revert policy: refused.
+    let out = revert(&["--apply", "--yes"]);
+    assert!(!out.status.success());
+    assert!(text(&out.stderr).contains("--external-id"), "{out:?}");
+    let with_id = ["--apply", "--yes", "--external-id", OFFLINE_EXTERNAL_ID];
+    let out = revert(&with_id);
+    assert!(
+        !out.status.success(),
+        "the read-only member role cannot write"
+    );
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("DeleteBucketPolicy") && stderr.contains("AccessDenied"),
+        "{stderr}"
+    );
+    assert!(s3.get_bucket_policy().bucket(&name).send().await.is_ok());
+
+    // With the revert policy: applied, and the bucket is back as it was.
+    member_role_allowing_revert(&account, true).await;
+    let out = revert(&with_id);
+    assert!(out.status.success(), "{out:?}");
+    let policy_error = s3
+        .get_bucket_policy()
+        .bucket(&name)
+        .send()
+        .await
+        .expect_err("no policy any more");
+    assert_eq!(
+        aws_sdk_s3::error::ProvideErrorMetadata::code(&policy_error),
+        Some("NoSuchBucketPolicy")
+    );
+    assert!(s3.get_bucket_tagging().bucket(&name).send().await.is_err());
+
+    // The change flows back through Historical: recorded, the resource is as it was then.
+    put_event(&event(
+        "s3-put-bucket-policy.json",
+        Utc::now().trunc_subsecs(0),
+    ))
+    .await;
+    pump().await;
+    let out = revert(&[]);
+    assert!(out.status.success(), "{out:?}");
+    assert!(
+        text(&out.stdout).contains("Nothing to do: it is as it was then."),
+        "{}",
+        text(&out.stdout)
     );
 }
 

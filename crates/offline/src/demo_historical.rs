@@ -47,7 +47,7 @@ const CREATE_ROLE: &str = include_str!("../../historical/fixtures/iam-create-rol
 const UPDATE_TRUST: &str =
     include_str!("../../historical/fixtures/iam-update-assume-role-policy.json");
 
-fn step(title: &str) {
+pub(crate) fn step(title: &str) {
     eprintln!("\n== {title}");
 }
 
@@ -57,10 +57,27 @@ fn sdk<E: std::error::Error + 'static>(what: &str) -> impl FnOnce(E) -> anyhow::
 }
 
 /// One resource of the demo and the revisions it must end with (kind, event name).
-struct Subject {
-    tech: Technology,
-    arn: String,
+pub(crate) struct Subject {
+    pub(crate) tech: Technology,
+    pub(crate) arn: String,
     expected: Vec<(&'static str, &'static str)>,
+}
+
+/// `tech`'s Durable store of the deployed stack.
+fn durable_store(
+    host: &Target,
+    output: &impl Fn(&str) -> Result<String>,
+    tech: Technology,
+) -> Result<DurableStore> {
+    Ok(DurableStore::new(
+        aws_sdk_dynamodb::Client::new(&host.sdk_config()),
+        output(durable_output(tech))?,
+        Offload::new(
+            host.s3(),
+            output("HistoricalOffloadBucketName")?,
+            format!("historical/{tech}/durable/"),
+        ),
+    ))
 }
 
 /// The event clock: whole seconds, one apart, starting a few minutes ago.
@@ -209,11 +226,16 @@ pub async fn run(host: &Target, outputs: &BTreeMap<String, String>) -> Result<()
     let filter = json!({"account": [MEMBER]});
     let feed = subscribe(&scene, &output("ChangeFeedTopicArn")?, &filter).await?;
     let made = round_one(&scene, &mut clock).await?;
+    // An instant after round one's events and before round two's: the demo looks back at it.
+    let between = clock.next();
     round_two(&scene, &made, &mut clock).await?;
     round_three(&scene, &mut clock).await?;
     let subjects = subjects(&scene, &made);
     let written = histories(host, &output, &subjects).await?;
     let delivered = check_feed(&feed, &filter, &subjects, &written).await?;
+    let stores = |tech| durable_store(host, &output, tech);
+    crate::demo_historical_views::state_at(&stores, &subjects, MEMBER, between).await?;
+    crate::demo_historical_views::revert_plans(&stores, &subjects, between).await?;
     let kinds: BTreeMap<&str, usize> = written.iter().fold(BTreeMap::new(), |mut counts, r| {
         *counts
             .entry(r["change"]["kind"].as_str().unwrap_or("?"))
@@ -527,20 +549,10 @@ async fn histories(
     subjects: &[Subject],
 ) -> Result<Vec<Value>> {
     step("Historical: each resource's history (Durable revisions, oldest first)");
-    let dynamodb = aws_sdk_dynamodb::Client::new(&host.sdk_config());
-    let offload_bucket = output("HistoricalOffloadBucketName")?;
     let mut written: Vec<Value> = Vec::new();
     let mut problems = Vec::new();
     for subject in subjects {
-        let store = DurableStore::new(
-            dynamodb.clone(),
-            output(durable_output(subject.tech))?,
-            Offload::new(
-                host.s3(),
-                offload_bucket.clone(),
-                format!("historical/{}/durable/", subject.tech),
-            ),
-        );
+        let store = durable_store(host, output, subject.tech)?;
         let revisions: Vec<Value> = store
             .revisions(&subject.arn)
             .await

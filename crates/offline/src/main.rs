@@ -19,6 +19,7 @@ use serde_json::Value;
 mod demo;
 mod demo_comparison;
 mod demo_historical;
+mod demo_historical_views;
 
 #[derive(Parser)]
 #[command(

@@ -110,6 +110,28 @@ pub enum HistoricalCommand {
         #[arg(long)]
         json: bool,
     },
+    /// The change that takes a resource back to the revision in force at a past time: its JSON
+    /// Patch, the AWS calls that apply it and what cannot be restored. A dry run unless --apply.
+    Revert {
+        /// The resource's ARN.
+        arn: String,
+        /// The time to go back to, RFC 3339 (`2026-12-01T09:30:00Z`).
+        #[arg(long, value_parser = parse_time)]
+        to: chrono::DateTime<chrono::Utc>,
+        /// Make the calls (after a confirmation), in the resource's account: a member account's
+        /// role needs `AllowRevert=true` (cross-account-role.yaml).
+        #[arg(long)]
+        apply: bool,
+        /// With --apply, do not ask for confirmation (for scripts).
+        #[arg(long, requires = "apply")]
+        yes: bool,
+        /// The deployment's ExternalId, to act through a member account's role.
+        #[arg(long, env = "INSIGHTS_EXTERNAL_ID", hide_env_values = true)]
+        external_id: Option<String>,
+        /// Print the plan as JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// An RFC 3339 time, in UTC.

@@ -58,7 +58,7 @@ pub async fn history(ctx: &Context, arn: &str, json: bool) -> anyhow::Result<()>
 }
 
 /// `tech`'s Durable store, its configurations offloaded to the stack's offload bucket.
-async fn durable_store(ctx: &Context, tech: Technology) -> anyhow::Result<DurableStore> {
+pub async fn durable_store(ctx: &Context, tech: Technology) -> anyhow::Result<DurableStore> {
     let table = ctx.output(durable_table_output(tech)).await?;
     let bucket = ctx.output("HistoricalOffloadBucketName").await?;
     Ok(DurableStore::new(

@@ -11,6 +11,7 @@ mod history;
 mod progress;
 mod records;
 mod render;
+mod revert;
 mod s3insights_cmd;
 mod table;
 mod watch;
@@ -63,6 +64,22 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }) => {
             let scope = historical::point_in_time::Scope { account, region };
             history::at(&ctx, time, &scope, tech, json).await
+        }
+        Command::Historical(HistoricalCommand::Revert {
+            arn,
+            to,
+            apply,
+            yes,
+            external_id,
+            json,
+        }) => {
+            let options = revert::Options {
+                json,
+                apply,
+                yes,
+                external_id,
+            };
+            revert::revert(&ctx, &arn, to, &options).await
         }
     }
 }

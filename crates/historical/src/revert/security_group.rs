@@ -103,7 +103,12 @@ fn rule_calls(group: &str, change: &Change, key: &str, direction: &str) -> Vec<A
         .into_iter()
         .filter(|(_, rules)| !rules.is_empty())
         .map(|(operation, rules)| {
-            let permissions: Vec<Value> = rules.into_iter().map(permission).collect();
+            // A revocation matches by the rule's identity; EC2 keeps descriptions out of it.
+            let permissions: Vec<Value> = if operation == revoke {
+                rules.into_iter().map(|r| r.identity.clone()).collect()
+            } else {
+                rules.into_iter().map(permission).collect()
+            };
             ApiCall::new(
                 "ec2",
                 operation,

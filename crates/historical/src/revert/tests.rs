@@ -161,7 +161,7 @@ fn a_group_closes_what_was_opened_since_and_reopens_what_was_closed() {
         5,
         json!([
             cidr_rule(443, "10.0.0.0/8", Some("new")),
-            cidr_rule(22, "0.0.0.0/0", None)
+            cidr_rule(22, "0.0.0.0/0", Some("ssh, for now"))
         ]),
         json!([]),
         json!({"team": "ops", "temp": "1"}),
