@@ -63,6 +63,30 @@ async fn history_shows_the_created_revision() {
     assert_eq!(revisions[0]["change"]["kind"], "created");
 }
 
+/// A CloudTrail event of the S3 fixtures, about `bucket` in `account`, at `time`.
+fn bucket_event(fixture: &str, bucket: &str, account: &str, time: chrono::DateTime<Utc>) -> Value {
+    cloudtrail(
+        fixture,
+        &[("amzn-s3-demo-bucket", bucket), (FIXTURE_ACCOUNT, account)],
+        time,
+    )
+}
+
+/// Puts a policy on `bucket` letting its own account read its objects.
+async fn put_read_policy(account: &str, region: &str, bucket: &str) {
+    let policy = json!({"Version": "2012-10-17", "Statement": [{"Sid": "Read", "Effect": "Allow",
+        "Principal": {"AWS": format!("arn:aws:iam::{account}:root")}, "Action": "s3:GetObject",
+        "Resource": format!("arn:aws:s3:::{bucket}/*")}]});
+    s3(account, region)
+        .await
+        .put_bucket_policy()
+        .bucket(bucket)
+        .policy(policy.to_string())
+        .send()
+        .await
+        .expect("put a bucket policy");
+}
+
 #[tokio::test]
 async fn at_shows_each_resource_as_it_was_at_the_time_asked() {
     stack().await;
@@ -72,30 +96,11 @@ async fn at_shows_each_resource_as_it_was_at_the_time_asked() {
     let arn = format!("arn:aws:s3:::{name}");
     let minutes = |m: i64| Utc::now().trunc_subsecs(0) - Duration::minutes(m);
     let (created, changed, deleted) = (minutes(9), minutes(6), minutes(3));
-    let event = |fixture: &str, time| {
-        cloudtrail(
-            fixture,
-            &[
-                ("amzn-s3-demo-bucket", name.as_str()),
-                (FIXTURE_ACCOUNT, account.as_str()),
-            ],
-            time,
-        )
-    };
+    let event = |fixture: &str, time| bucket_event(fixture, &name, &account, time);
     // Created; then a real policy put, recorded; then deleted, recorded.
     put_event(&event("s3-create-bucket.json", created)).await;
     pump().await;
-    let policy = json!({"Version": "2012-10-17", "Statement": [{"Sid": "Read", "Effect": "Allow",
-        "Principal": {"AWS": format!("arn:aws:iam::{account}:root")}, "Action": "s3:GetObject",
-        "Resource": format!("{arn}/*")}]});
-    s3(&account, region)
-        .await
-        .put_bucket_policy()
-        .bucket(&name)
-        .policy(policy.to_string())
-        .send()
-        .await
-        .expect("put a bucket policy");
+    put_read_policy(&account, region, &name).await;
     put_event(&event("s3-put-bucket-policy.json", changed)).await;
     pump().await;
     delete_bucket(&account, region, &name).await;
@@ -182,30 +187,13 @@ async fn revert_plans_then_applies_a_bucket_back_to_how_it_was() {
     let region = "eu-west-1";
     let name = bucket(&account, region, "revert", &[]).await;
     let arn = format!("arn:aws:s3:::{name}");
-    let event = |fixture: &str, time| {
-        cloudtrail(
-            fixture,
-            &[
-                ("amzn-s3-demo-bucket", name.as_str()),
-                (FIXTURE_ACCOUNT, account.as_str()),
-            ],
-            time,
-        )
-    };
+    let event = |fixture: &str, time| bucket_event(fixture, &name, &account, time);
     let created = Utc::now().trunc_subsecs(0) - Duration::minutes(9);
     put_event(&event("s3-create-bucket.json", created)).await;
     pump().await;
     // Since: a policy and a tag.
     let s3 = s3(&account, region).await;
-    let policy = json!({"Version": "2012-10-17", "Statement": [{"Sid": "Read", "Effect": "Allow",
-        "Principal": {"AWS": format!("arn:aws:iam::{account}:root")}, "Action": "s3:GetObject",
-        "Resource": format!("{arn}/*")}]});
-    s3.put_bucket_policy()
-        .bucket(&name)
-        .policy(policy.to_string())
-        .send()
-        .await
-        .expect("put a bucket policy");
+    put_read_policy(&account, region, &name).await;
     let tag = aws_sdk_s3::types::Tag::builder()
         .key("temp")
         .value("1")

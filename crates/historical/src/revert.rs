@@ -166,6 +166,13 @@ pub(crate) fn tag_changes(
     (set, removed)
 }
 
+/// `[{Key, Value}]`, as EC2's and IAM's tag parameters take tags.
+pub(crate) fn tag_list(tags: &BTreeMap<String, String>) -> Vec<Value> {
+    tags.iter()
+        .map(|(k, v)| json!({"Key": k, "Value": v}))
+        .collect()
+}
+
 /// The plan that takes the resource from its `current` (latest) revision back to `target`, the
 /// revision in force at the time asked (`None`: the resource was not recorded yet then).
 pub fn plan(

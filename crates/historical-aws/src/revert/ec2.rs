@@ -24,63 +24,34 @@ async fn rules(
     let group = p.text("GroupId")?;
     let permissions: Option<Vec<IpPermission>> =
         Some(p.array("IpPermissions")?.iter().map(permission).collect());
-    let result = match op {
-        "RevokeSecurityGroupIngress" => ec2
-            .revoke_security_group_ingress()
-            .group_id(group)
-            .set_ip_permissions(permissions)
-            .send()
-            .await
-            .map(drop)
-            .map_err(|e| call_error(op, e)),
-        "AuthorizeSecurityGroupIngress" => ec2
-            .authorize_security_group_ingress()
-            .group_id(group)
-            .set_ip_permissions(permissions)
-            .send()
-            .await
-            .map(drop)
-            .map_err(|e| call_error(op, e)),
-        "UpdateSecurityGroupRuleDescriptionsIngress" => ec2
-            .update_security_group_rule_descriptions_ingress()
-            .group_id(group)
-            .set_ip_permissions(permissions)
-            .send()
-            .await
-            .map(drop)
-            .map_err(|e| call_error(op, e)),
-        "RevokeSecurityGroupEgress" => ec2
-            .revoke_security_group_egress()
-            .group_id(group)
-            .set_ip_permissions(permissions)
-            .send()
-            .await
-            .map(drop)
-            .map_err(|e| call_error(op, e)),
-        "AuthorizeSecurityGroupEgress" => ec2
-            .authorize_security_group_egress()
-            .group_id(group)
-            .set_ip_permissions(permissions)
-            .send()
-            .await
-            .map(drop)
-            .map_err(|e| call_error(op, e)),
-        "UpdateSecurityGroupRuleDescriptionsEgress" => ec2
-            .update_security_group_rule_descriptions_egress()
-            .group_id(group)
-            .set_ip_permissions(permissions)
-            .send()
-            .await
-            .map(drop)
-            .map_err(|e| call_error(op, e)),
-        _ => {
-            return Err(RevertError::Unknown {
-                service: "ec2",
-                operation: op,
-            })
+    // The six operations take the same request: a group and its rules.
+    macro_rules! rule_call {
+        ($request:ident) => {
+            ec2.$request()
+                .group_id(group)
+                .set_ip_permissions(permissions)
+                .send()
+                .await
+                .map(drop)
+                .map_err(|e| call_error(op, e))
+        };
+    }
+    match op {
+        "RevokeSecurityGroupIngress" => rule_call!(revoke_security_group_ingress),
+        "AuthorizeSecurityGroupIngress" => rule_call!(authorize_security_group_ingress),
+        "UpdateSecurityGroupRuleDescriptionsIngress" => {
+            rule_call!(update_security_group_rule_descriptions_ingress)
         }
-    };
-    result
+        "RevokeSecurityGroupEgress" => rule_call!(revoke_security_group_egress),
+        "AuthorizeSecurityGroupEgress" => rule_call!(authorize_security_group_egress),
+        "UpdateSecurityGroupRuleDescriptionsEgress" => {
+            rule_call!(update_security_group_rule_descriptions_egress)
+        }
+        _ => Err(RevertError::Unknown {
+            service: "ec2",
+            operation: op,
+        }),
+    }
 }
 
 async fn tags(

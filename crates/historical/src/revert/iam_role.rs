@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{json, Value};
 
-use super::{tag_changes, ApiCall, Change, Unrestorable};
+use super::{tag_changes, tag_list, ApiCall, Change, Unrestorable};
 
 /// The calls restoring a role, and what differs beyond them.
 pub(super) fn calls(change: &Change) -> (Vec<ApiCall>, Vec<Unrestorable>) {
@@ -56,10 +56,7 @@ pub(super) fn calls(change: &Change) -> (Vec<ApiCall>, Vec<Unrestorable>) {
         ));
     }
     if !set.is_empty() {
-        let tags: Vec<Value> = set
-            .iter()
-            .map(|(k, v)| json!({"Key": k, "Value": v}))
-            .collect();
+        let tags = tag_list(&set);
         calls.push(ApiCall::new(
             "iam",
             "TagRole",

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{json, Map, Value};
 
-use super::{tag_changes, ApiCall, Change, Unrestorable};
+use super::{tag_changes, tag_list, ApiCall, Change, Unrestorable};
 
 /// The sources of an `IpPermission`, by list.
 const SOURCE_LISTS: [&str; 4] = [
@@ -55,10 +55,7 @@ pub(super) fn calls(change: &Change) -> (Vec<ApiCall>, Vec<Unrestorable>) {
         ));
     }
     if !set.is_empty() {
-        let tags: Vec<Value> = set
-            .iter()
-            .map(|(k, v)| json!({"Key": k, "Value": v}))
-            .collect();
+        let tags = tag_list(&set);
         calls.push(ApiCall::new(
             "ec2",
             "CreateTags",
