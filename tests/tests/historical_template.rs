@@ -295,3 +295,44 @@ fn the_host_account_is_described_with_the_member_roles_permissions() {
     assert!(poller.contains("iam:ListRoles") && !poller.contains("iam:GetRole"));
     assert!(collector.contains("iam:GetRole") && !collector.contains("iam:ListRoles"));
 }
+
+#[test]
+fn the_history_table_declares_the_columns_the_durable_proxy_writes() {
+    let template = template();
+    let table = &resources(&template)["HistoryTable"]["Properties"]["TableInput"];
+    let pairs = |list: &Value| -> Vec<(String, String)> {
+        list.as_array()
+            .into_iter()
+            .flatten()
+            .map(|c| {
+                (
+                    c["Name"].as_str().unwrap_or_default().to_owned(),
+                    c["Type"].as_str().unwrap_or_default().to_owned(),
+                )
+            })
+            .collect()
+    };
+    let columns: Vec<(String, String)> = historical::history::COLUMNS
+        .iter()
+        .map(|(n, t)| ((*n).to_owned(), (*t).to_owned()))
+        .collect();
+    assert_eq!(pairs(&table["StorageDescriptor"]["Columns"]), columns);
+    let keys: Vec<(String, String)> = historical::history::PARTITION_KEYS
+        .iter()
+        .map(|k| ((*k).to_owned(), "string".to_owned()))
+        .collect();
+    assert_eq!(pairs(&table["PartitionKeys"]), keys);
+    // Partition projection names every technology, and the objects' folders are where the writer
+    // puts them (history/tech=<tech>/day=<day>/).
+    let parameters = &table["Parameters"];
+    let techs: Vec<String> = Technology::ALL.iter().map(|t| t.to_string()).collect();
+    assert_eq!(parameters["projection.tech.values"], techs.join(","));
+    let location = serde_json::to_string(&parameters["storage.location.template"]).unwrap();
+    assert!(
+        location.contains(&format!(
+            "/{}tech=${{!tech}}/day=${{!day}}/",
+            historical::history::PREFIX
+        )),
+        "{location}"
+    );
+}

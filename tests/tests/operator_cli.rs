@@ -88,7 +88,7 @@ async fn put_read_policy(account: &str, region: &str, bucket: &str) {
 }
 
 #[tokio::test]
-async fn at_shows_each_resource_as_it_was_at_the_time_asked() {
+async fn at_and_sql_answer_from_the_recorded_history() {
     stack().await;
     let account = member_account().await;
     let region = "eu-west-1";
@@ -177,6 +177,59 @@ async fn at_shows_each_resource_as_it_was_at_the_time_asked() {
     assert!(
         text(&out.stderr).contains("`yesterday` is not an RFC 3339 time"),
         "{out:?}"
+    );
+
+    // The same history as SQL: one row per revision, who made it and from where.
+    let sql = |args: &[&str]| -> Vec<Value> {
+        let mut all = vec!["historical", "sql", "--json"];
+        all.extend_from_slice(args);
+        let out = env.insights(&all);
+        assert!(out.status.success(), "{out:?}");
+        serde_json::from_slice::<Value>(&out.stdout)
+            .expect("JSON rows")
+            .as_array()
+            .expect("an array")
+            .clone()
+    };
+    let query = format!(
+        "SELECT tech, day, change_kind, event_name, principal, source_ip FROM revisions \
+         WHERE account_id = '{account}' ORDER BY event_time"
+    );
+    let rows = sql(&[&query]);
+    let principal = format!("arn:aws:sts::{account}:assumed-role/Admin/joe@example.com");
+    let kinds: Vec<(&str, &str)> = rows
+        .iter()
+        .map(|r| {
+            assert_eq!(r["tech"], "s3");
+            assert_eq!(r["day"], deleted.format("%Y-%m-%d").to_string());
+            assert_eq!(r["principal"], principal.as_str());
+            assert_eq!(r["source_ip"], "192.0.2.10");
+            (
+                r["change_kind"].as_str().unwrap_or_default(),
+                r["event_name"].as_str().unwrap_or_default(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            ("created", "CreateBucket"),
+            ("updated", "PutBucketPolicy"),
+            ("deleted", "DeleteBucket")
+        ]
+    );
+    let with_policy = format!(
+        "SELECT arn FROM revisions WHERE account_id = '{account}' \
+         AND configuration LIKE '%\"Sid\":\"Read\"%'"
+    );
+    assert_eq!(sql(&[&with_policy]), [json!({"arn": arn})]);
+    let param = format!("principal={principal}");
+    let by_principal = sql(&["--example", "changes-by-principal", "--param", &param]);
+    assert_eq!(by_principal.len(), 3, "{by_principal:#?}");
+    let deletions = sql(&["--example", "deleted"]);
+    assert!(
+        deletions.iter().any(|r| r["arn"] == arn.as_str()),
+        "{deletions:#?}"
     );
 }
 

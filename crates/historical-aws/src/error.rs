@@ -75,6 +75,9 @@ pub enum FunctionError {
         /// What SNS answered.
         message: String,
     },
+    /// A revision's row could not be written to the history table.
+    #[error(transparent)]
+    History(#[from] crate::history::HistoryError),
     /// The account list could not be read (SWAG file, Organizations).
     #[error("accounts from {source_name}: {message}")]
     Accounts {
@@ -106,6 +109,7 @@ impl Classified for FunctionError {
             FunctionError::NoTable { .. } => "TechnologyNotRecorded",
             FunctionError::Send(_) => "SendFailed",
             FunctionError::Publish { .. } => "PublishFailed",
+            FunctionError::History(_) => "HistoryWriteFailed",
             FunctionError::Accounts { .. } => "AccountsUnavailable",
         }
     }

@@ -10,6 +10,7 @@
 //!   Durable table (revisions), with configurations too large for a DynamoDB item kept in S3;
 //! * [`stream`]: DynamoDB stream records read for the stream proxies;
 //! * [`accounts`]: the accounts the poller tasker visits (a list, a SWAG file, Organizations);
+//! * [`history`]: each Durable revision as a Parquet row of the history table in S3;
 //! * [`revert`]: a revert plan's calls made with the SDK (`insights historical revert --apply`);
 //! * [`settings`]: configuration several functions read (tables, the member role, the region);
 //! * [`error`]: the functions' errors and their stable `errorType`s.
@@ -20,6 +21,7 @@ pub mod accounts;
 pub mod describe;
 pub mod error;
 pub mod handlers;
+pub mod history;
 pub mod revert;
 pub mod settings;
 pub mod store;

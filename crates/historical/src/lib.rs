@@ -19,6 +19,7 @@
 //!   Differ message, a change-feed publication, or nothing, and why).
 //! - [`point_in_time`]: the recorded resources as they were at a past time (the revision in force
 //!   per ARN, deleted ones left out).
+//! - [`history`]: a Durable revision as a row of the history table (SQL over Parquet in S3).
 //! - [`revert`]: the plan that takes a resource back to a past revision: its JSON Patch, the AWS
 //!   API calls that apply it, and what cannot be restored.
 //!
@@ -29,6 +30,7 @@
 
 pub mod differ;
 pub mod event;
+pub mod history;
 pub mod item;
 pub mod message;
 pub mod normalise;

@@ -430,11 +430,20 @@ async fn cleanup(host: &Target, run_id: &str, what: &str) -> Result<Outcome> {
 /// Runs the operator CLI's `costs` for the run (the `insights` binary built beside this one), its
 /// tables on stderr: state transitions, Lambda invocations and GB-seconds, Athena queries.
 fn print_costs(target: &Target, run_id: &str) -> Result<()> {
+    for line in run_insights(target, &["s3insights", "costs", "--run-id", run_id])?.lines() {
+        eprintln!("  {line}");
+    }
+    Ok(())
+}
+
+/// Runs the operator CLI (`insights`, built beside this program) against `target`'s stack; returns
+/// what it printed on stdout, or fails with what it printed on stderr.
+pub(crate) fn run_insights(target: &Target, args: &[&str]) -> Result<String> {
     let insights = std::env::current_exe()
         .context("the path of this program")?
         .with_file_name("insights");
     let out = std::process::Command::new(&insights)
-        .args(["s3insights", "costs", "--run-id", run_id])
+        .args(args)
         .env("AWS_ENDPOINT_URL", &target.endpoint)
         .env("AWS_ACCESS_KEY_ID", &target.account)
         .env("AWS_SECRET_ACCESS_KEY", "offline")
@@ -450,14 +459,12 @@ fn print_costs(target: &Target, run_id: &str) -> Result<()> {
         })?;
     if !out.status.success() {
         bail!(
-            "insights s3insights costs failed: {}",
+            "insights {} failed: {}",
+            args.first().copied().unwrap_or_default(),
             String::from_utf8_lossy(&out.stderr).trim()
         );
     }
-    for line in String::from_utf8_lossy(&out.stdout).lines() {
-        eprintln!("  {line}");
-    }
-    Ok(())
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
 /// A run id no earlier demo used: `demo` and the time in base 36 (1–12 lower-case letters and

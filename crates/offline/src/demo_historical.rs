@@ -233,6 +233,7 @@ pub async fn run(host: &Target, outputs: &BTreeMap<String, String>) -> Result<()
     let subjects = subjects(&scene, &made);
     let written = histories(host, &output, &subjects).await?;
     let delivered = check_feed(&feed, &filter, &subjects, &written).await?;
+    crate::demo_historical_views::history_as_sql(host, &subjects, written.len())?;
     let stores = |tech| durable_store(host, &output, tech);
     crate::demo_historical_views::state_at(&stores, &subjects, MEMBER, between).await?;
     crate::demo_historical_views::revert_plans(&stores, &subjects, between).await?;

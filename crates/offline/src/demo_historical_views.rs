@@ -1,6 +1,7 @@
-//! The Historical part of the demo looking back: the member account as it was between two rounds of
-//! changes (what `insights historical at` prints), and the revert plans that would take each changed
-//! resource back there (what `insights historical revert` prints; a dry run: nothing is applied).
+//! The Historical part of the demo looking back: the history as SQL (`insights historical sql`, on
+//! the local Athena), the member account as it was between two rounds of changes (what `insights
+//! historical at` prints), and the revert plans that would take each changed resource back there
+//! (what `insights historical revert` prints; a dry run: nothing is applied).
 
 use anyhow::{bail, Context, Result};
 use chrono::{DateTime, Utc};
@@ -10,6 +11,29 @@ use historical::Technology;
 use historical_aws::store::DurableStore;
 
 use crate::demo_historical::{step, Subject};
+use local_aws::sdk::Target;
+
+/// This run's revisions from the history table, by SQL through the operator CLI: one row each,
+/// `revisions` of them.
+pub(crate) fn history_as_sql(host: &Target, subjects: &[Subject], revisions: usize) -> Result<()> {
+    let arns: Vec<String> = subjects.iter().map(|s| format!("'{}'", s.arn)).collect();
+    let query = format!(
+        "SELECT event_time, tech, change_kind, event_name, principal, arn FROM revisions \
+         WHERE arn IN ({}) ORDER BY event_time",
+        arns.join(", ")
+    );
+    step("Historical: the history as SQL (insights historical sql \"SELECT ... FROM revisions ...\")");
+    eprintln!("  {query}");
+    let table = crate::demo::run_insights(host, &["historical", "sql", &query])?;
+    for line in table.lines() {
+        eprintln!("  {line}");
+    }
+    let rows = table.lines().count().saturating_sub(1);
+    if rows != revisions {
+        bail!("the history table has {rows} rows of this run's resources, the Durable tables {revisions} revisions");
+    }
+    Ok(())
+}
 
 /// Every technology's resources in `account` as they were at `at`; the subjects' lines printed and
 /// checked: all five were there then (the doomed bucket not yet deleted).

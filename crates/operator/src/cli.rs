@@ -110,6 +110,24 @@ pub enum HistoricalCommand {
         #[arg(long)]
         json: bool,
     },
+    /// SQL over the history table (`revisions`: every Durable revision as a row, in Athena): a
+    /// query of your own, or one of the examples.
+    Sql {
+        /// The query (`FROM revisions`; the history database is the default).
+        query: Option<String>,
+        /// Run an example instead (`--list-examples` names them).
+        #[arg(long, conflicts_with = "query")]
+        example: Option<String>,
+        /// A value for the query's `:name` placeholder, as `name=value` (repeatable).
+        #[arg(long = "param")]
+        params: Vec<String>,
+        /// List the examples and what each answers.
+        #[arg(long)]
+        list_examples: bool,
+        /// Print the rows as JSON objects.
+        #[arg(long)]
+        json: bool,
+    },
     /// The change that takes a resource back to the revision in force at a past time: its JSON
     /// Patch, the AWS calls that apply it and what cannot be restored. A dry run unless --apply.
     Revert {

@@ -8,6 +8,7 @@ mod context;
 mod costs;
 mod execution;
 mod history;
+mod history_sql;
 mod progress;
 mod records;
 mod render;
@@ -64,6 +65,28 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }) => {
             let scope = historical::point_in_time::Scope { account, region };
             history::at(&ctx, time, &scope, tech, json).await
+        }
+        Command::Historical(HistoricalCommand::Sql {
+            list_examples: true,
+            ..
+        }) => {
+            for example in history_sql::EXAMPLES {
+                println!(
+                    "{}\n    {}\n    {}\n",
+                    example.name, example.question, example.sql
+                );
+            }
+            Ok(())
+        }
+        Command::Historical(HistoricalCommand::Sql {
+            query,
+            example,
+            params,
+            json,
+            ..
+        }) => {
+            let sql = history_sql::statement(query.as_deref(), example.as_deref(), &params)?;
+            history_sql::sql(&ctx, &sql, json).await
         }
         Command::Historical(HistoricalCommand::Revert {
             arn,

@@ -74,19 +74,9 @@ pub fn render_op(op: &PatchOp, colour: bool) -> String {
         .join("\n")
 }
 
-/// Who made the change: the caller's ARN, else its principal id, else `-` (polls have none).
+/// Who made the change ([`historical::history::principal`]), `-` for a poll.
 pub fn principal(item: &Value) -> String {
-    let identity = &item["userIdentity"];
-    [
-        &identity["arn"],
-        &item["principalId"],
-        &identity["principalId"],
-        &identity["invokedBy"],
-    ]
-    .into_iter()
-    .find_map(|v| v.as_str().filter(|s| !s.is_empty()))
-    .unwrap_or("-")
-    .to_string()
+    historical::history::principal(item).unwrap_or_else(|| "-".to_owned())
 }
 
 /// A Durable revision: a heading (time, change kind, event name, principal), then its patch
