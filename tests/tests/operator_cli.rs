@@ -7,7 +7,7 @@ use integration::historical::{cloudtrail, pump, put_event, FIXTURE_ACCOUNT};
 use integration::s3insights::{
     bucket, delete_bucket, input, member_account, member_role_allowing_revert, run_id, s3,
 };
-use integration::{env, stack, unique};
+use integration::{env, invoke, stack, unique};
 use local_aws::deploy::OFFLINE_EXTERNAL_ID;
 use serde_json::{json, Value};
 
@@ -230,6 +230,43 @@ async fn at_and_sql_answer_from_the_recorded_history() {
     assert!(
         deletions.iter().any(|r| r["arn"] == arn.as_str()),
         "{deletions:#?}"
+    );
+
+    // The day compacted (the real compactor, invoked as its schedule would, for one day): the three
+    // one-row files are gone into one, and SQL answers the same.
+    let day = deleted.format("%Y-%m-%d").to_string();
+    let (answer, error) = invoke(
+        "HistoryCompactorFunction",
+        &json!({"days": [day], "technologies": ["s3"]}),
+    )
+    .await;
+    assert_eq!(error, None, "{answer}");
+    assert!(answer[0]["files"].as_u64() >= Some(3), "{answer}");
+    let bucket = integration::historical::output("HistoricalOffloadBucketName").await;
+    let listed = env
+        .host
+        .s3()
+        .list_objects_v2()
+        .bucket(&bucket)
+        .prefix(format!("history/tech=s3/day={day}/"))
+        .send()
+        .await
+        .expect("list the day");
+    let keys: Vec<&str> = listed.contents().iter().filter_map(|o| o.key()).collect();
+    assert!(keys.iter().any(|k| k.contains("/compacted-")), "{keys:?}");
+    for time in [created, changed, deleted] {
+        let row = historical::history::row(
+            historical::Technology::S3,
+            &json!({"arn": arn, "eventTime": time.format("%Y-%m-%dT%H:%M:%SZ").to_string()}),
+        )
+        .expect("a row");
+        let key = historical::history::object_key(&row);
+        assert!(!keys.contains(&key.as_str()), "{key} not merged: {keys:?}");
+    }
+    assert_eq!(
+        sql(&[&query]).len(),
+        3,
+        "each revision once after compaction"
     );
 }
 

@@ -78,6 +78,9 @@ pub enum FunctionError {
     /// A revision's row could not be written to the history table.
     #[error(transparent)]
     History(#[from] crate::history::HistoryError),
+    /// A day of the history table could not be compacted.
+    #[error(transparent)]
+    Compaction(#[from] crate::history::CompactionError),
     /// The account list could not be read (SWAG file, Organizations).
     #[error("accounts from {source_name}: {message}")]
     Accounts {
@@ -110,6 +113,7 @@ impl Classified for FunctionError {
             FunctionError::Send(_) => "SendFailed",
             FunctionError::Publish { .. } => "PublishFailed",
             FunctionError::History(_) => "HistoryWriteFailed",
+            FunctionError::Compaction(_) => "CompactionFailed",
             FunctionError::Accounts { .. } => "AccountsUnavailable",
         }
     }

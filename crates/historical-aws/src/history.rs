@@ -183,6 +183,217 @@ impl HistoryWriter {
     }
 }
 
+/// What compacting one technology's day did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct DayCompaction {
+    /// The technology.
+    pub tech: String,
+    /// The day.
+    pub day: String,
+    /// Files read (and then removed); 0 when the day had one file or none.
+    pub files: usize,
+    /// Rows in the compacted file (a revision written twice counts once).
+    pub rows: usize,
+}
+
+/// Why a day was not compacted. Nothing is removed before the compacted file is written, so a
+/// failure leaves the day readable (at worst with a row twice, until the next run merges again).
+#[derive(Debug, thiserror::Error)]
+#[error("compacting {prefix}: {operation}: {message}")]
+pub struct CompactionError {
+    /// The day's folder.
+    pub prefix: String,
+    /// What failed.
+    pub operation: &'static str,
+    /// Why.
+    pub message: String,
+}
+
+impl HistoryWriter {
+    /// Merges a technology's day into one file: every row of every file in the day's folder once
+    /// (a revision is known by its ARN and time), written as a new file, then the files read removed.
+    /// A file written meanwhile is not in the listing and stays; the next run merges it.
+    pub async fn compact_day(
+        &self,
+        tech: Technology,
+        day: &str,
+        now_millis: i64,
+    ) -> Result<DayCompaction, CompactionError> {
+        let prefix = historical::history::day_prefix(tech, day);
+        let fail = |operation: &'static str| {
+            let prefix = prefix.clone();
+            move |message: String| CompactionError {
+                prefix: prefix.clone(),
+                operation,
+                message,
+            }
+        };
+        let keys = self.list(&prefix).await.map_err(fail("s3:ListObjectsV2"))?;
+        let mut done = DayCompaction {
+            tech: tech.to_string(),
+            day: day.to_owned(),
+            ..DayCompaction::default()
+        };
+        if keys.len() <= 1 {
+            return Ok(done);
+        }
+        let mut merged = Merged::new().map_err(fail("Parquet"))?;
+        for key in &keys {
+            let body = self
+                .s3
+                .get_object()
+                .bucket(&self.bucket)
+                .key(key)
+                .send()
+                .await
+                .map_err(|e| platform::sdk_error::summary("s3:GetObject", &e))
+                .map_err(fail("s3:GetObject"))?
+                .body
+                .collect()
+                .await
+                .map_err(|e| e.to_string())
+                .map_err(fail("s3:GetObject"))?
+                .into_bytes();
+            merged.add(body).map_err(fail("Parquet"))?;
+        }
+        done.rows = merged.rows;
+        let compacted = historical::history::compacted_key(tech, day, now_millis);
+        self.s3
+            .put_object()
+            .bucket(&self.bucket)
+            .key(&compacted)
+            .content_type("application/vnd.apache.parquet")
+            .body(ByteStream::from(merged.finish().map_err(fail("Parquet"))?))
+            .send()
+            .await
+            .map_err(|e| platform::sdk_error::summary("s3:PutObject", &e))
+            .map_err(fail("s3:PutObject"))?;
+        self.remove(&keys).await.map_err(fail("s3:DeleteObjects"))?;
+        done.files = keys.len();
+        Ok(done)
+    }
+
+    /// Every key under `prefix`.
+    async fn list(&self, prefix: &str) -> Result<Vec<String>, String> {
+        let mut keys = Vec::new();
+        let mut token: Option<String> = None;
+        loop {
+            let page = self
+                .s3
+                .list_objects_v2()
+                .bucket(&self.bucket)
+                .prefix(prefix)
+                .set_continuation_token(token.take())
+                .send()
+                .await
+                .map_err(|e| platform::sdk_error::summary("s3:ListObjectsV2", &e))?;
+            keys.extend(
+                page.contents()
+                    .iter()
+                    .filter_map(|o| o.key().map(str::to_owned)),
+            );
+            match page.next_continuation_token() {
+                Some(next) if page.is_truncated() == Some(true) => token = Some(next.to_owned()),
+                _ => break,
+            }
+        }
+        Ok(keys)
+    }
+
+    /// Removes `keys`, a thousand per request (S3's limit), failing on any key S3 did not remove.
+    async fn remove(&self, keys: &[String]) -> Result<(), String> {
+        use aws_sdk_s3::types::{Delete, ObjectIdentifier};
+        for chunk in keys.chunks(1_000) {
+            let objects = chunk
+                .iter()
+                .map(|k| ObjectIdentifier::builder().key(k).build())
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| e.to_string())?;
+            let delete = Delete::builder()
+                .set_objects(Some(objects))
+                .quiet(true)
+                .build()
+                .map_err(|e| e.to_string())?;
+            let answer = self
+                .s3
+                .delete_objects()
+                .bucket(&self.bucket)
+                .delete(delete)
+                .send()
+                .await
+                .map_err(|e| platform::sdk_error::summary("s3:DeleteObjects", &e))?;
+            if let Some(error) = answer.errors().first() {
+                return Err(format!(
+                    "{} not removed: {} {}",
+                    error.key().unwrap_or_default(),
+                    error.code().unwrap_or_default(),
+                    error.message().unwrap_or_default()
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Rows of several history files merged into one, each revision once.
+struct Merged {
+    writer: ArrowWriter<Vec<u8>>,
+    seen: std::collections::HashSet<(String, i64)>,
+    rows: usize,
+}
+
+impl Merged {
+    fn new() -> Result<Self, String> {
+        let properties = WriterProperties::builder()
+            .set_compression(Compression::ZSTD(ZstdLevel::default()))
+            .build();
+        let writer = ArrowWriter::try_new(Vec::new(), schema(), Some(properties))
+            .map_err(|e| e.to_string())?;
+        Ok(Self {
+            writer,
+            seen: Default::default(),
+            rows: 0,
+        })
+    }
+
+    /// The rows of one file not already taken.
+    fn add<R: parquet::file::reader::ChunkReader + 'static>(
+        &mut self,
+        file: R,
+    ) -> Result<(), String> {
+        let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
+            .and_then(|b| b.build())
+            .map_err(|e| e.to_string())?;
+        for batch in reader {
+            let batch = batch.map_err(|e| e.to_string())?;
+            let batch = RecordBatch::try_new(schema(), batch.columns().to_vec())
+                .map_err(|e| format!("a file of another schema: {e}"))?;
+            let arns = batch
+                .column(0)
+                .as_any()
+                .downcast_ref::<StringArray>()
+                .ok_or("arn is not a string column")?;
+            let times = batch
+                .column(1)
+                .as_any()
+                .downcast_ref::<TimestampMillisecondArray>()
+                .ok_or("event_time is not a timestamp column")?;
+            let keep: arrow::array::BooleanArray = (0..batch.num_rows())
+                .map(|i| Some(self.seen.insert((arns.value(i).to_owned(), times.value(i)))))
+                .collect();
+            let kept =
+                arrow::compute::filter_record_batch(&batch, &keep).map_err(|e| e.to_string())?;
+            self.rows += kept.num_rows();
+            self.writer.write(&kept).map_err(|e| e.to_string())?;
+        }
+        Ok(())
+    }
+
+    fn finish(self) -> Result<Vec<u8>, String> {
+        self.writer.into_inner().map_err(|e| e.to_string())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -129,6 +129,96 @@ pub fn object_key(row: &HistoryRow) -> String {
     )
 }
 
+/// The folder of one technology's day: `history/tech=<tech>/day=<day>/`.
+pub fn day_prefix(tech: Technology, day: &str) -> String {
+    format!("{PREFIX}tech={tech}/day={day}/")
+}
+
+/// The name of a day's compacted file, written at `now_millis`: never one a row has (rows end in
+/// `-<event time>.parquet` after a hash), so compaction never replaces a row's file with itself.
+pub fn compacted_key(tech: Technology, day: &str, now_millis: i64) -> String {
+    format!("{}compacted-{now_millis}.parquet", day_prefix(tech, day))
+}
+
+/// What a compaction run does: the days (`YYYY-MM-DD`) and technologies to compact. The schedule's
+/// event compacts the [`RECOMPACTED_DAYS`] days before today (UTC) of every technology, so a night
+/// that failed, or a revision written late, is merged on a later night; a manual invocation names
+/// its own: `{"days": ["2026-12-01"], "technologies": ["s3"]}`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CompactionRequest {
+    /// The days to compact; `None`: yesterday.
+    pub days: Option<Vec<String>>,
+    /// The technologies; `None`: all.
+    pub technologies: Option<Vec<Technology>>,
+}
+
+/// How many days before today a scheduled compaction looks at.
+pub const RECOMPACTED_DAYS: i64 = 7;
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ManualCompaction {
+    #[serde(default)]
+    days: Option<Vec<String>>,
+    #[serde(default)]
+    technologies: Option<Vec<Technology>>,
+}
+
+impl<'de> serde::Deserialize<'de> for CompactionRequest {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
+        let object = serde_json::Map::<String, Value>::deserialize(d)?;
+        if object.contains_key("source") || object.contains_key("detail-type") {
+            let scheduled = object.get("source").and_then(Value::as_str) == Some("aws.events")
+                && object.get("detail-type").and_then(Value::as_str) == Some("Scheduled Event");
+            return if scheduled {
+                Ok(Self::default())
+            } else {
+                Err(D::Error::custom(
+                    "an EventBridge event must be a scheduled one (source \"aws.events\", \
+                     detail-type \"Scheduled Event\")",
+                ))
+            };
+        }
+        let manual: ManualCompaction =
+            serde_json::from_value(Value::Object(object)).map_err(D::Error::custom)?;
+        for day in manual.days.iter().flatten() {
+            if chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d").is_err() || day.len() != 10 {
+                return Err(D::Error::custom(format!(
+                    "days: {day:?} is not a day as YYYY-MM-DD"
+                )));
+            }
+        }
+        Ok(Self {
+            days: manual.days,
+            technologies: manual.technologies,
+        })
+    }
+}
+
+impl CompactionRequest {
+    /// The days to compact at `now`: those named, else the [`RECOMPACTED_DAYS`] days before `now`
+    /// (UTC), the most recent first. A day already in one file costs one listing.
+    pub fn days(&self, now: chrono::DateTime<chrono::Utc>) -> Vec<String> {
+        self.days.clone().unwrap_or_else(|| {
+            (1..=RECOMPACTED_DAYS)
+                .map(|back| {
+                    (now - chrono::Duration::days(back))
+                        .format("%Y-%m-%d")
+                        .to_string()
+                })
+                .collect()
+        })
+    }
+
+    /// The technologies to compact.
+    pub fn technologies(&self) -> Vec<Technology> {
+        self.technologies
+            .clone()
+            .unwrap_or_else(|| Technology::ALL.to_vec())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -197,6 +287,41 @@ mod tests {
         let mut other = row.clone();
         other.arn.push('2');
         assert_ne!(object_key(&other), key);
+    }
+
+    #[test]
+    fn compaction_reads_the_schedule_as_yesterday_and_refuses_bad_days() {
+        use chrono::TimeZone;
+        let now = chrono::Utc.with_ymd_and_hms(2026, 12, 7, 1, 30, 0).unwrap();
+        let scheduled: CompactionRequest = serde_json::from_value(json!({
+            "version": "0", "source": "aws.events", "detail-type": "Scheduled Event", "detail": {}
+        }))
+        .unwrap();
+        let days = scheduled.days(now);
+        assert_eq!(days.len(), 7);
+        assert_eq!(days[0], "2026-12-06");
+        assert_eq!(days[6], "2026-11-30");
+        assert_eq!(scheduled.technologies(), Technology::ALL.to_vec());
+        let manual: CompactionRequest =
+            serde_json::from_value(json!({"days": ["2026-12-01"], "technologies": ["s3"]}))
+                .unwrap();
+        assert_eq!(manual.days(now), ["2026-12-01"]);
+        assert_eq!(manual.technologies(), [Technology::S3]);
+        for bad in [
+            json!({"days": ["2026-13-01"]}),
+            json!({"days": ["2026-12-1"]}),
+            json!({"day": ["2026-12-01"]}),
+            json!({"source": "aws.s3", "detail-type": "Object Created"}),
+        ] {
+            assert!(
+                serde_json::from_value::<CompactionRequest>(bad.clone()).is_err(),
+                "{bad}"
+            );
+        }
+        assert_eq!(
+            compacted_key(Technology::S3, "2026-12-06", 5),
+            "history/tech=s3/day=2026-12-06/compacted-5.parquet"
+        );
     }
 
     #[test]

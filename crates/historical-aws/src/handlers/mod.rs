@@ -1,4 +1,4 @@
-//! Historical's six Lambda functions, one module each, named as the function. Each module has
+//! Historical's seven Lambda functions, one module each, named as the function. Each module has
 //! its configuration (read from the function's own variables, `platform::serve::FromEnv`, listed
 //! in its `VARIABLES`) and its `handle`: read (a queue, a stream, a table, AWS), decide (the
 //! `historical` crate), write. Each binary's `main.rs` is `platform::serve::run(<module>::handle)`.
@@ -7,7 +7,8 @@
 //! schedule ─▶ poller_tasker ─▶ [poller task queue] ─▶ poller ─▶ [poll queue] ─┐
 //! CloudTrail (EventBridge, off-region SNS) ─▶ [event queue] ──────────────────┴▶ collector
 //! collector ─▶ Current tables ─(stream)▶ current_proxy ─▶ [differ queue] ─▶ differ
-//! differ ─▶ Durable tables ─(stream)▶ durable_proxy ─▶ change-feed topic (SNS)
+//! differ ─▶ Durable tables ─(stream)▶ durable_proxy ─▶ history table (S3), change-feed topic (SNS)
+//! schedule ─▶ history_compactor: a day's history files merged into one
 //! ```
 //!
 //! Every queue has a dead-letter queue; every SQS and stream handler reports partial batch
@@ -22,6 +23,7 @@ pub mod collector;
 pub mod current_proxy;
 pub mod differ;
 pub mod durable_proxy;
+pub mod history_compactor;
 pub mod poller;
 pub mod poller_tasker;
 
@@ -37,7 +39,7 @@ pub struct Function {
 }
 
 /// Every Historical function.
-pub const FUNCTIONS: [Function; 6] = [
+pub const FUNCTIONS: [Function; 7] = [
     Function {
         logical_id: "PollerTaskerFunction",
         binary: "historical-poller-tasker",
@@ -67,6 +69,11 @@ pub const FUNCTIONS: [Function; 6] = [
         logical_id: "DurableProxyFunction",
         binary: "historical-durable-proxy",
         variables: durable_proxy::Config::VARIABLES,
+    },
+    Function {
+        logical_id: "HistoryCompactorFunction",
+        binary: "historical-history-compactor",
+        variables: history_compactor::Config::VARIABLES,
     },
 ];
 
@@ -164,6 +171,10 @@ mod tests {
         assert_eq!(
             read::<durable_proxy::Config>(&[&[]]),
             names(durable_proxy::Config::VARIABLES)
+        );
+        assert_eq!(
+            read::<history_compactor::Config>(&[&[]]),
+            names(history_compactor::Config::VARIABLES)
         );
     }
 }
