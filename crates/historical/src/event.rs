@@ -373,6 +373,25 @@ pub fn decide(
     Ok(decision)
 }
 
+/// Whether a function's input is EventBridge's scheduled event: `Some(Ok(()))` for it, `Some(Err)`
+/// (saying why) for another EventBridge event, `None` for anything else (a manual invocation).
+/// A scheduled function reads the first as "the schedule's run" and refuses the second.
+pub fn schedule_event(
+    object: &serde_json::Map<String, serde_json::Value>,
+) -> Option<Result<(), &'static str>> {
+    if !object.contains_key("source") && !object.contains_key("detail-type") {
+        return None;
+    }
+    let text = |name: &str| object.get(name).and_then(serde_json::Value::as_str);
+    Some(
+        if text("source") == Some("aws.events") && text("detail-type") == Some("Scheduled Event") {
+            Ok(())
+        } else {
+            Err("an EventBridge event must be a scheduled one (source \"aws.events\", detail-type \"Scheduled Event\")")
+        },
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

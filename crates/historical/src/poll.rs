@@ -60,17 +60,10 @@ impl<'de> Deserialize<'de> for TaskerRequest {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         use serde::de::Error;
         let object = serde_json::Map::<String, Value>::deserialize(d)?;
-        if object.contains_key("source") || object.contains_key("detail-type") {
-            let scheduled = object.get("source").and_then(|v| v.as_str()) == Some("aws.events")
-                && object.get("detail-type").and_then(|v| v.as_str()) == Some("Scheduled Event");
-            return if scheduled {
-                Ok(Self::default())
-            } else {
-                Err(D::Error::custom(
-                    "an EventBridge event must be a scheduled one (source \"aws.events\", \
-                     detail-type \"Scheduled Event\")",
-                ))
-            };
+        if let Some(scheduled) = crate::event::schedule_event(&object) {
+            return scheduled
+                .map(|()| Self::default())
+                .map_err(D::Error::custom);
         }
         let manual: ManualRequest =
             serde_json::from_value(Value::Object(object)).map_err(D::Error::custom)?;
