@@ -386,6 +386,124 @@ async fn revert_plans_then_applies_a_bucket_back_to_how_it_was() {
 }
 
 #[tokio::test]
+async fn revert_applies_a_security_group_and_a_role_back() {
+    stack().await;
+    let account = member_role_allowing_revert(&member_account().await, true).await;
+    let env = env().await;
+    let (region, member) = ("eu-west-2", env.account(&account));
+    let ec2 = aws_sdk_ec2::Client::new(&member.in_region(region).sdk_config());
+    let iam = aws_sdk_iam::Client::new(&member.sdk_config());
+    let vpc = ec2
+        .create_vpc()
+        .cidr_block("10.30.0.0/16")
+        .send()
+        .await
+        .expect("create VPC")
+        .vpc
+        .and_then(|v| v.vpc_id)
+        .expect("vpc id");
+    let group = ec2
+        .create_security_group()
+        .group_name(unique("web"))
+        .description("web tier")
+        .vpc_id(&vpc)
+        .send()
+        .await
+        .expect("create security group")
+        .group_id
+        .expect("group id");
+    let role = unique("worker");
+    let trust = |service: &str| {
+        json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+            "Principal": {"Service": service}, "Action": "sts:AssumeRole"}]})
+        .to_string()
+    };
+    iam.create_role()
+        .role_name(&role)
+        .assume_role_policy_document(trust("lambda.amazonaws.com"))
+        .send()
+        .await
+        .expect("create role");
+    let created = Utc::now().trunc_subsecs(0) - Duration::minutes(9);
+    let replace = [
+        ("sg-0123456789abcdef0", group.as_str()),
+        ("vpc-0a1b2c3d4e5f60718", vpc.as_str()),
+        ("payments-worker", role.as_str()),
+        (FIXTURE_ACCOUNT, account.as_str()),
+    ];
+    for fixture in ["sg-create-security-group.json", "iam-create-role.json"] {
+        put_event(&cloudtrail(fixture, &replace, created)).await;
+    }
+    pump().await;
+    // Since: HTTPS opened to the world, and the role trusts Step Functions instead.
+    ec2.authorize_security_group_ingress()
+        .group_id(&group)
+        .ip_permissions(fixtures::cloudtrail::authorized_ingress())
+        .send()
+        .await
+        .expect("authorize ingress");
+    iam.update_assume_role_policy()
+        .role_name(&role)
+        .policy_document(trust("states.amazonaws.com"))
+        .send()
+        .await
+        .expect("update the trust policy");
+    let changed = created + Duration::minutes(3);
+    for fixture in [
+        "sg-authorize-ingress.json",
+        "iam-update-assume-role-policy.json",
+    ] {
+        put_event(&cloudtrail(fixture, &replace, changed)).await;
+    }
+    pump().await;
+
+    let to = (created + Duration::minutes(1))
+        .format("%Y-%m-%dT%H:%M:%SZ")
+        .to_string();
+    for arn in [
+        format!("arn:aws:ec2:{region}:{account}:security-group/{group}"),
+        format!("arn:aws:iam::{account}:role/{role}"),
+    ] {
+        let out = env.insights(&[
+            "historical",
+            "revert",
+            &arn,
+            "--to",
+            &to,
+            "--apply",
+            "--yes",
+            "--external-id",
+            OFFLINE_EXTERNAL_ID,
+        ]);
+        assert!(out.status.success(), "{arn}: {out:?}");
+    }
+    let described = ec2
+        .describe_security_groups()
+        .group_ids(&group)
+        .send()
+        .await
+        .expect("describe the group");
+    let ingress = described.security_groups()[0].ip_permissions();
+    assert!(
+        ingress.is_empty(),
+        "the opened rule is revoked: {ingress:?}"
+    );
+    let document = iam
+        .get_role()
+        .role_name(&role)
+        .send()
+        .await
+        .expect("get the role")
+        .role
+        .and_then(|r| r.assume_role_policy_document)
+        .unwrap_or_default();
+    assert!(
+        document.contains("lambda.amazonaws.com") && !document.contains("states.amazonaws.com"),
+        "the trust policy is back: {document}"
+    );
+}
+
+#[tokio::test]
 async fn an_arn_historical_does_not_record_is_named() {
     stack().await;
     let out = env().await.insights(&[
