@@ -264,3 +264,37 @@ pub async fn take_dead_letters(markers: &[&str], within: Duration) -> Vec<String
     }
     taken
 }
+
+/// EC2 in `account` and `region`.
+pub async fn ec2(account: &str, region: &str) -> aws_sdk_ec2::Client {
+    aws_sdk_ec2::Client::new(&env().await.account(account).in_region(region).sdk_config())
+}
+
+/// A new VPC (10.20.0.0/16) in `account` and `region`; its id.
+pub async fn new_vpc(account: &str, region: &str) -> String {
+    ec2(account, region)
+        .await
+        .create_vpc()
+        .cidr_block("10.20.0.0/16")
+        .send()
+        .await
+        .expect("create VPC")
+        .vpc
+        .and_then(|v| v.vpc_id)
+        .expect("vpc id")
+}
+
+/// A new security group (description "web tier", a unique name from `prefix`) in `vpc`; its id.
+pub async fn new_security_group(account: &str, region: &str, vpc: &str, prefix: &str) -> String {
+    ec2(account, region)
+        .await
+        .create_security_group()
+        .group_name(unique(prefix))
+        .description("web tier")
+        .vpc_id(vpc)
+        .send()
+        .await
+        .expect("create security group")
+        .group_id
+        .expect("group id")
+}

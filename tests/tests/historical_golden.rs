@@ -14,8 +14,9 @@ use chrono::{DateTime, Duration, SubsecRound, Utc};
 use historical::differ::format_event_time;
 use historical::Technology;
 use integration::historical::{
-    cloudtrail, current, current_item, drain, expire, poll, pump, put_event, revisions,
-    send_to_event_queue, subscribe, summary, tick, FeedMessage, FIXTURE_ACCOUNT,
+    cloudtrail, current, current_item, drain, ec2, expire, new_security_group, new_vpc, poll, pump,
+    put_event, revisions, send_to_event_queue, subscribe, summary, tick, FeedMessage,
+    FIXTURE_ACCOUNT,
 };
 use integration::s3insights::{bucket, delete_bucket, member_account, s3};
 use integration::{env, unique};
@@ -309,23 +310,6 @@ async fn bucket_history() {
 
 // ------------------------------------------------------------------------------ security groups
 
-async fn ec2(account: &str, region: &str) -> aws_sdk_ec2::Client {
-    aws_sdk_ec2::Client::new(&env().await.account(account).in_region(region).sdk_config())
-}
-
-async fn new_vpc(account: &str, region: &str) -> String {
-    ec2(account, region)
-        .await
-        .create_vpc()
-        .cidr_block("10.20.0.0/16")
-        .send()
-        .await
-        .expect("create VPC")
-        .vpc
-        .and_then(|v| v.vpc_id)
-        .expect("vpc id")
-}
-
 struct Group {
     id: String,
     vpc: String,
@@ -343,17 +327,7 @@ impl Subject for Group {
 
     async fn create(account: &str) -> Self {
         let vpc = new_vpc(account, Self::REGION).await;
-        let id = ec2(account, Self::REGION)
-            .await
-            .create_security_group()
-            .group_name(unique("web-tier"))
-            .description("web tier")
-            .vpc_id(&vpc)
-            .send()
-            .await
-            .expect("create security group")
-            .group_id
-            .expect("group id");
+        let id = new_security_group(account, Self::REGION, &vpc, "web-tier").await;
         Group { id, vpc }
     }
     async fn change(&self, account: &str) {

@@ -391,27 +391,10 @@ async fn revert_applies_a_security_group_and_a_role_back() {
     let account = member_role_allowing_revert(&member_account().await, true).await;
     let env = env().await;
     let (region, member) = ("eu-west-2", env.account(&account));
-    let ec2 = aws_sdk_ec2::Client::new(&member.in_region(region).sdk_config());
+    let ec2 = integration::historical::ec2(&account, region).await;
     let iam = aws_sdk_iam::Client::new(&member.sdk_config());
-    let vpc = ec2
-        .create_vpc()
-        .cidr_block("10.30.0.0/16")
-        .send()
-        .await
-        .expect("create VPC")
-        .vpc
-        .and_then(|v| v.vpc_id)
-        .expect("vpc id");
-    let group = ec2
-        .create_security_group()
-        .group_name(unique("web"))
-        .description("web tier")
-        .vpc_id(&vpc)
-        .send()
-        .await
-        .expect("create security group")
-        .group_id
-        .expect("group id");
+    let vpc = integration::historical::new_vpc(&account, region).await;
+    let group = integration::historical::new_security_group(&account, region, &vpc, "web").await;
     let role = unique("worker");
     let trust = |service: &str| {
         json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",

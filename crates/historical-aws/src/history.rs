@@ -91,7 +91,14 @@ pub fn schema() -> SchemaRef {
     Arc::new(Schema::new(fields))
 }
 
-/// Rows as one Parquet file (ZSTD).
+/// How every file of the history table is written: ZSTD.
+fn writer_properties() -> WriterProperties {
+    WriterProperties::builder()
+        .set_compression(Compression::ZSTD(ZstdLevel::default()))
+        .build()
+}
+
+/// Rows as one Parquet file ([`writer_properties`]).
 pub fn to_parquet(rows: &[HistoryRow]) -> Result<Vec<u8>, parquet::errors::ParquetError> {
     let text = |f: &dyn Fn(&HistoryRow) -> Option<String>| -> ArrayRef {
         Arc::new(StringArray::from(rows.iter().map(f).collect::<Vec<_>>()))
@@ -115,11 +122,8 @@ pub fn to_parquet(rows: &[HistoryRow]) -> Result<Vec<u8>, parquet::errors::Parqu
     ];
     let batch = RecordBatch::try_new(schema(), columns)
         .map_err(|e| parquet::errors::ParquetError::General(e.to_string()))?;
-    let properties = WriterProperties::builder()
-        .set_compression(Compression::ZSTD(ZstdLevel::default()))
-        .build();
     let mut out = Vec::new();
-    let mut writer = ArrowWriter::try_new(&mut out, batch.schema(), Some(properties))?;
+    let mut writer = ArrowWriter::try_new(&mut out, batch.schema(), Some(writer_properties()))?;
     writer.write(&batch)?;
     writer.close()?;
     Ok(out)
@@ -268,7 +272,11 @@ impl HistoryWriter {
             .await
             .map_err(|e| platform::sdk_error::summary("s3:PutObject", &e))
             .map_err(fail("s3:PutObject"))?;
-        self.remove(&keys).await.map_err(fail("s3:DeleteObjects"))?;
+        let merged_files = keys.iter().map(|k| (k.clone(), None)).collect();
+        platform::s3_keys::delete_versions(&self.s3, &self.bucket, merged_files)
+            .await
+            .map_err(|e| e.to_string())
+            .map_err(fail("s3:DeleteObjects"))?;
         done.files = keys.len();
         Ok(done)
     }
@@ -299,40 +307,6 @@ impl HistoryWriter {
         }
         Ok(keys)
     }
-
-    /// Removes `keys`, a thousand per request (S3's limit), failing on any key S3 did not remove.
-    async fn remove(&self, keys: &[String]) -> Result<(), String> {
-        use aws_sdk_s3::types::{Delete, ObjectIdentifier};
-        for chunk in keys.chunks(1_000) {
-            let objects = chunk
-                .iter()
-                .map(|k| ObjectIdentifier::builder().key(k).build())
-                .collect::<Result<Vec<_>, _>>()
-                .map_err(|e| e.to_string())?;
-            let delete = Delete::builder()
-                .set_objects(Some(objects))
-                .quiet(true)
-                .build()
-                .map_err(|e| e.to_string())?;
-            let answer = self
-                .s3
-                .delete_objects()
-                .bucket(&self.bucket)
-                .delete(delete)
-                .send()
-                .await
-                .map_err(|e| platform::sdk_error::summary("s3:DeleteObjects", &e))?;
-            if let Some(error) = answer.errors().first() {
-                return Err(format!(
-                    "{} not removed: {} {}",
-                    error.key().unwrap_or_default(),
-                    error.code().unwrap_or_default(),
-                    error.message().unwrap_or_default()
-                ));
-            }
-        }
-        Ok(())
-    }
 }
 
 /// Rows of several history files merged into one, each revision once.
@@ -344,10 +318,7 @@ struct Merged {
 
 impl Merged {
     fn new() -> Result<Self, String> {
-        let properties = WriterProperties::builder()
-            .set_compression(Compression::ZSTD(ZstdLevel::default()))
-            .build();
-        let writer = ArrowWriter::try_new(Vec::new(), schema(), Some(properties))
+        let writer = ArrowWriter::try_new(Vec::new(), schema(), Some(writer_properties()))
             .map_err(|e| e.to_string())?;
         Ok(Self {
             writer,

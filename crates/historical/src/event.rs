@@ -373,23 +373,25 @@ pub fn decide(
     Ok(decision)
 }
 
-/// Whether a function's input is EventBridge's scheduled event: `Some(Ok(()))` for it, `Some(Err)`
-/// (saying why) for another EventBridge event, `None` for anything else (a manual invocation).
-/// A scheduled function reads the first as "the schedule's run" and refuses the second.
-pub fn schedule_event(
-    object: &serde_json::Map<String, serde_json::Value>,
-) -> Option<Result<(), &'static str>> {
-    if !object.contains_key("source") && !object.contains_key("detail-type") {
-        return None;
-    }
-    let text = |name: &str| object.get(name).and_then(serde_json::Value::as_str);
-    Some(
-        if text("source") == Some("aws.events") && text("detail-type") == Some("Scheduled Event") {
-            Ok(())
+/// A scheduled function's input: `Ok(None)` for EventBridge's scheduled event (the schedule's run),
+/// `Ok(Some(manual))` for a manual invocation of the fields `M`, and an error saying why for another
+/// EventBridge event or fields `M` does not take.
+pub fn scheduled_or_manual<M: serde::de::DeserializeOwned>(
+    object: serde_json::Map<String, serde_json::Value>,
+) -> Result<Option<M>, String> {
+    if object.contains_key("source") || object.contains_key("detail-type") {
+        let text = |name: &str| object.get(name).and_then(serde_json::Value::as_str);
+        return if text("source") == Some("aws.events")
+            && text("detail-type") == Some("Scheduled Event")
+        {
+            Ok(None)
         } else {
-            Err("an EventBridge event must be a scheduled one (source \"aws.events\", detail-type \"Scheduled Event\")")
-        },
-    )
+            Err("an EventBridge event must be a scheduled one (source \"aws.events\", detail-type \"Scheduled Event\")".into())
+        };
+    }
+    serde_json::from_value(serde_json::Value::Object(object))
+        .map(Some)
+        .map_err(|e| e.to_string())
 }
 
 #[cfg(test)]

@@ -168,13 +168,11 @@ impl<'de> serde::Deserialize<'de> for CompactionRequest {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         use serde::de::Error;
         let object = serde_json::Map::<String, Value>::deserialize(d)?;
-        if let Some(scheduled) = crate::event::schedule_event(&object) {
-            return scheduled
-                .map(|()| Self::default())
-                .map_err(D::Error::custom);
-        }
-        let manual: ManualCompaction =
-            serde_json::from_value(Value::Object(object)).map_err(D::Error::custom)?;
+        let Some(manual) = crate::event::scheduled_or_manual::<ManualCompaction>(object)
+            .map_err(D::Error::custom)?
+        else {
+            return Ok(Self::default());
+        };
         for day in manual.days.iter().flatten() {
             if chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d").is_err() || day.len() != 10 {
                 return Err(D::Error::custom(format!(

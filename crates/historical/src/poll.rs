@@ -60,13 +60,11 @@ impl<'de> Deserialize<'de> for TaskerRequest {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         use serde::de::Error;
         let object = serde_json::Map::<String, Value>::deserialize(d)?;
-        if let Some(scheduled) = crate::event::schedule_event(&object) {
-            return scheduled
-                .map(|()| Self::default())
-                .map_err(D::Error::custom);
-        }
-        let manual: ManualRequest =
-            serde_json::from_value(Value::Object(object)).map_err(D::Error::custom)?;
+        let Some(manual) =
+            crate::event::scheduled_or_manual::<ManualRequest>(object).map_err(D::Error::custom)?
+        else {
+            return Ok(Self::default());
+        };
         for account in manual.accounts.iter().flatten() {
             if account.len() != 12 || !account.bytes().all(|b| b.is_ascii_digit()) {
                 return Err(D::Error::custom(format!(

@@ -98,12 +98,12 @@ pub(crate) async fn revert_plans(
     ));
     let mut wrong = Vec::new();
     for subject in subjects {
-        let revisions = stores(subject.tech)?.revisions(&subject.arn).await?;
-        let Some(current) = revisions.last() else {
+        let store = stores(subject.tech)?;
+        let Some(current) = store.latest(&subject.arn).await? else {
             bail!("{}: no revision", subject.arn);
         };
-        let target = revisions.iter().rev().find(|r| r.event_time <= at);
-        let plan = plan(subject.tech, &subject.arn, current, target);
+        let target = store.latest_at_or_before(&subject.arn, at).await?;
+        let plan = plan(subject.tech, &subject.arn, &current, target.as_ref());
         eprintln!("  {}", subject.arn);
         if plan.is_nothing_to_do() {
             eprintln!("    nothing to do: as it was then");

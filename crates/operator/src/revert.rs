@@ -38,15 +38,14 @@ pub async fn revert(
     let tech = Technology::of_arn(arn)
         .ok_or_else(|| anyhow!("`{arn}` is not the ARN of a resource Historical records"))?;
     let store = durable_store(ctx, tech).await?;
-    let revisions = store
-        .revisions(arn)
+    let read = |e| anyhow!("read the history of `{arn}` from `{}`: {e}", store.table());
+    let current = store
+        .latest(arn)
         .await
-        .with_context(|| format!("read the history of `{arn}` from `{}`", store.table()))?;
-    let current = revisions
-        .last()
+        .map_err(read)?
         .ok_or_else(|| anyhow!("no recorded revision of `{arn}` in `{}`", store.table()))?;
-    let target = revisions.iter().rev().find(|r| r.event_time <= to);
-    let plan = plan(tech, arn, current, target);
+    let target = store.latest_at_or_before(arn, to).await.map_err(read)?;
+    let plan = plan(tech, arn, &current, target.as_ref());
     if options.json {
         println!("{}", serde_json::to_string_pretty(&plan)?);
     } else {

@@ -150,18 +150,18 @@ pub(crate) fn items<'a>(value: &'a Value, name: &str) -> impl Iterator<Item = &'
         .flatten()
 }
 
-/// An SDK failure as a [`RevertError::Call`].
+/// An SDK failure as a [`RevertError::Call`] (`platform::sdk_error::short`: code and message).
 pub(crate) fn call_error<E, R>(
     operation: &'static str,
     err: aws_sdk_s3::error::SdkError<E, R>,
 ) -> RevertError
 where
-    E: std::error::Error + Send + Sync + 'static,
-    R: std::fmt::Debug + Send + Sync + 'static,
+    E: std::error::Error + aws_sdk_s3::error::ProvideErrorMetadata + 'static,
+    R: std::fmt::Debug,
 {
     RevertError::Call {
         operation,
-        message: aws_sdk_s3::error::DisplayErrorContext(&err).to_string(),
+        message: platform::sdk_error::short(&err),
     }
 }
 

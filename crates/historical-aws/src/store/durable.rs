@@ -74,16 +74,35 @@ impl DurableStore {
         arn: &str,
         event_time: DateTime<Utc>,
     ) -> Result<Option<Revision>, StoreError> {
-        let out = self
+        self.latest_of(arn, Some(event_time)).await
+    }
+
+    /// The resource's latest revision (strongly consistent), configuration resolved.
+    pub async fn latest(&self, arn: &str) -> Result<Option<Revision>, StoreError> {
+        self.latest_of(arn, None).await
+    }
+
+    /// One Query, newest first, one item: the latest revision, at or before `until` if given.
+    async fn latest_of(
+        &self,
+        arn: &str,
+        until: Option<DateTime<Utc>>,
+    ) -> Result<Option<Revision>, StoreError> {
+        let mut query = self
             .client
             .query()
             .table_name(&self.table)
-            .key_condition_expression("arn = :arn AND eventTime <= :event_time")
-            .expression_attribute_values(":arn", AttributeValue::S(arn.into()))
-            .expression_attribute_values(
-                ":event_time",
-                AttributeValue::S(format_event_time(event_time)),
-            )
+            .expression_attribute_values(":arn", AttributeValue::S(arn.into()));
+        query = match until {
+            Some(time) => query
+                .key_condition_expression("arn = :arn AND eventTime <= :event_time")
+                .expression_attribute_values(
+                    ":event_time",
+                    AttributeValue::S(format_event_time(time)),
+                ),
+            None => query.key_condition_expression("arn = :arn"),
+        };
+        let out = query
             .scan_index_forward(false)
             .limit(1)
             .consistent_read(true)

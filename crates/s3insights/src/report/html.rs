@@ -14,9 +14,9 @@ use super::format::{
 use super::model::{BucketReport, QueryReport, QueryState, RunOutcome, RunReport};
 use super::sections::{
     action_title, buckets_in, changed_buckets, classes_by_cost, group_title, humanised, instant,
-    needs_attention, query_link, share_tenths, signed_bytes, signed_count, top_buckets, unlisted,
-    GROUP_ORDER, MAX_BUCKETS_LISTED, MAX_CELL_CHARS, MAX_REASON_CHARS, MAX_ROWS_SHOWN,
-    NEW_FINDINGS_LISTED, TOP_COST_BUCKETS,
+    needs_attention, new_findings, query_link, share_tenths, signed_bytes, signed_count,
+    top_buckets, unlisted, GROUP_ORDER, MAX_BUCKETS_LISTED, MAX_CELL_CHARS, MAX_REASON_CHARS,
+    MAX_ROWS_SHOWN, TOP_COST_BUCKETS,
 };
 use super::text::subject;
 use super::totals::RunTotals;
@@ -529,14 +529,10 @@ fn since_last_run(out: &mut String, report: &RunReport) {
         short(&headline(comparison), MAX_REASON_CHARS),
         short(&findings_line(comparison), MAX_REASON_CHARS)
     ));
-    let findings = [
-        ("public", &comparison.new_public_objects),
-        ("secret-like", &comparison.new_secret_like_keys),
-    ];
-    let items: Vec<String> = findings
+    let items: Vec<String> = new_findings(comparison)
         .into_iter()
-        .flat_map(|(what, objects)| {
-            let listed = objects.iter().take(NEW_FINDINGS_LISTED).map(move |o| {
+        .flat_map(|(what, listed, more)| {
+            let listed = listed.iter().map(move |o| {
                 let object = format!("{}/{}", o.bucket, o.key);
                 let object = one_line(&object);
                 format!(
@@ -546,7 +542,7 @@ fn since_last_run(out: &mut String, report: &RunReport) {
                     short(&o.region, MAX_CELL_CHARS),
                 )
             });
-            let more = unlisted(objects.len(), NEW_FINDINGS_LISTED).map(|more| {
+            let more = more.map(|more| {
                 format!(
                     "<li style=\"{MUTED}\">and {} more new {what} (the comparison queries below)</li>",
                     group_thousands(more)

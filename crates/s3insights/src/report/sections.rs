@@ -1,6 +1,6 @@
 //! What the report lists, in which order: shared by the HTML and text parts so they agree.
 
-use super::comparison::{BucketChange, ChangeStatus, Comparison};
+use super::comparison::{BucketChange, ChangeStatus, Comparison, ObjectKey};
 use super::model::{BucketReport, RunReport};
 use crate::cost::CostReport;
 use crate::StatusGroup;
@@ -24,6 +24,21 @@ pub(crate) const TOP_COST_BUCKETS: usize = 10;
 /// How many new public objects, and how many new secret-like keys, the comparison lists at the top of
 /// the report (the rest are counted; the comparison queries' tables below list them).
 pub(crate) const NEW_FINDINGS_LISTED: usize = 3;
+
+/// The new findings the top of the report lists, per kind (`public`, `secret-like`): the first
+/// [`NEW_FINDINGS_LISTED`] objects, and how many more there are.
+pub(crate) fn new_findings(
+    comparison: &Comparison,
+) -> [(&'static str, &[ObjectKey], Option<u64>); 2] {
+    [
+        ("public", &comparison.new_public_objects),
+        ("secret-like", &comparison.new_secret_like_keys),
+    ]
+    .map(|(what, objects)| {
+        let listed = &objects[..objects.len().min(NEW_FINDINGS_LISTED)];
+        (what, listed, unlisted(objects.len(), NEW_FINDINGS_LISTED))
+    })
+}
 
 /// The buckets that changed, the biggest changes first (the comparison's order), at most `limit`.
 pub(crate) fn changed_buckets(comparison: &Comparison, limit: usize) -> Vec<&BucketChange> {

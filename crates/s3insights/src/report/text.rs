@@ -10,9 +10,9 @@ use super::format::{cell, group_thousands, human_bytes, human_duration, multi_li
 use super::model::{QueryReport, QueryState, RunOutcome, RunReport};
 use super::sections::{
     action_title, buckets_in, changed_buckets, classes_by_cost, group_title, humanised, instant,
-    needs_attention, query_link, share_tenths, signed_bytes, signed_count, top_buckets, unlisted,
-    GROUP_ORDER, MAX_BUCKETS_LISTED, MAX_CELL_CHARS, MAX_REASON_CHARS, MAX_ROWS_SHOWN,
-    NEW_FINDINGS_LISTED, TOP_COST_BUCKETS,
+    needs_attention, new_findings, query_link, share_tenths, signed_bytes, signed_count,
+    top_buckets, unlisted, GROUP_ORDER, MAX_BUCKETS_LISTED, MAX_CELL_CHARS, MAX_REASON_CHARS,
+    MAX_ROWS_SHOWN, TOP_COST_BUCKETS,
 };
 use super::totals::RunTotals;
 use crate::cost::CostReport;
@@ -429,12 +429,8 @@ fn since_last_run(out: &mut String, report: &RunReport) {
     heading(out, &headline(comparison));
     out.push_str(&findings_line(comparison));
     out.push('\n');
-    let findings = [
-        ("public", &comparison.new_public_objects),
-        ("secret-like", &comparison.new_secret_like_keys),
-    ];
-    for (what, objects) in findings {
-        for object in objects.iter().take(NEW_FINDINGS_LISTED) {
+    for (what, listed, more) in new_findings(comparison) {
+        for object in listed {
             out.push_str(&format!(
                 "- new {what}: {} / {} ({}, {})\n",
                 cell(&object.bucket, MAX_TEXT_CELL_CHARS),
@@ -443,7 +439,7 @@ fn since_last_run(out: &mut String, report: &RunReport) {
                 cell(&object.region, MAX_TEXT_CELL_CHARS),
             ));
         }
-        if let Some(more) = unlisted(objects.len(), NEW_FINDINGS_LISTED) {
+        if let Some(more) = more {
             out.push_str(&format!(
                 "- and {} more new {what} (the comparison queries below)\n",
                 group_thousands(more)
