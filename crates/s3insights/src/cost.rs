@@ -285,8 +285,21 @@ fn monthly(table: &PriceTable, region: &str, class: &str, bytes: u64) -> f64 {
 /// The savings of the actions the built-in queries' results justify, most first, and notes on
 /// what could not be estimated.
 pub fn savings(queries: &[QueryReport], table: &PriceTable) -> (Vec<Saving>, Vec<String>) {
-    let mut savings = Vec::new();
-    let mut notes = Vec::new();
+    let mut savings = expire_noncurrent_versions(queries, table);
+    savings.extend(transition_cold_standard(queries, table));
+    savings.extend(move_small_objects(queries, table));
+    savings.retain(|s| s.monthly_usd > 0.0);
+    savings.sort_by(|a, b| {
+        b.monthly_usd.total_cmp(&a.monthly_usd).then_with(|| {
+            (&a.action, &a.account, &a.region, &a.bucket)
+                .cmp(&(&b.action, &b.account, &b.region, &b.bucket))
+        })
+    });
+    (savings, savings_notes(queries))
+}
+
+/// `noncurrent_versions_to_expire`'s rows summed per bucket: what they are billed where they are.
+fn expire_noncurrent_versions(queries: &[QueryReport], table: &PriceTable) -> Vec<Saving> {
     let mut expired: BTreeMap<(String, String, String), (f64, u64, u64)> = BTreeMap::new();
     if let Some(rows) = Rows::of(queries, "noncurrent_versions_to_expire") {
         for row in rows.each() {
@@ -305,22 +318,32 @@ pub fn savings(queries: &[QueryReport], table: &PriceTable) -> (Vec<Saving>, Vec
             *entry = (entry.0 + usd, entry.1 + versions, entry.2 + bytes);
         }
     }
-    for ((account, region, bucket), (usd, versions, bytes)) in expired {
-        savings.push(Saving {
-            action: "expire_noncurrent_versions".to_owned(),
-            account,
-            region,
-            bucket,
-            monthly_usd: round_usd(usd),
-            detail: format!(
+    expired
+        .into_iter()
+        .map(
+            |((account, region, bucket), (usd, versions, bytes))| Saving {
+                action: "expire_noncurrent_versions".to_owned(),
+                account,
+                region,
+                bucket,
+                monthly_usd: round_usd(usd),
+                detail: format!(
                 "{versions} versions ({bytes} bytes) noncurrent for more than \
                  {NONCURRENT_EXPIRY_DAYS} days: a lifecycle rule with \
                  NoncurrentVersionExpiration (NoncurrentDays {NONCURRENT_EXPIRY_DAYS}) deletes them"
             ),
-        });
-    }
-    if let Some(rows) = Rows::of(queries, "cold_standard_objects") {
-        for row in rows.each() {
+            },
+        )
+        .collect()
+}
+
+/// `cold_standard_objects`' rows: STANDARD less STANDARD_IA.
+fn transition_cold_standard(queries: &[QueryReport], table: &PriceTable) -> Vec<Saving> {
+    let Some(rows) = Rows::of(queries, "cold_standard_objects") else {
+        return Vec::new();
+    };
+    rows.each()
+        .map(|row| {
             let (objects, bytes) = (row.number("objects"), row.number("bytes"));
             let region = row.text("region");
             let usd = monthly(table, region, "STANDARD", bytes)
@@ -331,11 +354,18 @@ pub fn savings(queries: &[QueryReport], table: &PriceTable) -> (Vec<Saving>, Vec
                  Intelligent-Tiering) if they are rarely read; the inventory cannot tell reads, \
                  and STANDARD_IA bills retrievals and one transition request per object"
             );
-            savings.push(saving("transition_cold_standard", &row, usd, detail));
-        }
-    }
-    if let Some(rows) = Rows::of(queries, "small_objects_in_archive_classes") {
-        for row in rows.each() {
+            saving("transition_cold_standard", &row, usd, detail)
+        })
+        .collect()
+}
+
+/// `small_objects_in_archive_classes`' rows: what they are billed there less what STANDARD would.
+fn move_small_objects(queries: &[QueryReport], table: &PriceTable) -> Vec<Saving> {
+    let Some(rows) = Rows::of(queries, "small_objects_in_archive_classes") else {
+        return Vec::new();
+    };
+    rows.each()
+        .map(|row| {
             let (versions, bytes) = (row.number("versions"), row.number("bytes"));
             let (class, region) = (row.text("storage_class"), row.text("region"));
             let (in_class, as_standard) = billed_bytes(class, versions, bytes);
@@ -347,9 +377,14 @@ pub fn savings(queries: &[QueryReport], table: &PriceTable) -> (Vec<Saving>, Vec
                  {in_class} bytes there: keep them in STANDARD (a lifecycle filter \
                  ObjectSizeGreaterThan 131072) or aggregate them"
             );
-            savings.push(saving("move_small_objects", &row, usd, detail));
-        }
-    }
+            saving("move_small_objects", &row, usd, detail)
+        })
+        .collect()
+}
+
+/// What the savings leave out: rows a query found beyond those kept, and Bucket Keys.
+fn savings_notes(queries: &[QueryReport]) -> Vec<String> {
+    let mut notes = Vec::new();
     for name in SAVINGS_QUERIES {
         if Rows::of(queries, name).is_some_and(|r| r.0.truncated) {
             notes.push(format!(
@@ -365,14 +400,7 @@ pub fn savings(queries: &[QueryReport], table: &PriceTable) -> (Vec<Saving>, Vec
                 .to_owned(),
         );
     }
-    savings.retain(|s| s.monthly_usd > 0.0);
-    savings.sort_by(|a, b| {
-        b.monthly_usd.total_cmp(&a.monthly_usd).then_with(|| {
-            (&a.action, &a.account, &a.region, &a.bucket)
-                .cmp(&(&b.action, &b.account, &b.region, &b.bucket))
-        })
-    });
-    (savings, notes)
+    notes
 }
 
 #[cfg(test)]
