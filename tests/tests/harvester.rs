@@ -641,6 +641,11 @@ async fn a_second_run_says_what_changed_since_the_first() {
         "{after:#}"
     );
     assert_eq!(comparison["new_public_objects"], json!([]));
+    // The counts come from the same one query; the local AWS writes every object unencrypted
+    // (docs/local-aws.md), so the three objects put since are three new unencrypted versions.
+    assert_eq!(comparison["new_secret_like_keys_count"], 1, "{comparison:#}");
+    assert_eq!(comparison["new_public_objects_count"], 0, "{comparison:#}");
+    assert_eq!(comparison["new_unencrypted_versions"], 3, "{comparison:#}");
     assert_eq!(change(&goes)["status"], "gone");
     assert_eq!(change(&goes)["bytes_delta"], -2);
     assert_eq!(change(&created)["status"], "new");

@@ -259,7 +259,7 @@ pub fn summary(reports: &[QueryReport]) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::catalogue::{NEW_PUBLIC_OBJECTS, NEW_SECRET_LIKE_KEYS, NEW_UNENCRYPTED_VERSIONS};
+    use crate::catalogue::NEW_SINCE_PREVIOUS_RUN;
 
     fn input() -> HarvesterInput {
         let raw = json!({
@@ -293,21 +293,11 @@ mod tests {
         };
         let prepared = prepare(&input(), "r1", "consolidated", vec![], Some(&previous)).unwrap();
         let names: Vec<&str> = prepared.plan.iter().map(|q| q.name.as_str()).collect();
-        assert_eq!(prepared.plan.len(), builtin_queries().len() + 1 + 3);
-        assert_eq!(
-            names[names.len() - 3..],
-            [
-                NEW_PUBLIC_OBJECTS,
-                NEW_SECRET_LIKE_KEYS,
-                NEW_UNENCRYPTED_VERSIONS
-            ]
-        );
+        assert_eq!(prepared.plan.len(), builtin_queries().len() + 1 + 1);
+        assert_eq!(names.last(), Some(&NEW_SINCE_PREVIOUS_RUN));
         let report = not_run(prepared.plan.last().unwrap());
         assert!(report.builtin);
-        assert_eq!(
-            report.title,
-            "Unencrypted versions new since the previous run"
-        );
+        assert_eq!(report.title, "New since the previous run");
         assert!(prepared
             .plan
             .last()

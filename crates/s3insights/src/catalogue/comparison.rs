@@ -1,43 +1,73 @@
-//! The queries that compare a run's data with the previous run's, object by object: what is new
-//! since then and dangerous. They read both runs' tables (Athena bills both), and are planned only
-//! when the run has a previous run to compare with (`crate::report::comparable`).
+//! The query that compares a run's data with the previous run's, object by object: what is new
+//! since then and dangerous. It reads both runs' tables (Athena bills both), once each, and is
+//! planned only when the run has a previous run to compare with (`crate::report::comparable`).
+//!
+//! One query answers three findings, so that each table's columns are read once: the key and the
+//! last-modified time are most of what it reads, and three queries read them three times. Each
+//! table is named once in the SQL (Trino reads a table once per reference, a CTE included): the two
+//! runs' rows go through one `UNION ALL` and are grouped by object version, then by object.
 //!
 //! An object counts where the previous run inventoried something in the same account and region
-//! (its table has rows there): the finer rule of the bucket comparison (which accounts and regions a
-//! run covered) would need every covered pair in the SQL.
+//! (its table has rows there; that test reads only the partition keys): the finer rule of the bucket
+//! comparison (which accounts and regions a run covered) would need every covered pair in the SQL.
 
-use super::{builtin_query, render, Identifier, PlaceholderError};
+use super::queries::{secret_like, secret_like_file_name};
+use super::{Identifier, PlaceholderError};
 
-/// Current objects publicly readable by ACL now and not in the previous run.
+/// The comparison query: what is new since the previous run.
+pub const NEW_SINCE_PREVIOUS_RUN: &str = "new_since_previous_run";
+/// Its column flagging (`1`) a current object publicly readable by ACL now and not in the previous
+/// run.
+pub const NEW_PUBLIC: &str = "new_public";
+/// Its column flagging (`1`) a secret-like key (the `secret_like_keys` rule) not in the previous run.
+pub const NEW_SECRET_LIKE: &str = "new_secret_like";
+/// Its column counting, on every row, the current objects made public since the previous run.
 pub const NEW_PUBLIC_OBJECTS: &str = "new_public_objects";
-/// Secret-like keys (the `secret_like_keys` rule) not in the previous run.
+/// Its column counting, on every row, the secret-like keys new since the previous run.
 pub const NEW_SECRET_LIKE_KEYS: &str = "new_secret_like_keys";
-/// Unencrypted object versions not in the previous run: one row, `versions`. A version is known by
-/// its key and last-modified time (to the millisecond), not its id: the ids are the table's
-/// largest column, and Athena bills what it reads.
+/// Its column counting, on every row, the unencrypted object versions not in the previous run. A
+/// version is known by its key and last-modified time (to the millisecond), not its id: the ids are
+/// the table's largest column, and Athena bills what it reads.
 pub const NEW_UNENCRYPTED_VERSIONS: &str = "new_unencrypted_versions";
+/// The most objects the query lists of each finding.
+pub const NEW_OBJECTS_LISTED: usize = 100;
 
-/// Each comparison query's name, title and description, as the report shows them.
-pub const COMPARISON_QUERIES: [(&str, &str, &str); 3] = [
-    (
-        NEW_PUBLIC_OBJECTS,
-        "Objects made public since the previous run",
-        "Current objects whose ACL grants everyone (AllUsers) or every AWS account \
-         (AuthenticatedUsers) read or more, that the previous run did not find public. Check each: \
-         remove the grant, or turn ACLs off (Object Ownership: bucket owner enforced).",
-    ),
-    (
-        NEW_SECRET_LIKE_KEYS,
-        "Secret-like keys new since the previous run",
-        "Objects matching the secret_like_keys rule that were not there in the previous run: \
-         likely leaked credentials, new this time.",
-    ),
-    (
-        NEW_UNENCRYPTED_VERSIONS,
-        "Unencrypted versions new since the previous run",
-        "Object versions without server-side encryption (NOT-SSE) that the previous run did not \
-         have: a bucket default encryption or a client stopped encrypting.",
-    ),
+/// The comparison query's name, title and description, as the report shows them.
+pub const COMPARISON_QUERIES: [(&str, &str, &str); 1] = [(
+    NEW_SINCE_PREVIOUS_RUN,
+    "New since the previous run",
+    "Objects made public, secret-like keys and unencrypted versions that the previous run did not \
+     have. `new_public`: the current object's ACL grants everyone (AllUsers) or every AWS account \
+     (AuthenticatedUsers) read or more, and did not then: remove the grant, or turn ACLs off \
+     (Object Ownership: bucket owner enforced). `new_secret_like`: the key matches the \
+     secret_like_keys rule and was not there then: a likely leaked credential, new this time. \
+     `new_unencrypted_versions` (the same on every row): versions without server-side encryption \
+     (NOT-SSE) that were not there then: a bucket default encryption or a client stopped \
+     encrypting. Every row carries the three totals (`new_public_objects`, `new_secret_like_keys`, \
+     `new_unencrypted_versions`); at most 100 objects of each of the first two findings are \
+     listed, the two findings taking turns.",
+)];
+
+/// The columns of the data (not the partition keys) the comparison reads of the run's table and of
+/// the previous run's: what Athena bills, kept in step with the SQL by a test and read by
+/// `scripts/bench-ingest` for the cost model.
+pub const COLUMNS_READ: [&[&str]; 2] = [
+    &[
+        "bucket",
+        "key",
+        "last_modified_date",
+        "is_latest",
+        "is_delete_marker",
+        "encryption_status",
+        "object_access_control_list",
+    ],
+    &[
+        "bucket",
+        "key",
+        "last_modified_date",
+        "is_latest",
+        "object_access_control_list",
+    ],
 ];
 
 /// The grantees that make an object public by ACL: everyone, and every AWS account; the end of
@@ -67,53 +97,82 @@ pub fn comparison_queries(
         previous.database.dml_quoted(),
         previous.table.dml_quoted()
     );
-    let secret = builtin_query("secret_like_keys").expect("the catalogue has secret_like_keys");
-    let secret = render(secret.sql, database, table)?;
-    let inventoried = format!(
-        "EXISTS (SELECT 1 FROM {before} c WHERE c.account = n.account AND c.region = n.region)"
-    );
-    let same_object =
-        "p.account = n.account AND p.region = n.region AND p.bucket = n.bucket AND p.key = n.key";
-    Ok(vec![
-        (
-            NEW_PUBLIC_OBJECTS,
-            format!(
-                "SELECT n.account, n.region, n.bucket, n.key
-FROM {now} n
-WHERE coalesce(n.is_latest, true) AND NOT coalesce(n.is_delete_marker, false)
-  AND ({})
-  AND {inventoried}
-  AND NOT EXISTS (SELECT 1 FROM {before} p WHERE {same_object}
-                  AND coalesce(p.is_latest, true) AND ({}))
-ORDER BY n.account, n.region, n.bucket, n.key
-LIMIT 100",
-                public_acl("n"),
-                public_acl("p"),
-            ),
-        ),
-        (
-            NEW_SECRET_LIKE_KEYS,
-            format!(
-                "SELECT n.account, n.region, n.bucket, n.key
-FROM ({secret}) n
-WHERE {inventoried}
-  AND NOT EXISTS (SELECT 1 FROM {before} p WHERE {same_object})
-ORDER BY n.account, n.region, n.bucket, n.key
-LIMIT 100"
-            ),
-        ),
-        (
-            NEW_UNENCRYPTED_VERSIONS,
-            format!(
-                "SELECT count(*) AS versions
-FROM {now} n
-WHERE n.encryption_status = 'NOT-SSE' AND NOT coalesce(n.is_delete_marker, false)
-  AND {inventoried}
-  AND NOT EXISTS (SELECT 1 FROM {before} p WHERE {same_object}
-                  AND p.last_modified_date = n.last_modified_date)"
-            ),
-        ),
-    ])
+    Ok(vec![(NEW_SINCE_PREVIOUS_RUN, new_since(&now, &before))])
+}
+
+/// The SQL of [`NEW_SINCE_PREVIOUS_RUN`] over the quoted tables `now` and `before`, in four steps:
+/// each run's rows flagged (`runs`); per object version what each run says of it (`versions`); per
+/// object the findings (`objects`); the first objects of each finding, with the totals. The rows
+/// take turns between the two findings (each row's rank in its finding first), so that the report's
+/// first rows show both.
+fn new_since(now: &str, before: &str) -> String {
+    let listed = NEW_OBJECTS_LISTED;
+    let (public_now, public_before) = (public_acl("n"), public_acl("p"));
+    let file_name = secret_like_file_name!();
+    let secret_like = secret_like!();
+    format!(
+        "WITH current_rows AS (
+  SELECT n.account, n.region, n.bucket, n.key, n.last_modified_date,
+         coalesce(n.is_latest, true) AND NOT coalesce(n.is_delete_marker, false) AS is_current,
+         CASE WHEN n.encryption_status = 'NOT-SSE' AND NOT coalesce(n.is_delete_marker, false)
+              THEN 1 ELSE 0 END AS unencrypted,
+         CASE WHEN {public_now} THEN 1 ELSE 0 END AS acl_public,
+         {file_name} AS file_name
+  FROM {now} n
+), runs AS (
+  SELECT account, region, bucket, key, last_modified_date, 0 AS in_before,
+         CASE WHEN is_current AND acl_public = 1 THEN 1 ELSE 0 END AS public_now,
+         0 AS public_before,
+         CASE WHEN is_current AND ({secret_like}) THEN 1 ELSE 0 END AS secret_like_now,
+         unencrypted AS unencrypted_now
+  FROM current_rows
+  UNION ALL
+  SELECT p.account, p.region, p.bucket, p.key, p.last_modified_date, 1, 0,
+         CASE WHEN coalesce(p.is_latest, true) AND ({public_before}) THEN 1 ELSE 0 END, 0, 0
+  FROM {before} p
+), versions AS (
+  SELECT account, region, bucket, key,
+         max(in_before) AS in_before,
+         max(public_now) AS public_now,
+         max(public_before) AS public_before,
+         max(secret_like_now) AS secret_like_now,
+         sum(unencrypted_now) AS unencrypted_now
+  FROM runs
+  GROUP BY account, region, bucket, key, last_modified_date
+), objects AS (
+  SELECT account, region, bucket, key,
+         CASE WHEN max(public_now) = 1 AND max(public_before) = 0 THEN 1 ELSE 0 END AS new_public,
+         CASE WHEN max(secret_like_now) = 1 AND max(in_before) = 0 THEN 1 ELSE 0 END
+           AS new_secret_like,
+         sum(CASE WHEN in_before = 0 THEN unencrypted_now ELSE 0 END) AS new_unencrypted
+  FROM versions
+  GROUP BY account, region, bucket, key
+), findings AS (
+  SELECT o.*,
+         sum(new_public) OVER () AS new_public_objects,
+         sum(new_secret_like) OVER () AS new_secret_like_keys,
+         sum(new_unencrypted) OVER () AS new_unencrypted_versions,
+         row_number() OVER (PARTITION BY new_public ORDER BY account, region, bucket, key)
+           AS public_rank,
+         row_number() OVER (PARTITION BY new_secret_like ORDER BY account, region, bucket, key)
+           AS secret_like_rank,
+         row_number() OVER (ORDER BY account, region, bucket, key) AS row_rank
+  FROM objects o
+  WHERE (new_public = 1 OR new_secret_like = 1 OR new_unencrypted > 0)
+    AND EXISTS (SELECT 1 FROM {before} c WHERE c.account = o.account AND c.region = o.region)
+)
+SELECT account, region, bucket, key, new_public, new_secret_like,
+       new_public_objects, new_secret_like_keys, new_unencrypted_versions
+FROM findings
+WHERE (new_public = 1 AND public_rank <= {listed})
+   OR (new_secret_like = 1 AND secret_like_rank <= {listed})
+   OR row_rank = 1
+ORDER BY CASE WHEN new_public = 1 AND (new_secret_like = 0 OR public_rank <= secret_like_rank)
+              THEN public_rank
+              WHEN new_secret_like = 1 THEN secret_like_rank
+              ELSE 0 END,
+         account, region, bucket, key"
+    )
 }
 
 /// Whether `alias`'s `object_access_control_list` grants a public grantee. The column is base64 of
@@ -187,8 +246,7 @@ mod tests {
         assert!(base64(PUBLIC_GRANTEES[0].as_bytes()).starts_with(&needles[0]));
     }
 
-    #[test]
-    fn the_queries_read_both_tables() {
+    fn query() -> String {
         let previous = PreviousTable {
             run_id: "r0".into(),
             database: Identifier::database("s3insights").unwrap(),
@@ -202,22 +260,55 @@ mod tests {
         .unwrap();
         assert_eq!(
             queries.iter().map(|(n, _)| *n).collect::<Vec<_>>(),
-            [
-                NEW_PUBLIC_OBJECTS,
-                NEW_SECRET_LIKE_KEYS,
-                NEW_UNENCRYPTED_VERSIONS
-            ]
+            [NEW_SINCE_PREVIOUS_RUN]
         );
-        for (name, sql) in &queries {
-            assert!(
-                sql.contains("\"s3insights\".\"r1inventorytable\""),
-                "{name}"
-            );
-            assert!(
-                sql.contains("\"s3insights\".\"r0inventorytable\""),
-                "{name}"
-            );
-            assert!(!sql.contains('{'), "{name}: a placeholder left");
+        queries.into_iter().next().unwrap().1
+    }
+
+    #[test]
+    fn one_query_reads_each_table_for_its_data_once() {
+        let sql = query();
+        assert!(!sql.contains('{'), "a placeholder left: {sql}");
+        assert_eq!(
+            sql.matches("\"s3insights\".\"r1inventorytable\"").count(),
+            1
+        );
+        // Once for the data, once for the accounts and regions it has (partition keys only).
+        assert_eq!(
+            sql.matches("\"s3insights\".\"r0inventorytable\"").count(),
+            2
+        );
+        for column in [
+            NEW_PUBLIC,
+            NEW_SECRET_LIKE,
+            NEW_PUBLIC_OBJECTS,
+            NEW_SECRET_LIKE_KEYS,
+            NEW_UNENCRYPTED_VERSIONS,
+        ] {
+            assert!(sql.contains(&format!("{column}\n")) || sql.contains(&format!("{column},")));
         }
+    }
+
+    #[test]
+    fn the_columns_read_are_those_the_sql_names_of_each_table() {
+        let sql = query();
+        let (now, before) = sql.split_once("UNION ALL").unwrap();
+        let names = |text: &str, alias: &str| -> Vec<String> {
+            let schema = inventory_format::normalised_schema();
+            schema
+                .fields()
+                .iter()
+                .map(|f| f.name().clone())
+                .filter(|name| text.contains(&format!("{alias}.{name}")))
+                .filter(|name| !["account", "region"].contains(&name.as_str()))
+                .collect()
+        };
+        let sorted = |mut v: Vec<String>| {
+            v.sort();
+            v
+        };
+        let listed = |columns: &[&str]| sorted(columns.iter().map(|c| (*c).to_owned()).collect());
+        assert_eq!(sorted(names(now, "n")), listed(COLUMNS_READ[0]));
+        assert_eq!(sorted(names(before, "p")), listed(COLUMNS_READ[1]));
     }
 }

@@ -23,8 +23,9 @@ mod template;
 mod user_query;
 
 pub use comparison::{
-    comparison_queries, PreviousTable, COMPARISON_QUERIES, NEW_PUBLIC_OBJECTS,
-    NEW_SECRET_LIKE_KEYS, NEW_UNENCRYPTED_VERSIONS,
+    comparison_queries, PreviousTable, COLUMNS_READ, COMPARISON_QUERIES, NEW_OBJECTS_LISTED,
+    NEW_PUBLIC, NEW_PUBLIC_OBJECTS, NEW_SECRET_LIKE, NEW_SECRET_LIKE_KEYS, NEW_SINCE_PREVIOUS_RUN,
+    NEW_UNENCRYPTED_VERSIONS,
 };
 pub use console::console_link;
 pub use ddl::{

@@ -61,6 +61,33 @@ pub const COLD_OBJECT_MIN_BYTES: u64 = 128 * 1024;
 /// ... not modified for this many days. Kept in step with the SQL by a test.
 pub const COLD_AFTER_DAYS: u32 = 90;
 
+/// The file name (the key's last `/`-separated part, lower case) that [`secret_like!`] judges: the
+/// expression over the `key` column, for `secret_like_keys` and the comparison query alike.
+macro_rules! secret_like_file_name {
+    () => {
+        "lower(regexp_extract(key, '[^/]*$'))"
+    };
+}
+pub(crate) use secret_like_file_name;
+
+/// The rule of `secret_like_keys`: a condition on `file_name` (see [`secret_like_file_name!`]), the
+/// well-known credential and key files, a disjunction to put in parentheses where it is one term
+/// of more. A macro, so that both queries are one literal each.
+macro_rules! secret_like {
+    () => {
+        "file_name IN (
+    'passwd', 'shadow', 'id_rsa', 'id_dsa', 'id_ecdsa', 'id_ed25519',
+    'credentials', 'credentials.json', 'client_secret.json', 'token.pickle',
+    'terraform.tfstate', 'terraform.tfstate.backup', '.env', '.netrc', '.npmrc', '.pypirc',
+    '.pgpass', '.git-credentials', '.htpasswd', '.s3cfg', '.dockercfg')
+   OR file_name LIKE '.env.%'
+   OR (file_name LIKE '%.%' AND regexp_extract(file_name, '[^.]*$') IN (
+    'pem', 'key', 'pfx', 'p12', 'gpg', 'asc', 'jks', 'keystore', 'kdbx', 'ppk', 'ovpn',
+    'tfvars', 'tfstate', 'publishsettings', 'env'))"
+    };
+}
+pub(crate) use secret_like;
+
 const BUILTIN_QUERIES: &[CatalogueQuery] = &[
     CatalogueQuery {
         name: "secret_like_keys",
@@ -69,25 +96,23 @@ const BUILTIN_QUERIES: &[CatalogueQuery] = &[
             SSH keys, .env files, cloud and package-manager credentials, Terraform state, key stores, \
             password databases). Each is a possible leaked secret: check who can read the bucket, \
             rotate what the file holds if it is real, and move secrets to a secrets manager.",
-        sql: "WITH files AS (
+        sql: concat!(
+            "WITH files AS (
   SELECT account, region, bucket, key, size, last_modified_date,
-         lower(regexp_extract(key, '[^/]*$')) AS file_name
+         ",
+            secret_like_file_name!(),
+            " AS file_name
   FROM {database}.{table}
   WHERE coalesce(is_latest, true) AND NOT coalesce(is_delete_marker, false)
 )
 SELECT account, region, bucket, key, size, last_modified_date
 FROM files
-WHERE file_name IN (
-    'passwd', 'shadow', 'id_rsa', 'id_dsa', 'id_ecdsa', 'id_ed25519',
-    'credentials', 'credentials.json', 'client_secret.json', 'token.pickle',
-    'terraform.tfstate', 'terraform.tfstate.backup', '.env', '.netrc', '.npmrc', '.pypirc',
-    '.pgpass', '.git-credentials', '.htpasswd', '.s3cfg', '.dockercfg')
-   OR file_name LIKE '.env.%'
-   OR (file_name LIKE '%.%' AND regexp_extract(file_name, '[^.]*$') IN (
-    'pem', 'key', 'pfx', 'p12', 'gpg', 'asc', 'jks', 'keystore', 'kdbx', 'ppk', 'ovpn',
-    'tfvars', 'tfstate', 'publishsettings', 'env'))
+WHERE ",
+            secret_like!(),
+            "
 ORDER BY account, region, bucket, key
-LIMIT 1000",
+LIMIT 1000"
+        ),
     },
     CatalogueQuery {
         name: "unencrypted_objects",
@@ -148,14 +173,17 @@ LIMIT 200",
     CatalogueQuery {
         name: "large_objects",
         title: "Largest objects (1 GiB and more)",
-        description: "The 100 largest object versions of at least 1 GiB, current or not. Check that \
-            each is still needed, is in a storage class that suits how often it is read, and, if \
-            noncurrent, that a lifecycle rule will expire it.",
-        sql: "SELECT account, region, bucket, key, version_id, size, storage_class,
-       coalesce(is_latest, true) AS is_current, last_modified_date
+        description: "The 100 largest object versions of at least 1 GiB, current or not, each known \
+            by its key and last-modified time (list-object-versions on the key shows its version \
+            id). Check that each is still needed, is in a storage class that suits how often it is \
+            read, and, if noncurrent, that a lifecycle rule will expire it.",
+        // Not the version id: it is the table's largest column (a third of its bytes), and Athena
+        // bills every byte of a column a query names, for 100 rows.
+        sql: "SELECT account, region, bucket, key, last_modified_date, size, storage_class,
+       coalesce(is_latest, true) AS is_current
 FROM {database}.{table}
 WHERE size >= 1073741824 AND NOT coalesce(is_delete_marker, false)
-ORDER BY size DESC, account, region, bucket, key, version_id
+ORDER BY size DESC, account, region, bucket, key, last_modified_date
 LIMIT 100",
     },
     CatalogueQuery {

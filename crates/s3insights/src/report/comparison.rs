@@ -14,7 +14,10 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::model::{BucketReport, QueryReport, QueryState, RunOutcome, RunReport};
-use crate::catalogue::{NEW_PUBLIC_OBJECTS, NEW_SECRET_LIKE_KEYS, NEW_UNENCRYPTED_VERSIONS};
+use crate::catalogue::{
+    NEW_PUBLIC, NEW_PUBLIC_OBJECTS, NEW_SECRET_LIKE, NEW_SECRET_LIKE_KEYS, NEW_SINCE_PREVIOUS_RUN,
+    NEW_UNENCRYPTED_VERSIONS,
+};
 use crate::{BucketFigures, BucketStatus};
 
 /// The comparison with the previous run, as `summary.json`'s `comparison`.
@@ -26,15 +29,37 @@ pub struct Comparison {
     pub previous_finished_at: DateTime<Utc>,
     /// Every bucket compared: new, gone and changed first (by bytes changed), then the same.
     pub buckets: Vec<BucketChange>,
-    /// Current objects public by ACL now and not then (`new_public_objects`, first rows).
+    /// Current objects public by ACL now and not then (`new_public` rows of `new_since_previous_run`,
+    /// the first ones).
     #[serde(default)]
     pub new_public_objects: Vec<ObjectKey>,
-    /// Secret-like keys not there then (`new_secret_like_keys`, first rows).
+    /// Secret-like keys not there then (`new_secret_like` rows, the first ones).
     #[serde(default)]
     pub new_secret_like_keys: Vec<ObjectKey>,
+    /// How many current objects were made public (more than are listed); `None` when the
+    /// comparison query did not succeed, or in a report written before the count was kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub new_public_objects_count: Option<u64>,
+    /// How many secret-like keys are new (more than are listed); `None` as for the public count.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub new_secret_like_keys_count: Option<u64>,
     /// Unencrypted versions not there then; `None` when that query did not succeed.
     #[serde(default)]
     pub new_unencrypted_versions: Option<u64>,
+}
+
+impl Comparison {
+    /// How many current objects were made public: the query's count, or as many as are listed.
+    pub fn public_count(&self) -> u64 {
+        self.new_public_objects_count
+            .unwrap_or(self.new_public_objects.len() as u64)
+    }
+
+    /// How many secret-like keys are new: the query's count, or as many as are listed.
+    pub fn secret_like_count(&self) -> u64 {
+        self.new_secret_like_keys_count
+            .unwrap_or(self.new_secret_like_keys.len() as u64)
+    }
 }
 
 /// One object of a finding.
@@ -276,36 +301,42 @@ pub fn compare(current: &RunReport, previous: &RunReport) -> Comparison {
         previous_run: previous.run_id.clone(),
         previous_finished_at: previous.finished_at,
         buckets,
-        new_public_objects: object_keys(current, NEW_PUBLIC_OBJECTS),
-        new_secret_like_keys: object_keys(current, NEW_SECRET_LIKE_KEYS),
-        new_unencrypted_versions: succeeded(current, NEW_UNENCRYPTED_VERSIONS)
-            .and_then(|q| q.rows.first()?.first()?.as_deref()?.parse().ok()),
+        new_public_objects: object_keys(current, NEW_PUBLIC),
+        new_secret_like_keys: object_keys(current, NEW_SECRET_LIKE),
+        new_public_objects_count: total(current, NEW_PUBLIC_OBJECTS),
+        new_secret_like_keys_count: total(current, NEW_SECRET_LIKE_KEYS),
+        new_unencrypted_versions: total(current, NEW_UNENCRYPTED_VERSIONS),
     }
 }
 
-/// A comparison query of `report`, if it succeeded.
-fn succeeded<'a>(report: &'a RunReport, name: &str) -> Option<&'a QueryReport> {
+/// The comparison query of `report`, if it succeeded.
+fn succeeded(report: &RunReport) -> Option<&QueryReport> {
     report
         .queries
         .iter()
-        .find(|q| q.builtin && q.name == name && q.state == QueryState::Succeeded)
+        .find(|q| q.builtin && q.name == NEW_SINCE_PREVIOUS_RUN && q.state == QueryState::Succeeded)
 }
 
-/// The objects a comparison query of `report` found (its first rows).
-fn object_keys(report: &RunReport, name: &str) -> Vec<ObjectKey> {
-    let Some(query) = succeeded(report, name) else {
+/// The objects the comparison query of `report` flagged (`1`) in its column `finding`.
+fn object_keys(report: &RunReport, finding: &str) -> Vec<ObjectKey> {
+    let Some(query) = succeeded(report) else {
         return Vec::new();
     };
     let at = |column: &str| query.columns.iter().position(|c| c == column);
-    let (Some(account), Some(region), Some(bucket), Some(key)) =
-        (at("account"), at("region"), at("bucket"), at("key"))
-    else {
+    let (Some(account), Some(region), Some(bucket), Some(key), Some(flag)) = (
+        at("account"),
+        at("region"),
+        at("bucket"),
+        at("key"),
+        at(finding),
+    ) else {
         return Vec::new();
     };
     let text = |row: &[Option<String>], i: usize| row.get(i).cloned().flatten().unwrap_or_default();
     query
         .rows
         .iter()
+        .filter(|row| text(row, flag) == "1")
         .map(|row| ObjectKey {
             account: text(row, account),
             region: text(row, region),
@@ -315,13 +346,24 @@ fn object_keys(report: &RunReport, name: &str) -> Vec<ObjectKey> {
         .collect()
 }
 
+/// A total of the comparison query (its column `name`): the same on every row, 0 when it has no
+/// row; `None` when it did not succeed or the total is unreadable.
+fn total(report: &RunReport, name: &str) -> Option<u64> {
+    let query = succeeded(report)?;
+    let column = query.columns.iter().position(|c| c == name)?;
+    match query.rows.first() {
+        None => Some(0),
+        Some(row) => row.get(column)?.as_deref()?.parse().ok(),
+    }
+}
+
 /// What is new and dangerous since then, in one line: `New since then: ...`.
 pub fn findings_line(comparison: &Comparison) -> String {
     let unencrypted = comparison
         .new_unencrypted_versions
         .map_or_else(|| "unknown".to_owned(), super::format::group_thousands);
-    let public = comparison.new_public_objects.len();
-    let secret_like = comparison.new_secret_like_keys.len();
+    let public = comparison.public_count();
+    let secret_like = comparison.secret_like_count();
     let versions = if comparison.new_unencrypted_versions == Some(1) {
         "version"
     } else {
@@ -478,6 +520,83 @@ mod tests {
             "Since run r1 of 2026-11-01 11:00 UTC: 1 new, 1 gone, 2 changed and 1 unchanged \
              buckets; objects +2, bytes +1000 B"
         );
+    }
+
+    fn comparison_query(rows: &[[&str; 9]]) -> QueryReport {
+        QueryReport {
+            name: NEW_SINCE_PREVIOUS_RUN.into(),
+            title: "New since the previous run".into(),
+            description: None,
+            builtin: true,
+            sql: String::new(),
+            state: QueryState::Succeeded,
+            reason: None,
+            execution_id: None,
+            console_link: None,
+            data_scanned_bytes: None,
+            columns: [
+                "account",
+                "region",
+                "bucket",
+                "key",
+                NEW_PUBLIC,
+                NEW_SECRET_LIKE,
+                NEW_PUBLIC_OBJECTS,
+                NEW_SECRET_LIKE_KEYS,
+                NEW_UNENCRYPTED_VERSIONS,
+            ]
+            .map(String::from)
+            .to_vec(),
+            rows: rows
+                .iter()
+                .map(|row| row.iter().map(|v| Some((*v).to_owned())).collect())
+                .collect(),
+            truncated: false,
+        }
+    }
+
+    #[test]
+    fn the_findings_are_read_from_the_comparison_query_by_flag() {
+        let (mut current, previous) = pair();
+        let row = |key: &'static str, public: &'static str, secret: &'static str| {
+            [
+                "111111111111",
+                "us-east-1",
+                "grew",
+                key,
+                public,
+                secret,
+                "40",
+                "2",
+                "7",
+            ]
+        };
+        current.queries = vec![comparison_query(&[
+            row("a.html", "1", "0"),
+            row("b/.env", "0", "1"),
+            row("c/id_rsa", "1", "1"),
+            row("d.csv", "0", "0"),
+        ])];
+        let comparison = compare(&current, &previous);
+        let keys =
+            |objects: &[ObjectKey]| objects.iter().map(|o| o.key.clone()).collect::<Vec<_>>();
+        assert_eq!(keys(&comparison.new_public_objects), ["a.html", "c/id_rsa"]);
+        assert_eq!(
+            keys(&comparison.new_secret_like_keys),
+            ["b/.env", "c/id_rsa"]
+        );
+        assert_eq!(comparison.new_unencrypted_versions, Some(7));
+        assert_eq!(comparison.public_count(), 40, "more than the rows listed");
+        assert_eq!(comparison.secret_like_count(), 2);
+
+        current.queries = vec![comparison_query(&[])];
+        let comparison = compare(&current, &previous);
+        assert_eq!(comparison.new_unencrypted_versions, Some(0));
+        assert_eq!(comparison.new_public_objects_count, Some(0));
+        assert!(comparison.new_public_objects.is_empty());
+
+        current.queries[0].state = QueryState::Failed;
+        assert_eq!(compare(&current, &previous).new_unencrypted_versions, None);
     }
 
     #[test]

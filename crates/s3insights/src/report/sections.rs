@@ -31,12 +31,21 @@ pub(crate) fn new_findings(
     comparison: &Comparison,
 ) -> [(&'static str, &[ObjectKey], Option<u64>); 2] {
     [
-        ("public", &comparison.new_public_objects),
-        ("secret-like", &comparison.new_secret_like_keys),
+        (
+            "public",
+            &comparison.new_public_objects,
+            comparison.public_count(),
+        ),
+        (
+            "secret-like",
+            &comparison.new_secret_like_keys,
+            comparison.secret_like_count(),
+        ),
     ]
-    .map(|(what, objects)| {
+    .map(|(what, objects, count)| {
         let listed = &objects[..objects.len().min(NEW_FINDINGS_LISTED)];
-        (what, listed, unlisted(objects.len(), NEW_FINDINGS_LISTED))
+        let count = usize::try_from(count).unwrap_or(usize::MAX);
+        (what, listed, unlisted(count, listed.len()))
     })
 }
 
