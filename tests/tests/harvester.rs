@@ -643,7 +643,10 @@ async fn a_second_run_says_what_changed_since_the_first() {
     assert_eq!(comparison["new_public_objects"], json!([]));
     // The counts come from the same one query; the local AWS writes every object unencrypted
     // (docs/local-aws.md), so the three objects put since are three new unencrypted versions.
-    assert_eq!(comparison["new_secret_like_keys_count"], 1, "{comparison:#}");
+    assert_eq!(
+        comparison["new_secret_like_keys_count"], 1,
+        "{comparison:#}"
+    );
     assert_eq!(comparison["new_public_objects_count"], 0, "{comparison:#}");
     assert_eq!(comparison["new_unencrypted_versions"], 3, "{comparison:#}");
     assert_eq!(change(&goes)["status"], "gone");

@@ -78,13 +78,19 @@ const DELTA_LENGTH_COLUMNS: &[&str] = &["version_id", "e_tag"];
 /// about a third of the encoding; giving it the key as well measured no faster,
 /// the four threads of a conversion sharing two cores anyway.
 pub(crate) const HELPER_COLUMNS: &[&str] = NO_DICTIONARY_COLUMNS.split_at(1).1;
-/// Columns nobody filters by range (opaque ids, base64 JSON): min/max
+/// Columns nobody filters by range (opaque ids, base64 JSON) or at all (the
+/// bucket, the same on every row of a file and a partition key besides; the
+/// access tier, the checksum algorithm, the multipart flag): min/max
 /// statistics would cost a comparison per value and prune nothing.
 const UNORDERED_COLUMNS: &[&str] = &[
     "version_id",
     "e_tag",
     "object_access_control_list",
     "object_owner",
+    "bucket",
+    "intelligent_tiering_access_tier",
+    "checksum_algorithm",
+    "is_multipart_uploaded",
 ];
 /// Rows per row group: Athena and DuckDB parallelise over row groups and
 /// skip them by statistics; ~128k rows keeps them useful for both.
