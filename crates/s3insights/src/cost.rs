@@ -491,24 +491,7 @@ mod tests {
     }
 
     fn result(name: &str, columns: &[&str], rows: &[&[&str]]) -> QueryReport {
-        QueryReport {
-            name: name.into(),
-            title: name.into(),
-            description: None,
-            builtin: true,
-            sql: String::new(),
-            state: QueryState::Succeeded,
-            reason: None,
-            execution_id: None,
-            console_link: None,
-            data_scanned_bytes: None,
-            columns: columns.iter().map(|c| (*c).to_owned()).collect(),
-            rows: rows
-                .iter()
-                .map(|r| r.iter().map(|v| Some((*v).to_owned())).collect())
-                .collect(),
-            truncated: false,
-        }
+        QueryReport::succeeded(name, columns, rows)
     }
 
     #[test]

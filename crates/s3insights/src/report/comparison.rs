@@ -523,36 +523,19 @@ mod tests {
     }
 
     fn comparison_query(rows: &[[&str; 9]]) -> QueryReport {
-        QueryReport {
-            name: NEW_SINCE_PREVIOUS_RUN.into(),
-            title: "New since the previous run".into(),
-            description: None,
-            builtin: true,
-            sql: String::new(),
-            state: QueryState::Succeeded,
-            reason: None,
-            execution_id: None,
-            console_link: None,
-            data_scanned_bytes: None,
-            columns: [
-                "account",
-                "region",
-                "bucket",
-                "key",
-                NEW_PUBLIC,
-                NEW_SECRET_LIKE,
-                NEW_PUBLIC_OBJECTS,
-                NEW_SECRET_LIKE_KEYS,
-                NEW_UNENCRYPTED_VERSIONS,
-            ]
-            .map(String::from)
-            .to_vec(),
-            rows: rows
-                .iter()
-                .map(|row| row.iter().map(|v| Some((*v).to_owned())).collect())
-                .collect(),
-            truncated: false,
-        }
+        let columns = [
+            "account",
+            "region",
+            "bucket",
+            "key",
+            NEW_PUBLIC,
+            NEW_SECRET_LIKE,
+            NEW_PUBLIC_OBJECTS,
+            NEW_SECRET_LIKE_KEYS,
+            NEW_UNENCRYPTED_VERSIONS,
+        ];
+        let rows: Vec<&[&str]> = rows.iter().map(|r| r.as_slice()).collect();
+        QueryReport::succeeded(NEW_SINCE_PREVIOUS_RUN, &columns, &rows)
     }
 
     #[test]

@@ -149,6 +149,31 @@ pub struct QueryReport {
     pub truncated: bool,
 }
 
+#[cfg(test)]
+impl QueryReport {
+    /// A built-in query named `name` that succeeded with `columns` and text `rows` (tests).
+    pub(crate) fn succeeded(name: &str, columns: &[&str], rows: &[&[&str]]) -> Self {
+        QueryReport {
+            name: name.into(),
+            title: name.into(),
+            description: None,
+            builtin: true,
+            sql: String::new(),
+            state: QueryState::Succeeded,
+            reason: None,
+            execution_id: None,
+            console_link: None,
+            data_scanned_bytes: None,
+            columns: columns.iter().map(|c| (*c).to_owned()).collect(),
+            rows: rows
+                .iter()
+                .map(|r| r.iter().map(|v| Some((*v).to_owned())).collect())
+                .collect(),
+            truncated: false,
+        }
+    }
+}
+
 /// How a query ended, in Athena's spelling.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
