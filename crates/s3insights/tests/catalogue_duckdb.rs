@@ -478,9 +478,16 @@ fn comparison_queries_find_what_is_new_since_the_previous_run() {
     // same last-modified time in both.
     let base = dataset();
     let mut previous = base.clone();
+    // A third run: the previous one plus one unencrypted object, and nothing else new.
+    let mut only_unencrypted = base.clone();
     previous[0]
         .3
         .extend([public_before.clone(), private.clone()]);
+    let mut plain = object(b, "new/plain3.csv", 10);
+    plain.encryption_status = Some("NOT-SSE".into());
+    only_unencrypted[0]
+        .3
+        .extend([public_before.clone(), private.clone(), plain]);
     // Now: one object made public to every AWS account, a new .env, a new unencrypted object.
     let mut current = base;
     let mut opened = private;
@@ -510,23 +517,34 @@ fn comparison_queries_find_what_is_new_since_the_previous_run() {
         .expect("ddl")
     };
     let previous_files = write_partitions(&root.join("r0"), previous);
+    let r2 = Identifier::table("inventory_r2").expect("table");
+    let only_unencrypted_files = write_partitions(&root.join("r2"), only_unencrypted);
     let current_files = write_partitions(&root.join("r1"), current);
     let previous_table = PreviousTable {
         run_id: "r0".into(),
         database: database.clone(),
         table: r0.clone(),
     };
-    let queries: Vec<_> = comparison_queries(&database, &r1, &previous_table)
+    let mut queries: Vec<_> = comparison_queries(&database, &r1, &previous_table)
         .expect("render")
         .into_iter()
         .map(|(name, sql)| json!({"name": name, "sql": sql}))
         .collect();
+    queries.extend(
+        comparison_queries(&database, &r2, &previous_table)
+            .expect("render")
+            .into_iter()
+            .map(|(_, sql)| json!({"name": "only_unencrypted", "sql": sql})),
+    );
     let out = run_catalogue(
         &python,
         &json!({
             "ddl": ddl(&r1, "r1"),
             "files": current_files,
-            "more_tables": [{"ddl": ddl(&r0, "r0"), "files": previous_files}],
+            "more_tables": [
+                {"ddl": ddl(&r0, "r0"), "files": previous_files},
+                {"ddl": ddl(&r2, "r2"), "files": only_unencrypted_files},
+            ],
             "queries": queries,
         }),
     );
@@ -560,5 +578,20 @@ fn comparison_queries_find_what_is_new_since_the_previous_run() {
             object_row("new/z1.pem", "0", "1"),
             object_row("new/z2.pem", "0", "1"),
         ])
+    );
+    // Nothing public or secret-like new: one row without a flag carries the totals.
+    assert_eq!(
+        result("only_unencrypted"),
+        json!([[
+            "111111111111",
+            "eu-west-1",
+            "alpha",
+            "new/plain3.csv",
+            "0",
+            "0",
+            "0",
+            "0",
+            "1"
+        ]])
     );
 }

@@ -41,11 +41,12 @@ pub const COMPARISON_QUERIES: [(&str, &str, &str); 1] = [(
      (AuthenticatedUsers) read or more, and did not then: remove the grant, or turn ACLs off \
      (Object Ownership: bucket owner enforced). `new_secret_like`: the key matches the \
      secret_like_keys rule and was not there then: a likely leaked credential, new this time. \
-     `new_unencrypted_versions` (the same on every row): versions without server-side encryption \
+     `new_unencrypted_versions`: versions without server-side encryption \
      (NOT-SSE) that were not there then: a bucket default encryption or a client stopped \
      encrypting. Every row carries the three totals (`new_public_objects`, `new_secret_like_keys`, \
      `new_unencrypted_versions`); at most 100 objects of each of the first two findings are \
-     listed, the two findings taking turns.",
+     listed, the two findings taking turns. When neither has any, one row without a flag \
+     carries the totals.",
 )];
 
 /// The columns of the data (not the partition keys) the comparison reads of the run's table and of
@@ -156,7 +157,8 @@ fn new_since(now: &str, before: &str) -> String {
            AS public_rank,
          row_number() OVER (PARTITION BY new_secret_like ORDER BY account, region, bucket, key)
            AS secret_like_rank,
-         row_number() OVER (ORDER BY account, region, bucket, key) AS row_rank
+         row_number() OVER (ORDER BY account, region, bucket, key) AS row_rank,
+         sum(new_public + new_secret_like) OVER () AS flagged
   FROM objects o
   WHERE (new_public = 1 OR new_secret_like = 1 OR new_unencrypted > 0)
     AND EXISTS (SELECT 1 FROM {before} c WHERE c.account = o.account AND c.region = o.region)
@@ -166,7 +168,7 @@ SELECT account, region, bucket, key, new_public, new_secret_like,
 FROM findings
 WHERE (new_public = 1 AND public_rank <= {listed})
    OR (new_secret_like = 1 AND secret_like_rank <= {listed})
-   OR row_rank = 1
+   OR (row_rank = 1 AND flagged = 0)
 ORDER BY CASE WHEN new_public = 1 AND (new_secret_like = 0 OR public_rank <= secret_like_rank)
               THEN public_rank
               WHEN new_secret_like = 1 THEN secret_like_rank
