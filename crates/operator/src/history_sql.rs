@@ -7,7 +7,7 @@ use anyhow::{anyhow, bail, Context as _};
 use aws_sdk_athena::types::{QueryExecutionContext, QueryExecutionState, ResultConfiguration};
 use serde_json::{Map, Value};
 
-use crate::context::Context;
+use crate::context::{sdk_message, Context};
 
 /// An example query: its name, what it answers, its SQL (`revisions` is the history table; a
 /// `:name` placeholder takes `--param name=value`).
@@ -163,12 +163,7 @@ async fn run(ctx: &Context, sql: &str) -> anyhow::Result<(Vec<String>, Vec<Vec<O
         )
         .send()
         .await
-        .map_err(|e| {
-            anyhow!(
-                "athena:StartQueryExecution: {}",
-                crate::context::sdk_message(&e)
-            )
-        })?;
+        .map_err(|e| anyhow!("athena:StartQueryExecution: {}", sdk_message(&e)))?;
     let id = started
         .query_execution_id()
         .ok_or_else(|| anyhow!("Athena gave no query execution id"))?
@@ -185,12 +180,7 @@ async fn wait(athena: &aws_sdk_athena::Client, id: &str) -> anyhow::Result<()> {
             .query_execution_id(id)
             .send()
             .await
-            .map_err(|e| {
-                anyhow!(
-                    "athena:GetQueryExecution: {}",
-                    crate::context::sdk_message(&e)
-                )
-            })?;
+            .map_err(|e| anyhow!("athena:GetQueryExecution: {}", sdk_message(&e)))?;
         let status = execution.query_execution().and_then(|q| q.status());
         match status.and_then(|s| s.state()) {
             Some(QueryExecutionState::Succeeded) => return Ok(()),
@@ -220,12 +210,7 @@ async fn results(
             .set_next_token(token.take())
             .send()
             .await
-            .map_err(|e| {
-                anyhow!(
-                    "athena:GetQueryResults: {}",
-                    crate::context::sdk_message(&e)
-                )
-            })
+            .map_err(|e| anyhow!("athena:GetQueryResults: {}", sdk_message(&e)))
             .context("reading the query's results")?;
         let Some(set) = page.result_set() else { break };
         if columns.is_empty() {

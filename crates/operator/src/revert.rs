@@ -12,7 +12,7 @@ use historical::Technology;
 use historical_aws::revert::Reverter;
 use platform::roles::{member_role_name, RoleAssumer};
 
-use crate::context::Context;
+use crate::context::{sdk_message, Context};
 use crate::history::durable_store;
 use crate::render;
 
@@ -110,12 +110,7 @@ async fn acting_in(
         .get_caller_identity()
         .send()
         .await
-        .map_err(|e| {
-            anyhow!(
-                "sts:GetCallerIdentity: {}",
-                aws_sdk_sts::error::DisplayErrorContext(&e)
-            )
-        })?;
+        .map_err(|e| anyhow!("sts:GetCallerIdentity: {}", sdk_message(&e)))?;
     let home = me.account().unwrap_or_default().to_owned();
     let external_id = match (&options.external_id, account == home) {
         (_, true) => String::new(),

@@ -4,7 +4,7 @@ use aws_sdk_ec2::types::{IpPermission, IpRange, Ipv6Range, PrefixListId, Tag, Us
 use historical::revert::ApiCall;
 use serde_json::Value;
 
-use super::{call_error, int, items, text, Parameters, RevertError};
+use super::{int, items, text, Parameters, RevertError, Sent};
 
 pub(super) async fn apply(ec2: &aws_sdk_ec2::Client, call: &ApiCall) -> Result<(), RevertError> {
     let p = Parameters::of(call);
@@ -32,8 +32,7 @@ async fn rules(
                 .set_ip_permissions(permissions)
                 .send()
                 .await
-                .map(drop)
-                .map_err(|e| call_error(op, e))
+                .sent(op)
         };
     }
     match op {
@@ -59,11 +58,7 @@ async fn tags(
     p: &Parameters<'_>,
     op: &'static str,
 ) -> Result<(), RevertError> {
-    let resources: Vec<String> = p
-        .array("Resources")?
-        .iter()
-        .filter_map(|r| r.as_str().map(str::to_owned))
-        .collect();
+    let resources = p.strings("Resources")?;
     let tags: Vec<Tag> = p
         .array("Tags")?
         .iter()
@@ -74,24 +69,21 @@ async fn tags(
                 .build()
         })
         .collect();
-    let result = if op == "CreateTags" {
+    if op == "CreateTags" {
         ec2.create_tags()
             .set_resources(Some(resources))
             .set_tags(Some(tags))
             .send()
             .await
-            .map(drop)
-            .map_err(|e| call_error(op, e))
+            .sent(op)
     } else {
         ec2.delete_tags()
             .set_resources(Some(resources))
             .set_tags(Some(tags))
             .send()
             .await
-            .map(drop)
-            .map_err(|e| call_error(op, e))
-    };
-    result
+            .sent(op)
+    }
 }
 
 /// One `IpPermission` in the API's JSON names.

@@ -3,21 +3,20 @@
 use aws_sdk_iam::types::Tag;
 use historical::revert::ApiCall;
 
-use super::{build_error, call_error, int, text, Parameters, RevertError};
+use super::{build_error, int, text, Parameters, RevertError, Sent};
 
 pub(super) async fn apply(iam: &aws_sdk_iam::Client, call: &ApiCall) -> Result<(), RevertError> {
     let p = Parameters::of(call);
     let role = p.text("RoleName")?;
     let op = call.operation;
-    let result = match op {
+    match op {
         "UpdateAssumeRolePolicy" => iam
             .update_assume_role_policy()
             .role_name(role)
             .policy_document(p.text("PolicyDocument")?)
             .send()
             .await
-            .map(drop)
-            .map_err(|e| call_error(op, e)),
+            .sent(op),
         "PutRolePolicy" => iam
             .put_role_policy()
             .role_name(role)
@@ -25,32 +24,28 @@ pub(super) async fn apply(iam: &aws_sdk_iam::Client, call: &ApiCall) -> Result<(
             .policy_document(p.text("PolicyDocument")?)
             .send()
             .await
-            .map(drop)
-            .map_err(|e| call_error(op, e)),
+            .sent(op),
         "DeleteRolePolicy" => iam
             .delete_role_policy()
             .role_name(role)
             .policy_name(p.text("PolicyName")?)
             .send()
             .await
-            .map(drop)
-            .map_err(|e| call_error(op, e)),
+            .sent(op),
         "AttachRolePolicy" => iam
             .attach_role_policy()
             .role_name(role)
             .policy_arn(p.text("PolicyArn")?)
             .send()
             .await
-            .map(drop)
-            .map_err(|e| call_error(op, e)),
+            .sent(op),
         "DetachRolePolicy" => iam
             .detach_role_policy()
             .role_name(role)
             .policy_arn(p.text("PolicyArn")?)
             .send()
             .await
-            .map(drop)
-            .map_err(|e| call_error(op, e)),
+            .sent(op),
         "UpdateRole" => iam
             .update_role()
             .role_name(role)
@@ -58,8 +53,7 @@ pub(super) async fn apply(iam: &aws_sdk_iam::Client, call: &ApiCall) -> Result<(
             .set_max_session_duration(int(&call.parameters, "MaxSessionDuration"))
             .send()
             .await
-            .map(drop)
-            .map_err(|e| call_error(op, e)),
+            .sent(op),
         "TagRole" => {
             let tags = p
                 .array("Tags")?
@@ -77,29 +71,20 @@ pub(super) async fn apply(iam: &aws_sdk_iam::Client, call: &ApiCall) -> Result<(
                 .set_tags(Some(tags))
                 .send()
                 .await
-                .map(drop)
-                .map_err(|e| call_error(op, e))
+                .sent(op)
         }
         "UntagRole" => {
-            let keys = p
-                .array("TagKeys")?
-                .iter()
-                .filter_map(|k| k.as_str().map(str::to_owned))
-                .collect();
+            let keys = p.strings("TagKeys")?;
             iam.untag_role()
                 .role_name(role)
                 .set_tag_keys(Some(keys))
                 .send()
                 .await
-                .map(drop)
-                .map_err(|e| call_error(op, e))
+                .sent(op)
         }
-        _ => {
-            return Err(RevertError::Unknown {
-                service: "iam",
-                operation: op,
-            })
-        }
-    };
-    result
+        _ => Err(RevertError::Unknown {
+            service: "iam",
+            operation: op,
+        }),
+    }
 }

@@ -109,10 +109,16 @@ impl<'a> Parameters<'a> {
 
     /// A required parameter of any JSON type.
     pub(crate) fn value(&self, name: &str) -> Result<&'a Value, RevertError> {
-        self.value
-            .get(name)
-            .filter(|v| !v.is_null())
-            .ok_or_else(|| self.error(name, "required"))
+        present(self.value, name).ok_or_else(|| self.error(name, "required"))
+    }
+
+    /// A required array parameter of strings (other elements are left out).
+    pub(crate) fn strings(&self, name: &str) -> Result<Vec<String>, RevertError> {
+        Ok(self
+            .array(name)?
+            .iter()
+            .filter_map(|s| s.as_str().map(str::to_owned))
+            .collect())
     }
 
     /// A required array parameter.
@@ -121,6 +127,11 @@ impl<'a> Parameters<'a> {
             .as_array()
             .ok_or_else(|| self.error(name, "an array is required"))
     }
+}
+
+/// An optional field of a JSON object, absent when null.
+pub(crate) fn present<'a>(value: &'a Value, name: &str) -> Option<&'a Value> {
+    value.get(name).filter(|v| !v.is_null())
 }
 
 /// An optional string field of a JSON object.
@@ -150,18 +161,23 @@ pub(crate) fn items<'a>(value: &'a Value, name: &str) -> impl Iterator<Item = &'
         .flatten()
 }
 
-/// An SDK failure as a [`RevertError::Call`] (`platform::sdk_error::short`: code and message).
-pub(crate) fn call_error<E, R>(
-    operation: &'static str,
-    err: aws_sdk_s3::error::SdkError<E, R>,
-) -> RevertError
+/// An SDK call's outcome as a plan step's: its output dropped, its failure a [`RevertError::Call`]
+/// (`platform::sdk_error::short`: code and message).
+pub(crate) trait Sent {
+    /// The outcome of the call made for `operation`.
+    fn sent(self, operation: &'static str) -> Result<(), RevertError>;
+}
+
+impl<T, E, R> Sent for Result<T, aws_sdk_s3::error::SdkError<E, R>>
 where
     E: std::error::Error + aws_sdk_s3::error::ProvideErrorMetadata + 'static,
     R: std::fmt::Debug,
 {
-    RevertError::Call {
-        operation,
-        message: platform::sdk_error::short(&err),
+    fn sent(self, operation: &'static str) -> Result<(), RevertError> {
+        self.map(drop).map_err(|err| RevertError::Call {
+            operation,
+            message: platform::sdk_error::short(&err),
+        })
     }
 }
 

@@ -14,7 +14,7 @@ use aws_smithy_types::date_time::Format;
 use historical::revert::ApiCall;
 use serde_json::Value;
 
-use super::{build_error, call_error, flag, int, items, text, Parameters, RevertError};
+use super::{build_error, flag, int, items, present, text, Parameters, RevertError, Sent};
 
 pub(super) async fn apply(s3: &aws_sdk_s3::Client, call: &ApiCall) -> Result<(), RevertError> {
     let p = Parameters::of(call);
@@ -27,15 +27,13 @@ pub(super) async fn apply(s3: &aws_sdk_s3::Client, call: &ApiCall) -> Result<(),
             .policy(p.text("Policy")?)
             .send()
             .await
-            .map(drop)
-            .map_err(|e| call_error(op, e)),
+            .sent(op),
         "DeleteBucketPolicy" => s3
             .delete_bucket_policy()
             .bucket(bucket)
             .send()
             .await
-            .map(drop)
-            .map_err(|e| call_error(op, e)),
+            .sent(op),
         "PutBucketVersioning" => {
             let status = text(p.value("VersioningConfiguration")?, "Status")
                 .ok_or_else(|| p.error("VersioningConfiguration.Status", "required"))?;
@@ -47,8 +45,7 @@ pub(super) async fn apply(s3: &aws_sdk_s3::Client, call: &ApiCall) -> Result<(),
                 .versioning_configuration(configuration)
                 .send()
                 .await
-                .map(drop)
-                .map_err(|e| call_error(op, e))
+                .sent(op)
         }
         "PutBucketEncryption" => {
             let configuration = encryption(op, p.value("ServerSideEncryptionConfiguration")?)?;
@@ -57,16 +54,14 @@ pub(super) async fn apply(s3: &aws_sdk_s3::Client, call: &ApiCall) -> Result<(),
                 .server_side_encryption_configuration(configuration)
                 .send()
                 .await
-                .map(drop)
-                .map_err(|e| call_error(op, e))
+                .sent(op)
         }
         "DeleteBucketEncryption" => s3
             .delete_bucket_encryption()
             .bucket(bucket)
             .send()
             .await
-            .map(drop)
-            .map_err(|e| call_error(op, e)),
+            .sent(op),
         "PutPublicAccessBlock" => {
             let block = p.value("PublicAccessBlockConfiguration")?;
             let configuration = PublicAccessBlockConfiguration::builder()
@@ -80,16 +75,14 @@ pub(super) async fn apply(s3: &aws_sdk_s3::Client, call: &ApiCall) -> Result<(),
                 .public_access_block_configuration(configuration)
                 .send()
                 .await
-                .map(drop)
-                .map_err(|e| call_error(op, e))
+                .sent(op)
         }
         "DeletePublicAccessBlock" => s3
             .delete_public_access_block()
             .bucket(bucket)
             .send()
             .await
-            .map(drop)
-            .map_err(|e| call_error(op, e)),
+            .sent(op),
         "PutBucketLifecycleConfiguration" => {
             let configuration = lifecycle(op, p.value("LifecycleConfiguration")?)?;
             s3.put_bucket_lifecycle_configuration()
@@ -97,16 +90,14 @@ pub(super) async fn apply(s3: &aws_sdk_s3::Client, call: &ApiCall) -> Result<(),
                 .lifecycle_configuration(configuration)
                 .send()
                 .await
-                .map(drop)
-                .map_err(|e| call_error(op, e))
+                .sent(op)
         }
         "DeleteBucketLifecycle" => s3
             .delete_bucket_lifecycle()
             .bucket(bucket)
             .send()
             .await
-            .map(drop)
-            .map_err(|e| call_error(op, e)),
+            .sent(op),
         "PutBucketTagging" => {
             let tags = items(p.value("Tagging")?, "TagSet")
                 .map(|t| tag(op, t))
@@ -120,16 +111,14 @@ pub(super) async fn apply(s3: &aws_sdk_s3::Client, call: &ApiCall) -> Result<(),
                 .tagging(tagging)
                 .send()
                 .await
-                .map(drop)
-                .map_err(|e| call_error(op, e))
+                .sent(op)
         }
         "DeleteBucketTagging" => s3
             .delete_bucket_tagging()
             .bucket(bucket)
             .send()
             .await
-            .map(drop)
-            .map_err(|e| call_error(op, e)),
+            .sent(op),
         _ => Err(RevertError::Unknown {
             service: "s3",
             operation: op,
@@ -151,9 +140,7 @@ fn encryption(
 ) -> Result<ServerSideEncryptionConfiguration, RevertError> {
     let rules = items(value, "Rules")
         .map(|rule| {
-            let default = rule
-                .get("ApplyServerSideEncryptionByDefault")
-                .filter(|d| !d.is_null())
+            let default = present(rule, "ApplyServerSideEncryptionByDefault")
                 .map(|d| {
                     ServerSideEncryptionByDefault::builder()
                         .set_sse_algorithm(
@@ -195,7 +182,7 @@ fn lifecycle(op: &'static str, value: &Value) -> Result<BucketLifecycleConfigura
 /// A rule's filter: a prefix, a tag, object sizes, or their conjunction.
 fn lifecycle_filter(op: &'static str, f: &Value) -> Result<LifecycleRuleFilter, RevertError> {
     let size = |v: &Value, name: &str| v.get(name).and_then(Value::as_i64);
-    let and = match f.get("And").filter(|a| !a.is_null()) {
+    let and = match present(f, "And") {
         Some(a) => Some(
             LifecycleRuleAndOperator::builder()
                 .set_prefix(text(a, "Prefix"))
@@ -210,7 +197,7 @@ fn lifecycle_filter(op: &'static str, f: &Value) -> Result<LifecycleRuleFilter, 
         ),
         None => None,
     };
-    let single_tag = match f.get("Tag").filter(|t| !t.is_null()) {
+    let single_tag = match present(f, "Tag") {
         Some(t) => Some(tag(op, t)?),
         None => None,
     };
@@ -226,11 +213,11 @@ fn lifecycle_filter(op: &'static str, f: &Value) -> Result<LifecycleRuleFilter, 
 /// One rule, in the stored form `describe` wrote (the API's own names).
 #[allow(deprecated)] // `Prefix` on the rule itself: legacy rules still carry it.
 fn lifecycle_rule(op: &'static str, rule: &Value) -> Result<LifecycleRule, RevertError> {
-    let filter = match rule.get("Filter").filter(|f| !f.is_null()) {
+    let filter = match present(rule, "Filter") {
         Some(f) => Some(lifecycle_filter(op, f)?),
         None => None,
     };
-    let expiration = match rule.get("Expiration").filter(|e| !e.is_null()) {
+    let expiration = match present(rule, "Expiration") {
         Some(e) => Some(
             LifecycleExpiration::builder()
                 .set_date(date(op, e)?)
@@ -262,23 +249,17 @@ fn lifecycle_rule(op: &'static str, rule: &Value) -> Result<LifecycleRule, Rever
                 .build()
         })
         .collect();
-    let noncurrent_expiration = rule
-        .get("NoncurrentVersionExpiration")
-        .filter(|e| !e.is_null())
-        .map(|e| {
-            NoncurrentVersionExpiration::builder()
-                .set_noncurrent_days(int(e, "NoncurrentDays"))
-                .set_newer_noncurrent_versions(int(e, "NewerNoncurrentVersions"))
-                .build()
-        });
-    let abort = rule
-        .get("AbortIncompleteMultipartUpload")
-        .filter(|a| !a.is_null())
-        .map(|a| {
-            AbortIncompleteMultipartUpload::builder()
-                .set_days_after_initiation(int(a, "DaysAfterInitiation"))
-                .build()
-        });
+    let noncurrent_expiration = present(rule, "NoncurrentVersionExpiration").map(|e| {
+        NoncurrentVersionExpiration::builder()
+            .set_noncurrent_days(int(e, "NoncurrentDays"))
+            .set_newer_noncurrent_versions(int(e, "NewerNoncurrentVersions"))
+            .build()
+    });
+    let abort = present(rule, "AbortIncompleteMultipartUpload").map(|a| {
+        AbortIncompleteMultipartUpload::builder()
+            .set_days_after_initiation(int(a, "DaysAfterInitiation"))
+            .build()
+    });
     LifecycleRule::builder()
         .set_id(text(rule, "ID"))
         .set_prefix(text(rule, "Prefix"))
